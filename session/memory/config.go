@@ -1,0 +1,74 @@
+package memory
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// Config configures a Store.
+type Config struct {
+	// Shards is the number of lock shards, a power of two; 64 when 0.
+	Shards int
+	// DefaultIdle is the idle timeout of a new session; 30 minutes when 0.
+	// session.NoExpiry disables idle expiry by default.
+	DefaultIdle time.Duration
+	// TouchOnRead makes reads slide the idle timeout too (writes always do).
+	TouchOnRead bool
+	// MaxValueSize bounds one value; session.DefaultMaxValueSize when 0.
+	MaxValueSize int
+	// SweepInterval is the period of the background sweep that reclaims
+	// expired sessions; 1 s when 0, no background goroutine when negative
+	// (call Sweep yourself).
+	SweepInterval time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Logger receives the store's logs; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the configuration used for zero fields.
+func DefaultConfig() Config {
+	return Config{
+		Shards:        64,
+		DefaultIdle:   30 * time.Minute,
+		MaxValueSize:  session.DefaultMaxValueSize,
+		SweepInterval: time.Second,
+	}
+}
+
+// Validate reports a configuration that New would refuse.
+func (c Config) Validate() error {
+	if c.Shards < 0 || c.Shards > 1<<16 || (c.Shards != 0 && c.Shards&(c.Shards-1) != 0) {
+		return fmt.Errorf("memory: Shards must be a power of two up to 65536, got %d", c.Shards)
+	}
+	if c.MaxValueSize < 0 {
+		return fmt.Errorf("memory: MaxValueSize must not be negative, got %d", c.MaxValueSize)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Shards == 0 {
+		c.Shards = d.Shards
+	}
+	if c.DefaultIdle == 0 {
+		c.DefaultIdle = d.DefaultIdle
+	}
+	if c.MaxValueSize == 0 {
+		c.MaxValueSize = d.MaxValueSize
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = d.SweepInterval
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

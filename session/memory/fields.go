@@ -1,0 +1,275 @@
+package memory
+
+import (
+	"encoding/binary"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// bigThreshold is the field count past which a set moves from the packed
+// form to a map.
+const bigThreshold = 128
+
+// fields is a set of key/value pairs: packed into one byte slice while
+// small, a map once large. The zero value is an empty set. Callers hold the
+// shard lock; a packed slice is never modified in place once built, so a
+// value slice taken from it stays valid until the set is rebuilt.
+type fields struct {
+	packed []byte            // records: uvarint(len k) k uvarint(len v) v
+	big    map[string][]byte // non-nil once the set is large
+	n      int32             // number of pairs
+}
+
+func (f *fields) len() int { return int(f.n) }
+
+// size returns the bytes of keys and values held.
+func (f *fields) size() int {
+	if f.big == nil {
+		return len(f.packed)
+	}
+	s := 0
+	for k, v := range f.big {
+		s += len(k) + len(v)
+	}
+	return s
+}
+
+// next decodes the record at b[off:] and returns key, value and the offset
+// of the record after it.
+func next(b []byte, off int) (key, val []byte, end int) {
+	kl, n := binary.Uvarint(b[off:])
+	off += n
+	key = b[off : off+int(kl)]
+	off += int(kl)
+	vl, n := binary.Uvarint(b[off:])
+	off += n
+	val = b[off : off+int(vl) : off+int(vl)]
+	return key, val, off + int(vl)
+}
+
+func (f *fields) get(key string) ([]byte, bool) {
+	if f.big != nil {
+		v, ok := f.big[key]
+		return v, ok
+	}
+	for off := 0; off < len(f.packed); {
+		k, v, end := next(f.packed, off)
+		if string(k) == key {
+			return v, true
+		}
+		off = end
+	}
+	return nil, false
+}
+
+// each calls fn for every pair; fn must not keep k or v.
+func (f *fields) each(fn func(k string, v []byte)) {
+	if f.big != nil {
+		for k, v := range f.big {
+			fn(k, v)
+		}
+		return
+	}
+	for off := 0; off < len(f.packed); {
+		k, v, end := next(f.packed, off)
+		fn(string(k), v)
+		off = end
+	}
+}
+
+func recordLen(k, v int) int {
+	return uvarintLen(uint64(k)) + k + uvarintLen(uint64(v)) + v
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
+func appendRecord(b []byte, k string, v []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(k)))
+	b = append(b, k...)
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+// set writes every pair (a later duplicate key wins) and returns how many
+// keys were new. The values are copied.
+func (f *fields) set(kvs []session.Field) (added int) {
+	if f.big != nil {
+		for _, kv := range kvs {
+			if _, ok := f.big[kv.Key]; !ok {
+				added++
+			}
+			f.big[kv.Key] = append(make([]byte, 0, len(kv.Value)), kv.Value...)
+		}
+		f.n = int32(len(f.big))
+		return added
+	}
+	// last index of each key in kvs wins; used marks keys already written.
+	winner := func(i int) bool {
+		for j := i + 1; j < len(kvs); j++ {
+			if kvs[j].Key == kvs[i].Key {
+				return false
+			}
+		}
+		return true
+	}
+	// Size of the new record set.
+	size := 0
+	count := 0
+	for off := 0; off < len(f.packed); {
+		k, v, end := next(f.packed, off)
+		replaced := false
+		for _, kv := range kvs {
+			if kv.Key == string(k) {
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			size += recordLen(len(k), len(v))
+			count++
+		}
+		off = end
+	}
+	for i, kv := range kvs {
+		if !winner(i) {
+			continue
+		}
+		if _, ok := f.get(kv.Key); !ok {
+			added++
+		}
+		size += recordLen(len(kv.Key), len(kv.Value))
+		count++
+	}
+	if count > bigThreshold {
+		f.toBig()
+		return f.set(kvs)
+	}
+	nb := make([]byte, 0, size)
+	for off := 0; off < len(f.packed); {
+		k, v, end := next(f.packed, off)
+		replaced := false
+		for _, kv := range kvs {
+			if kv.Key == string(k) {
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			nb = append(nb, f.packed[off:end]...)
+		}
+		_ = v
+		off = end
+	}
+	for i, kv := range kvs {
+		if winner(i) {
+			nb = appendRecord(nb, kv.Key, kv.Value)
+		}
+	}
+	f.packed, f.n = nb, int32(count)
+	return added
+}
+
+func (f *fields) toBig() {
+	m := make(map[string][]byte, f.n+8)
+	for off := 0; off < len(f.packed); {
+		k, v, end := next(f.packed, off)
+		m[string(k)] = append(make([]byte, 0, len(v)), v...)
+		off = end
+	}
+	f.big, f.packed = m, nil
+}
+
+// del removes the keys and returns how many existed.
+func (f *fields) del(keys []string) (removed int) {
+	if f.big != nil {
+		for _, k := range keys {
+			if _, ok := f.big[k]; ok {
+				delete(f.big, k)
+				removed++
+			}
+		}
+		f.n = int32(len(f.big))
+		return removed
+	}
+	return f.keepIf(func(k []byte) bool {
+		for _, d := range keys {
+			if d == string(k) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// retain removes every key not named exactly in keep and returns how many
+// it removed.
+func (f *fields) retain(keep []string) (removed int) {
+	in := func(k []byte) bool {
+		for _, r := range keep {
+			if r == string(k) {
+				return true
+			}
+		}
+		return false
+	}
+	if f.big != nil {
+		for k := range f.big {
+			if !in([]byte(k)) {
+				delete(f.big, k)
+				removed++
+			}
+		}
+		f.n = int32(len(f.big))
+		return removed
+	}
+	return f.keepIf(in)
+}
+
+// keepIf rebuilds the packed form with the records keep accepts.
+func (f *fields) keepIf(keep func(k []byte) bool) (removed int) {
+	size := 0
+	for off := 0; off < len(f.packed); {
+		k, _, end := next(f.packed, off)
+		if keep(k) {
+			size += end - off
+		} else {
+			removed++
+		}
+		off = end
+	}
+	if removed == 0 {
+		return 0
+	}
+	var nb []byte
+	if size > 0 {
+		nb = make([]byte, 0, size)
+		for off := 0; off < len(f.packed); {
+			k, _, end := next(f.packed, off)
+			if keep(k) {
+				nb = append(nb, f.packed[off:end]...)
+			}
+			off = end
+		}
+	}
+	f.packed = nb
+	f.n -= int32(removed)
+	return removed
+}
+
+// copyMap returns the pairs as a new map with copied values.
+func (f *fields) copyMap() map[string][]byte {
+	m := make(map[string][]byte, f.n)
+	f.each(func(k string, v []byte) { m[k] = clone(v) })
+	return m
+}
+
+func clone(b []byte) []byte {
+	return append(make([]byte, 0, len(b)), b...)
+}

@@ -1,0 +1,646 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// Store is the in-memory store. It implements session.Store,
+// session.Strings, session.Keyspace and session.Sweeper. Create it with New.
+type Store struct {
+	cfg    Config
+	seed   maphash.Seed
+	shards []shard
+	mask   uint64
+
+	gmu     sync.RWMutex // guards globals
+	globals map[string][]byte
+
+	expired atomic.Uint64 // sessions removed because they expired
+	closed  atomic.Bool
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+type shard struct {
+	mu       sync.RWMutex // guards the fields below
+	m        map[string]*entry
+	bytes    int64 // bytes of ids, keys and values held
+	sessions int
+	strings  int
+	_        [64]byte // keep shards on separate cache lines
+}
+
+// entry is one key: a session (data and props) or a plain string (data.packed
+// holds the raw value). Times are Unix nanoseconds of the store's clock.
+type entry struct {
+	data     fields
+	props    fields
+	touched  atomic.Int64 // last touch; atomic so reads may slide it under RLock
+	idle     int64        // idle timeout in ns; 0 = never idles out
+	deadline int64        // absolute deadline; 0 = none
+	kind     session.Kind
+}
+
+// expiresAt returns when e expires, 0 if never.
+func (e *entry) expiresAt() int64 {
+	var at int64
+	if e.idle > 0 {
+		at = e.touched.Load() + e.idle
+	}
+	if e.deadline > 0 && (at == 0 || e.deadline < at) {
+		at = e.deadline
+	}
+	return at
+}
+
+func (e *entry) live(now int64) bool {
+	at := e.expiresAt()
+	return at == 0 || now < at
+}
+
+func (e *entry) size(id string) int64 {
+	return int64(len(id) + e.data.size() + e.props.size())
+}
+
+// New returns a store. Its sweeper goroutine, if any, stops at Close.
+func New(cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &Store{
+		cfg:     cfg,
+		seed:    maphash.MakeSeed(),
+		shards:  make([]shard, cfg.Shards),
+		mask:    uint64(cfg.Shards - 1),
+		globals: make(map[string][]byte),
+		stop:    make(chan struct{}),
+	}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]*entry)
+	}
+	if cfg.SweepInterval > 0 {
+		s.wg.Add(1)
+		go s.sweepLoop()
+	}
+	return s, nil
+}
+
+func (s *Store) shard(id string) *shard {
+	return &s.shards[maphash.String(s.seed, id)&s.mask]
+}
+
+func (s *Store) now() int64 { return s.cfg.Now().UnixNano() }
+
+func (s *Store) check(id string) error {
+	if s.closed.Load() {
+		return session.ErrClosed
+	}
+	return session.ValidateID(id)
+}
+
+func (s *Store) checkValue(v []byte) error {
+	return session.ValidateValue(v, s.cfg.MaxValueSize)
+}
+
+// lookupLocked returns the live entry of id, nil if missing or expired.
+func (sh *shard) lookupLocked(id string, now int64) *entry {
+	e := sh.m[id]
+	if e == nil || !e.live(now) {
+		return nil
+	}
+	return e
+}
+
+// removeLocked deletes id's entry from the shard's map and counters.
+func (sh *shard) removeLocked(id string, e *entry) {
+	delete(sh.m, id)
+	sh.bytes -= e.size(id)
+	if e.kind == session.KindString {
+		sh.strings--
+	} else {
+		sh.sessions--
+	}
+}
+
+// insertLocked adds a new entry for id, dropping an expired one first.
+func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64) *entry {
+	if old := sh.m[id]; old != nil {
+		sh.removeLocked(id, old)
+		s.expired.Add(1)
+	}
+	e := &entry{kind: kind}
+	e.touched.Store(now)
+	if kind == session.KindSession && s.cfg.DefaultIdle > 0 {
+		e.idle = int64(s.cfg.DefaultIdle)
+	}
+	sh.m[id] = e
+	sh.bytes += int64(len(id))
+	if kind == session.KindString {
+		sh.strings++
+	} else {
+		sh.sessions++
+	}
+	return e
+}
+
+// sessionLocked returns the live session id for writing, creating it when
+// create is set. It returns ErrWrongType for a string key.
+func (s *Store) sessionLocked(sh *shard, id string, now int64, create bool) (*entry, error) {
+	e := sh.lookupLocked(id, now)
+	if e == nil {
+		if !create {
+			if old := sh.m[id]; old != nil { // expired: reclaim now
+				sh.removeLocked(id, old)
+				s.expired.Add(1)
+			}
+			return nil, nil
+		}
+		return s.insertLocked(sh, id, session.KindSession, now), nil
+	}
+	if e.kind != session.KindSession {
+		return nil, wrongType(id)
+	}
+	return e, nil
+}
+
+// readLocked returns the live session id for reading (nil if missing), and
+// slides its idle timeout when the store touches on reads.
+func (s *Store) readLocked(sh *shard, id string) (*entry, error) {
+	now := s.now()
+	e := sh.lookupLocked(id, now)
+	if e == nil {
+		return nil, nil
+	}
+	if e.kind != session.KindSession {
+		return nil, wrongType(id)
+	}
+	if s.cfg.TouchOnRead {
+		e.touched.Store(now)
+	}
+	return e, nil
+}
+
+func wrongType(id string) error {
+	return fmt.Errorf("%w: %q", session.ErrWrongType, truncate(id))
+}
+
+func notFound(id, key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: session %q", session.ErrNotFound, truncate(id))
+	}
+	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, truncate(key), truncate(id))
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// mutate updates entry e of shard sh with fn and keeps the byte count.
+func (sh *shard) mutate(id string, e *entry, fn func()) {
+	before := e.size(id)
+	fn()
+	sh.bytes += e.size(id) - before
+}
+
+// Save implements session.Store.
+func (s *Store) Save(_ context.Context, id string, kvs ...session.Field) (int, error) {
+	if err := s.check(id); err != nil {
+		return 0, err
+	}
+	for _, kv := range kvs {
+		if err := session.ValidateKey(kv.Key); err != nil {
+			return 0, err
+		}
+		if err := s.checkValue(kv.Value); err != nil {
+			return 0, err
+		}
+	}
+	if len(kvs) == 0 {
+		return 0, nil
+	}
+	sh := s.shard(id)
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, err := s.sessionLocked(sh, id, now, true)
+	if err != nil {
+		return 0, err
+	}
+	var added int
+	sh.mutate(id, e, func() { added = e.data.set(kvs) })
+	e.touched.Store(now)
+	return added, nil
+}
+
+// Get implements session.Store.
+func (s *Store) Get(_ context.Context, id, key string) ([]byte, error) {
+	if err := s.check(id); err != nil {
+		return nil, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	sh := s.shard(id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e, err := s.readLocked(sh, id)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil {
+		if v, ok := e.data.get(key); ok {
+			return clone(v), nil
+		}
+	}
+	return nil, notFound(id, key)
+}
+
+// GetAll implements session.Store.
+func (s *Store) GetAll(_ context.Context, id string) (map[string][]byte, error) {
+	return s.readMap(id, func(e *entry) *fields { return &e.data })
+}
+
+// Props implements session.Store.
+func (s *Store) Props(_ context.Context, id string) (map[string][]byte, error) {
+	return s.readMap(id, func(e *entry) *fields { return &e.props })
+}
+
+func (s *Store) readMap(id string, which func(*entry) *fields) (map[string][]byte, error) {
+	if err := s.check(id); err != nil {
+		return nil, err
+	}
+	sh := s.shard(id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e, err := s.readLocked(sh, id)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return map[string][]byte{}, nil
+	}
+	return which(e).copyMap(), nil
+}
+
+// Exists implements session.Store.
+func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
+	if err := s.check(id); err != nil {
+		return false, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return false, err
+	}
+	sh := s.shard(id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e, err := s.readLocked(sh, id)
+	if err != nil || e == nil {
+		return false, err
+	}
+	_, ok := e.data.get(key)
+	return ok, nil
+}
+
+// Evict implements session.Store.
+func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error) {
+	if err := s.check(id); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := session.ValidateKey(k); err != nil {
+			return 0, err
+		}
+	}
+	sh := s.shard(id)
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, err := s.sessionLocked(sh, id, now, false)
+	if err != nil || e == nil {
+		return 0, err
+	}
+	var removed int
+	sh.mutate(id, e, func() { removed = e.data.del(keys) })
+	if removed > 0 {
+		e.touched.Store(now)
+	}
+	if e.data.len() == 0 && e.props.len() == 0 {
+		sh.removeLocked(id, e)
+	}
+	return removed, nil
+}
+
+// Clear implements session.Store.
+func (s *Store) Clear(_ context.Context, id string, retain ...string) (bool, error) {
+	if err := s.check(id); err != nil {
+		return false, err
+	}
+	sh := s.shard(id)
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, err := s.sessionLocked(sh, id, now, false)
+	if err != nil || e == nil {
+		return false, err
+	}
+	if len(retain) == 0 {
+		sh.removeLocked(id, e)
+		return true, nil
+	}
+	sh.mutate(id, e, func() { e.data.retain(retain) })
+	e.touched.Store(now)
+	if e.data.len() == 0 && e.props.len() == 0 {
+		sh.removeLocked(id, e)
+	}
+	return true, nil
+}
+
+// SaveProp implements session.Store.
+func (s *Store) SaveProp(_ context.Context, id, key string, value []byte) error {
+	if err := s.check(id); err != nil {
+		return err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return err
+	}
+	if err := s.checkValue(value); err != nil {
+		return err
+	}
+	sh := s.shard(id)
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, err := s.sessionLocked(sh, id, now, true)
+	if err != nil {
+		return err
+	}
+	sh.mutate(id, e, func() { e.props.set([]session.Field{{Key: key, Value: value}}) })
+	e.touched.Store(now)
+	return nil
+}
+
+// GetProp implements session.Store.
+func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
+	if err := s.check(id); err != nil {
+		return nil, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	sh := s.shard(id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e, err := s.readLocked(sh, id)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil {
+		if v, ok := e.props.get(key); ok {
+			return clone(v), nil
+		}
+	}
+	return nil, fmt.Errorf("prop: %w", notFound(id, key))
+}
+
+// EvictProp implements session.Store.
+func (s *Store) EvictProp(_ context.Context, id, key string) (bool, error) {
+	if err := s.check(id); err != nil {
+		return false, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return false, err
+	}
+	sh := s.shard(id)
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, err := s.sessionLocked(sh, id, now, false)
+	if err != nil || e == nil {
+		return false, err
+	}
+	var removed int
+	sh.mutate(id, e, func() { removed = e.props.del([]string{key}) })
+	if removed > 0 {
+		e.touched.Store(now)
+	}
+	if e.data.len() == 0 && e.props.len() == 0 {
+		sh.removeLocked(id, e)
+	}
+	return removed > 0, nil
+}
+
+// SetExpiry implements session.Store. It applies to a key of any kind.
+func (s *Store) SetExpiry(_ context.Context, id string, x session.Expiry) error {
+	if err := s.check(id); err != nil {
+		return err
+	}
+	sh := s.shard(id)
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.lookupLocked(id, now)
+	if e == nil {
+		return notFound(id, "")
+	}
+	switch {
+	case x.Idle > 0:
+		e.idle = int64(x.Idle)
+	case x.Idle < 0:
+		e.idle = 0
+	}
+	e.deadline = 0
+	if x.TTL > 0 {
+		e.deadline = now + int64(x.TTL)
+	}
+	e.touched.Store(now)
+	return nil
+}
+
+// TTL implements session.Store. It applies to a key of any kind.
+func (s *Store) TTL(_ context.Context, id string) (time.Duration, error) {
+	if err := s.check(id); err != nil {
+		return 0, err
+	}
+	sh := s.shard(id)
+	now := s.now()
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e := sh.lookupLocked(id, now)
+	if e == nil {
+		return 0, notFound(id, "")
+	}
+	at := e.expiresAt()
+	if at == 0 {
+		return session.NoExpiry, nil
+	}
+	return time.Duration(at - now), nil
+}
+
+// SaveGlobal implements session.Store.
+func (s *Store) SaveGlobal(_ context.Context, key string, value []byte) error {
+	if err := s.checkGlobal(key); err != nil {
+		return err
+	}
+	if err := s.checkValue(value); err != nil {
+		return err
+	}
+	v := clone(value)
+	s.gmu.Lock()
+	s.globals[key] = v
+	s.gmu.Unlock()
+	return nil
+}
+
+// GetGlobal implements session.Store.
+func (s *Store) GetGlobal(_ context.Context, key string) ([]byte, error) {
+	if err := s.checkGlobal(key); err != nil {
+		return nil, err
+	}
+	s.gmu.RLock()
+	defer s.gmu.RUnlock()
+	v, ok := s.globals[key]
+	if !ok {
+		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, truncate(key))
+	}
+	return clone(v), nil
+}
+
+// EvictGlobal implements session.Store.
+func (s *Store) EvictGlobal(_ context.Context, key string) (bool, error) {
+	if err := s.checkGlobal(key); err != nil {
+		return false, err
+	}
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
+	_, ok := s.globals[key]
+	delete(s.globals, key)
+	return ok, nil
+}
+
+// Globals implements session.Store.
+func (s *Store) Globals(context.Context) (map[string][]byte, error) {
+	if s.closed.Load() {
+		return nil, session.ErrClosed
+	}
+	s.gmu.RLock()
+	defer s.gmu.RUnlock()
+	out := make(map[string][]byte, len(s.globals))
+	for k, v := range s.globals {
+		out[k] = clone(v)
+	}
+	return out, nil
+}
+
+func (s *Store) checkGlobal(key string) error {
+	if s.closed.Load() {
+		return session.ErrClosed
+	}
+	return session.ValidateKey(key)
+}
+
+// Sweep implements session.Sweeper: it removes every expired key now.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
+	removed := 0
+	for i := range s.shards {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		removed += s.sweepShard(&s.shards[i])
+	}
+	return removed, nil
+}
+
+func (s *Store) sweepShard(sh *shard) int {
+	now := s.now()
+	removed := 0
+	sh.mu.Lock()
+	for id, e := range sh.m {
+		if !e.live(now) {
+			sh.removeLocked(id, e)
+			removed++
+		}
+	}
+	sh.mu.Unlock()
+	s.expired.Add(uint64(removed))
+	return removed
+}
+
+// sweepLoop sweeps one shard at a time, spreading a full pass over the
+// sweep interval so that no pass holds up many requests at once.
+func (s *Store) sweepLoop() {
+	defer s.wg.Done()
+	step := s.cfg.SweepInterval / time.Duration(len(s.shards))
+	if step < time.Millisecond {
+		step = time.Millisecond
+	}
+	t := time.NewTicker(step)
+	defer t.Stop()
+	for i := 0; ; i = (i + 1) % len(s.shards) {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.sweepShard(&s.shards[i])
+		}
+	}
+}
+
+// Close implements session.Store: it stops the sweeper and drops the data.
+func (s *Store) Close(context.Context) error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.stop)
+		s.wg.Wait()
+	})
+	return nil
+}
+
+// Stats is a snapshot of the store's counters.
+type Stats struct {
+	Keys     int    // live and not-yet-swept keys
+	Sessions int    // keys holding sessions
+	Strings  int    // keys holding plain strings
+	Globals  int    // globals
+	Bytes    int64  // bytes of ids, keys and values held (payload, not overhead)
+	Expired  uint64 // keys removed because they expired, since New
+}
+
+// Stats returns the store's counters.
+func (s *Store) Stats() Stats {
+	var st Stats
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		st.Sessions += sh.sessions
+		st.Strings += sh.strings
+		st.Bytes += sh.bytes
+		sh.mu.RUnlock()
+	}
+	st.Keys = st.Sessions + st.Strings
+	s.gmu.RLock()
+	st.Globals = len(s.globals)
+	s.gmu.RUnlock()
+	st.Expired = s.expired.Load()
+	return st
+}
+
+var (
+	_ session.Store    = (*Store)(nil)
+	_ session.Sweeper  = (*Store)(nil)
+	_ session.Strings  = (*Store)(nil)
+	_ session.Keyspace = (*Store)(nil)
+)
+
