@@ -100,6 +100,9 @@ func appendRecord(b []byte, k string, v []byte) []byte {
 // set writes every pair (a later duplicate key wins) and returns how many
 // keys were new. The values are copied.
 func (f *fields) set(kvs []session.Field) (added int) {
+	if len(kvs) == 1 && f.big == nil {
+		return f.set1(kvs[0].Key, kvs[0].Value)
+	}
 	if f.big != nil {
 		for _, kv := range kvs {
 			if _, ok := f.big[kv.Key]; !ok {
@@ -175,6 +178,57 @@ func (f *fields) set(kvs []session.Field) (added int) {
 	f.packed, f.n = nb, int32(count)
 	return added
 }
+
+// set1 writes one pair in place when the packed slice has room, the hot
+// path of the chatbot workload (one key overwritten at a time). Returns 1
+// when the key is new.
+func (f *fields) set1(key string, val []byte) int {
+	for off := 0; off < len(f.packed); {
+		k, v, end := next(f.packed, off)
+		if string(k) != key {
+			off = end
+			continue
+		}
+		if len(v) == len(val) { // same length: overwrite the value bytes
+			copy(f.packed[end-len(v):end], val)
+			return 0
+		}
+		newRec := recordLen(len(key), len(val))
+		size := len(f.packed) - (end - off) + newRec
+		if size <= cap(f.packed) && newRec <= end-off {
+			// shrink in place: write the record, close the gap
+			b := appendRecord(f.packed[:off], key, val)
+			b = append(b, f.packed[end:]...)
+			f.packed = b
+			return 0
+		}
+		nb := make([]byte, 0, grow(size))
+		nb = append(nb, f.packed[:off]...)
+		nb = appendRecord(nb, key, val)
+		nb = append(nb, f.packed[end:]...)
+		f.packed = nb
+		return 0
+	}
+	if f.n+1 > bigThreshold {
+		f.toBig()
+		f.big[key] = clone(val)
+		f.n++
+		return 1
+	}
+	size := len(f.packed) + recordLen(len(key), len(val))
+	if size > cap(f.packed) {
+		nb := make([]byte, 0, grow(size))
+		f.packed = append(nb, f.packed...)
+	}
+	f.packed = appendRecord(f.packed, key, val)
+	f.n++
+	return 1
+}
+
+// grow returns the capacity for a packed slice of size bytes: 1/8 slack so
+// that a few growing values do not reallocate each time, little enough to
+// keep memory close to the payload.
+func grow(size int) int { return size + size/8 }
 
 func (f *fields) toBig() {
 	m := make(map[string][]byte, f.n+8)
