@@ -643,4 +643,3 @@ var (
 	_ session.Strings  = (*Store)(nil)
 	_ session.Keyspace = (*Store)(nil)
 )
-
