@@ -1,0 +1,114 @@
+package memory
+
+import (
+	"context"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// Record is one key with everything needed to recreate it on another
+// store: the unit of partition migration and replication.
+type Record struct {
+	Key   string
+	Kind  session.Kind // KindSession or KindString
+	Data  []session.Field
+	Props []session.Field
+	// Value is the value of a string key.
+	Value []byte
+	// Idle is the idle timeout (0: never idles out).
+	Idle time.Duration
+	// Touched is the last touch, Deadline the absolute deadline (zero: none).
+	Touched  time.Time
+	Deadline time.Time
+}
+
+func (e *entry) record(key string) Record {
+	r := Record{Key: key, Kind: e.kind, Idle: time.Duration(e.idle), Touched: time.Unix(0, e.touched.Load())}
+	if e.deadline != 0 {
+		r.Deadline = time.Unix(0, e.deadline)
+	}
+	if e.kind == session.KindString {
+		r.Value = clone(e.data.packed)
+		return r
+	}
+	e.data.each(func(k string, v []byte) { r.Data = append(r.Data, session.Field{Key: k, Value: clone(v)}) })
+	e.props.each(func(k string, v []byte) { r.Props = append(r.Props, session.Field{Key: k, Value: clone(v)}) })
+	return r
+}
+
+// Export calls fn with a copy of every live key whose id filter accepts
+// (nil accepts all), one shard at a time: each shard is copied under its
+// read lock and fn runs outside any lock, so writes go on while a large
+// store is exported. A key written during the export is exported either as
+// it was before or after that write. Export stops at fn's first error.
+func (s *Store) Export(ctx context.Context, filter func(key string) bool, fn func(Record) error) error {
+	if s.closed.Load() {
+		return session.ErrClosed
+	}
+	for i := range s.shards {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		sh := &s.shards[i]
+		now := s.now()
+		var batch []Record
+		sh.mu.RLock()
+		for k, e := range sh.m {
+			if e.live(now) && (filter == nil || filter(k)) {
+				batch = append(batch, e.record(k))
+			}
+		}
+		sh.mu.RUnlock()
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Import writes r, replacing whatever the key held. A record whose
+// deadline or idle time has already passed removes the key instead.
+func (s *Store) Import(_ context.Context, r Record) error {
+	if err := s.check(r.Key); err != nil {
+		return err
+	}
+	if r.Kind != session.KindSession && r.Kind != session.KindString {
+		return session.ErrWrongType
+	}
+	e := &entry{kind: r.Kind, idle: int64(r.Idle)}
+	e.touched.Store(r.Touched.UnixNano())
+	if !r.Deadline.IsZero() {
+		e.deadline = r.Deadline.UnixNano()
+	}
+	if r.Kind == session.KindString {
+		e.data.packed = clone(r.Value)
+	} else {
+		if len(r.Data) > 0 {
+			e.data.set(r.Data)
+		}
+		if len(r.Props) > 0 {
+			e.props.set(r.Props)
+		}
+	}
+	sh := s.shard(r.Key)
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if old := sh.m[r.Key]; old != nil {
+		sh.removeLocked(r.Key, old)
+	}
+	if !e.live(now) || (r.Kind == session.KindSession && e.data.len() == 0 && e.props.len() == 0) {
+		return nil
+	}
+	sh.m[r.Key] = e
+	sh.bytes += e.size(r.Key)
+	if e.kind == session.KindString {
+		sh.strings++
+	} else {
+		sh.sessions++
+	}
+	return nil
+}
