@@ -53,7 +53,10 @@ type Manager interface {
 	// EvictProp removes one prop and reports whether it existed.
 	EvictProp(ctx context.Context, id, key string) (bool, error)
 
-	// SetExpiry overrides the expiry of session id (ErrNotFound if missing).
+	// SetExpiry overrides the expiry of session id (ErrNotFound if missing)
+	// and restarts its idle clock. The override lasts until the session is
+	// cleared entirely, expires, or loses its last key and prop. Globals
+	// never expire.
 	SetExpiry(ctx context.Context, id string, e Expiry) error
 	// TTL returns the time left before session id expires (NoExpiry if never).
 	TTL(ctx context.Context, id string) (time.Duration, error)

@@ -89,8 +89,8 @@ type Store interface {
 	// Globals returns every global.
 	Globals(ctx context.Context) (map[string][]byte, error)
 
-	// Close releases the store. It is idempotent; every later call returns
-	// ErrClosed.
+	// Close releases the store. It is idempotent: a second Close returns
+	// nil; every other call after Close returns ErrClosed.
 	Close(ctx context.Context) error
 }
 
