@@ -1,0 +1,79 @@
+package cache
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// Config configures a Store. Exactly one of MaxSessions and MaxBytes bounds
+// the cache.
+type Config struct {
+	// MaxSessions bounds the number of sessions held. DefaultConfig sets
+	// 100,000; set it to 0 to bound by MaxBytes instead.
+	MaxSessions int
+	// MaxBytes bounds the session payload held, in bytes: the sum over
+	// sessions of the id's length and the lengths of every data and prop
+	// key and value. A single session over MaxBytes is refused with
+	// session.ErrTooLarge.
+	MaxBytes int64
+	// DefaultIdle is the idle timeout of a new session; 30 minutes when 0.
+	// session.NoExpiry disables idle expiry by default.
+	DefaultIdle time.Duration
+	// TouchOnRead makes reads slide the idle timeout too (writes always do).
+	// A sliding read writes the session's entry, as a write does.
+	TouchOnRead bool
+	// MaxValueSize bounds one value; session.DefaultMaxValueSize when 0.
+	MaxValueSize int
+	// Now is the clock, shared with otter's expiry; time.Now when nil.
+	Now func() time.Time
+	// Logger receives the store's and otter's logs; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a configuration bounded at 100,000 sessions with a
+// 30 minute idle timeout (the chatbot workload's population and both WCE
+// engines' default).
+func DefaultConfig() Config {
+	return Config{
+		MaxSessions:  100_000,
+		DefaultIdle:  30 * time.Minute,
+		MaxValueSize: session.DefaultMaxValueSize,
+	}
+}
+
+// Validate reports a configuration that New would refuse.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxSessions < 0:
+		return fmt.Errorf("cache: MaxSessions must not be negative, got %d", c.MaxSessions)
+	case c.MaxBytes < 0:
+		return fmt.Errorf("cache: MaxBytes must not be negative, got %d", c.MaxBytes)
+	case c.MaxSessions > 0 && c.MaxBytes > 0:
+		return fmt.Errorf("cache: set MaxSessions or MaxBytes, not both (got %d and %d)", c.MaxSessions, c.MaxBytes)
+	case c.MaxSessions == 0 && c.MaxBytes == 0:
+		return fmt.Errorf("cache: a bound is required: set MaxSessions or MaxBytes")
+	case c.MaxValueSize < 0:
+		return fmt.Errorf("cache: MaxValueSize must not be negative, got %d", c.MaxValueSize)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.DefaultIdle == 0 {
+		c.DefaultIdle = d.DefaultIdle
+	}
+	if c.MaxValueSize == 0 {
+		c.MaxValueSize = d.MaxValueSize
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,199 @@
+package cache
+
+import (
+	"maps"
+	"math"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// entry is one session. It is immutable once published in the cache: every
+// change builds a new entry (copy on write) that shares the maps it does not
+// change. Times are Unix nanoseconds of the store's clock.
+type entry struct {
+	data  map[string][]byte // data keys; nil when empty
+	props map[string][]byte // props; nil when empty
+	// gen identifies this incarnation of the session: it is drawn when the
+	// session is created and kept by every later value, so that the sweep
+	// index can tell the removal of an old incarnation from the current one.
+	gen      uint64
+	idle     int64 // idle timeout in ns; 0 = never idles out
+	deadline int64 // absolute deadline; 0 = none
+	touched  int64 // last slide of the idle timeout
+	bytes    int64 // len(id) + every key and value
+}
+
+func newEntry(id string, gen uint64, idle, now int64) *entry {
+	return &entry{gen: gen, idle: idle, touched: now, bytes: int64(len(id))}
+}
+
+// expiresAt returns when e expires, 0 if never.
+func (e *entry) expiresAt() int64 {
+	var at int64
+	if e.idle > 0 {
+		at = e.touched + e.idle
+		if at < e.touched { // overflow: as good as never
+			at = math.MaxInt64
+		}
+	}
+	if e.deadline > 0 && (at == 0 || e.deadline < at) {
+		at = e.deadline
+	}
+	return at
+}
+
+func (e *entry) live(now int64) bool {
+	at := e.expiresAt()
+	return at == 0 || now < at
+}
+
+func (e *entry) empty() bool { return len(e.data) == 0 && len(e.props) == 0 }
+
+// clone returns a shallow copy of e: the maps are shared until replaced.
+func (e *entry) clone() *entry {
+	c := *e
+	return &c
+}
+
+// touch returns a copy of e whose idle timeout restarts at now.
+func (e *entry) touch(now int64) *entry {
+	c := e.clone()
+	c.touched = now
+	return c
+}
+
+// withData returns a copy of e with fields written into its data (a later
+// duplicate key wins) and how many keys were new. Values are copied.
+func (e *entry) withData(fields []session.Field, now int64) (*entry, int) {
+	c := e.clone()
+	c.data = make(map[string][]byte, len(e.data)+len(fields))
+	maps.Copy(c.data, e.data)
+	added := 0
+	for _, f := range fields {
+		if old, ok := c.data[f.Key]; ok {
+			c.bytes -= int64(len(f.Key) + len(old))
+		} else {
+			added++
+		}
+		c.data[f.Key] = clone(f.Value)
+		c.bytes += int64(len(f.Key) + len(f.Value))
+	}
+	c.touched = now
+	return c, added
+}
+
+// withoutData returns a copy of e without keys (nil when none existed) and
+// how many existed.
+func (e *entry) withoutData(keys []string, now int64) (*entry, int) {
+	removed := 0
+	var c *entry
+	for _, k := range keys {
+		v, ok := e.data[k]
+		if c != nil {
+			v, ok = c.data[k]
+		}
+		if !ok {
+			continue
+		}
+		if c == nil {
+			c = e.clone()
+			c.data = maps.Clone(e.data)
+			c.touched = now
+		}
+		delete(c.data, k)
+		c.bytes -= int64(len(k) + len(v))
+		removed++
+	}
+	return c, removed
+}
+
+// retaining returns a copy of e keeping only the data keys named in retain
+// (props kept).
+func (e *entry) retaining(retain []string, now int64) *entry {
+	c := e.clone()
+	c.data = nil
+	for _, k := range retain {
+		if v, ok := e.data[k]; ok {
+			if c.data == nil {
+				c.data = make(map[string][]byte, len(retain))
+			}
+			c.data[k] = v
+		}
+	}
+	c.bytes = e.bytes - e.dataBytes() + c.dataBytes()
+	c.touched = now
+	return c
+}
+
+func (e *entry) dataBytes() int64 {
+	var n int64
+	for k, v := range e.data {
+		n += int64(len(k) + len(v))
+	}
+	return n
+}
+
+// withProp returns a copy of e with prop key set to a copy of value.
+func (e *entry) withProp(key string, value []byte, now int64) *entry {
+	c := e.clone()
+	c.props = make(map[string][]byte, len(e.props)+1)
+	maps.Copy(c.props, e.props)
+	if old, ok := c.props[key]; ok {
+		c.bytes -= int64(len(key) + len(old))
+	}
+	c.props[key] = clone(value)
+	c.bytes += int64(len(key) + len(value))
+	c.touched = now
+	return c
+}
+
+// withoutProp returns a copy of e without prop key, nil if it had none.
+func (e *entry) withoutProp(key string, now int64) *entry {
+	v, ok := e.props[key]
+	if !ok {
+		return nil
+	}
+	c := e.clone()
+	c.props = maps.Clone(e.props)
+	delete(c.props, key)
+	c.bytes -= int64(len(key) + len(v))
+	c.touched = now
+	return c
+}
+
+// withExpiry returns a copy of e with the expiry override x applied at now:
+// Idle > 0 sets the idle timeout, Idle < 0 disables it, 0 keeps it; TTL > 0
+// sets the deadline now+TTL, otherwise removes it. The idle clock restarts.
+func (e *entry) withExpiry(x session.Expiry, now int64) *entry {
+	c := e.clone()
+	switch {
+	case x.Idle > 0:
+		c.idle = int64(x.Idle)
+	case x.Idle < 0:
+		c.idle = 0
+	}
+	c.deadline = 0
+	if x.TTL > 0 {
+		c.deadline = now + int64(x.TTL)
+		if c.deadline < now {
+			c.deadline = math.MaxInt64
+		}
+	}
+	c.touched = now
+	return c
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
+func copyMap(m map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = clone(v)
+	}
+	return out
+}
