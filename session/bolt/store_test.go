@@ -1,0 +1,464 @@
+package bolt_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/bolt"
+)
+
+// open opens the store at path with sync off and no background sweeper.
+func open(t *testing.T, path string, mod ...func(*bolt.Config)) *bolt.Store {
+	t.Helper()
+	cfg := bolt.DefaultConfig()
+	cfg.Path = path
+	cfg.NoSync = true
+	cfg.SweepInterval = -1
+	cfg.Logger = testLogger(t)
+	for _, m := range mod {
+		m(&cfg)
+	}
+	s, err := bolt.New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
+func dbPath(t *testing.T) string { return filepath.Join(t.TempDir(), "sessions.db") }
+
+func withClock(c *clock) func(*bolt.Config) {
+	return func(cfg *bolt.Config) { cfg.Now = c.Now }
+}
+
+func mustSave(t *testing.T, s session.Store, id string, kv ...string) {
+	t.Helper()
+	var fields []session.Field
+	for i := 0; i+1 < len(kv); i += 2 {
+		fields = append(fields, session.Field{Key: kv[i], Value: []byte(kv[i+1])})
+	}
+	if _, err := s.Save(context.Background(), id, fields...); err != nil {
+		t.Fatalf("Save(%.40q): %v", id, err)
+	}
+}
+
+func mustGet(t *testing.T, s session.Store, id, key, want string) {
+	t.Helper()
+	got, err := s.Get(context.Background(), id, key)
+	if err != nil {
+		t.Fatalf("Get(%.40q, %q): %v", id, key, err)
+	}
+	if string(got) != want {
+		t.Fatalf("Get(%.40q, %q) = %q, want %q", id, key, got, want)
+	}
+}
+
+func mustCheck(t *testing.T, s *bolt.Store, want int) {
+	t.Helper()
+	n, err := s.Check(context.Background())
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if want >= 0 && n != want {
+		t.Fatalf("Check found %d records, want %d", n, want)
+	}
+}
+
+func TestIDsOfEveryShape(t *testing.T) {
+	s := open(t, dbPath(t))
+	ids := []string{
+		"263771234567", "../../etc/passwd", "A", "a", "global", "globals", "nul\x00byte", "\xff\xfe",
+		"用户 👋", "*", strings.Repeat("x", 512), strings.Repeat("x", 513),
+		strings.Repeat("long", 1024),          // 4 KiB
+		strings.Repeat("L", 40<<10),           // past bbolt's 32 KiB key limit
+		strings.Repeat("L", session.MaxIDLen), // the longest id allowed
+		"\x01" + strings.Repeat("x", 20),      // looks like a hashed key
+	}
+	for i, id := range ids {
+		mustSave(t, s, id, "k", fmt.Sprint(i))
+	}
+	for i, id := range ids {
+		mustGet(t, s, id, "k", fmt.Sprint(i))
+	}
+	ctx := context.Background()
+	if err := s.SaveGlobal(ctx, "global", []byte("G")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveGlobal(ctx, strings.Repeat("g", 40<<10), []byte("long")); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, s, "global", "k", "4")
+	g, err := s.Globals(ctx)
+	if err != nil || len(g) != 2 || string(g["global"]) != "G" || string(g[strings.Repeat("g", 40<<10)]) != "long" {
+		t.Fatalf("Globals = %d entries, %v", len(g), err)
+	}
+	mustCheck(t, s, len(ids)+2)
+	for _, id := range ids {
+		if ok, err := s.Clear(ctx, id); !ok || err != nil {
+			t.Fatalf("Clear(%.40q) = %v, %v", id, ok, err)
+		}
+	}
+	mustCheck(t, s, 2)
+}
+
+func TestPersistsAcrossReopen(t *testing.T) {
+	path := dbPath(t)
+	clock := newClock()
+	ctx := context.Background()
+	s := open(t, path, withClock(clock))
+	mustSave(t, s, "u1", "stage", "menu", "auth", "tok")
+	if err := s.SaveProp(ctx, "u1", "name", []byte("Ada")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetExpiry(ctx, "u1", session.Expiry{Idle: time.Hour, TTL: 3 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, s, "u2", "stage", "start")
+	if err := s.SetExpiry(ctx, "u2", session.Expiry{Idle: session.NoExpiry}); err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, s, "u3", "stage", "gone-soon")
+	if err := s.SaveGlobal(ctx, "motd", []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	clock.Advance(40 * time.Minute)
+	s = open(t, path, withClock(clock))
+	mustCheck(t, s, 4)
+	mustGet(t, s, "u1", "stage", "menu")
+	mustGet(t, s, "u1", "auth", "tok")
+	if p, err := s.GetProp(ctx, "u1", "name"); err != nil || string(p) != "Ada" {
+		t.Fatalf("GetProp = %q, %v", p, err)
+	}
+	if ttl, err := s.TTL(ctx, "u1"); err != nil || ttl != 20*time.Minute {
+		t.Fatalf("TTL(u1) = %v, %v; want 20m (the 1h idle override survives)", ttl, err)
+	}
+	if ttl, err := s.TTL(ctx, "u2"); err != nil || ttl != session.NoExpiry {
+		t.Fatalf("TTL(u2) = %v, %v; want NoExpiry", ttl, err)
+	}
+	if _, err := s.Get(ctx, "u3", "stage"); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Get(u3) after its idle timeout: %v", err)
+	}
+	// The index survived the restart: the sweep finds u3 without a scan.
+	if n, err := s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1", n, err)
+	}
+	if g, err := s.Globals(ctx); err != nil || len(g) != 1 || string(g["motd"]) != "hi" {
+		t.Fatalf("Globals = %q, %v", g, err)
+	}
+	mustCheck(t, s, 3)
+}
+
+func TestSecondOpenerRefused(t *testing.T) {
+	path := dbPath(t)
+	s := open(t, path)
+	cfg := bolt.DefaultConfig()
+	cfg.Path = path
+	cfg.Timeout = 100 * time.Millisecond
+	start := time.Now()
+	_, err := bolt.New(cfg)
+	if !errors.Is(err, bolt.ErrLocked) {
+		t.Fatalf("second New: %v, want ErrLocked", err)
+	}
+	if waited := time.Since(start); waited < 50*time.Millisecond {
+		t.Errorf("gave up after %v, before the timeout", waited)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open(t, path) // released by Close
+	mustSave(t, s2, "a", "k", "v")
+}
+
+// corrupt rewrites the raw value of one bucket key with bbolt directly.
+func corrupt(t *testing.T, path string, bucket, key string, damage func([]byte) []byte) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		v := b.Get([]byte(key))
+		if v == nil {
+			return fmt.Errorf("no key %q in %s", key, bucket)
+		}
+		return b.Put([]byte(key), damage(bytes.Clone(v)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCorruptionIsReported(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name   string
+		damage func(b []byte) []byte
+	}{
+		{"FlippedValueByte", func(b []byte) []byte { b[len(b)-6] ^= 0x01; return b }},
+		{"FlippedHeaderByte", func(b []byte) []byte { b[10] ^= 0x80; return b }},
+		{"Truncated", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"Empty", func([]byte) []byte { return []byte{} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := dbPath(t)
+			s := open(t, path)
+			mustSave(t, s, "victim", "stage", "menu-with-some-length")
+			mustSave(t, s, "bystander", "stage", "ok")
+			if err := s.SaveGlobal(ctx, "g", []byte("global value")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			corrupt(t, path, "sessions", "\x00victim", tc.damage)
+			corrupt(t, path, "globals", "\x00g", tc.damage)
+			s = open(t, path)
+			if _, err := s.Get(ctx, "victim", "stage"); !errors.Is(err, bolt.ErrCorrupt) {
+				t.Errorf("Get: %v, want ErrCorrupt", err)
+			}
+			if _, err := s.Save(ctx, "victim", session.Field{Key: "k", Value: []byte("v")}); !errors.Is(err, bolt.ErrCorrupt) {
+				t.Errorf("Save over a corrupt record: %v, want ErrCorrupt", err)
+			}
+			if _, err := s.GetGlobal(ctx, "g"); !errors.Is(err, bolt.ErrCorrupt) {
+				t.Errorf("GetGlobal: %v, want ErrCorrupt", err)
+			}
+			if _, err := s.Globals(ctx); !errors.Is(err, bolt.ErrCorrupt) {
+				t.Errorf("Globals: %v, want ErrCorrupt", err)
+			}
+			mustGet(t, s, "bystander", "stage", "ok")
+			n, err := s.Check(ctx)
+			if !errors.Is(err, bolt.ErrCorrupt) || n != 1 {
+				t.Errorf("Check = %d, %v; want 1 good record and ErrCorrupt", n, err)
+			}
+			if s.Stats().Corrupt == 0 {
+				t.Error("Stats().Corrupt = 0")
+			}
+		})
+	}
+}
+
+func TestSweepUsesTheIndex(t *testing.T) {
+	clock := newClock()
+	s := open(t, dbPath(t), withClock(clock))
+	ctx := context.Background()
+	for i := range 3000 {
+		mustSave(t, s, fmt.Sprint("old", i), "k", "v")
+	}
+	clock.Advance(20 * time.Minute)
+	for i := range 5 {
+		mustSave(t, s, fmt.Sprint("new", i), "k", "v")
+	}
+	// Moving the expiry moves the index entry.
+	if err := s.SetExpiry(ctx, "old7", session.Expiry{Idle: session.NoExpiry}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetExpiry(ctx, "old8", session.Expiry{TTL: 5 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetExpiry(ctx, "new1", session.Expiry{TTL: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, s, 3005)
+	clock.Advance(15 * time.Minute) // old: 35m idle; new: 15m; old8, new1 past their deadlines
+	n, err := s.Sweep(ctx)
+	if err != nil || n != 3000 {
+		t.Fatalf("Sweep = %d, %v; want 3000 (more than one batch)", n, err)
+	}
+	mustGet(t, s, "old7", "k", "v")
+	for _, id := range []string{"old8", "new1", "old0"} {
+		if _, err := s.TTL(ctx, id); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("TTL(%s): %v, want ErrNotFound", id, err)
+		}
+	}
+	mustCheck(t, s, 5)
+	if n, err := s.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("second Sweep = %d, %v", n, err)
+	}
+	if s.Stats().Expired != 3000 {
+		t.Fatalf("Stats().Expired = %d", s.Stats().Expired)
+	}
+}
+
+func TestBackgroundSweeper(t *testing.T) {
+	clock := newClock()
+	s := open(t, dbPath(t), withClock(clock), func(c *bolt.Config) { c.SweepInterval = 5 * time.Millisecond })
+	mustSave(t, s, "a", "k", "v")
+	clock.Advance(time.Hour)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Stats().Expired != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the background sweeper did not remove the expired session")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mustCheck(t, s, 0)
+}
+
+func TestLargeValues(t *testing.T) {
+	path := dbPath(t)
+	s := open(t, path)
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	fields := []session.Field{{Key: "small", Value: []byte("x")}}
+	for i := range 4 {
+		fields = append(fields, session.Field{Key: fmt.Sprint("big", i), Value: big})
+	}
+	if _, err := s.Save(ctx, "u", fields...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveProp(ctx, "u", "bigprop", big); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveGlobal(ctx, "bigglobal", big); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	for i := range 4 {
+		got, err := s.Get(ctx, "u", fmt.Sprint("big", i))
+		if err != nil || !bytes.Equal(got, big) {
+			t.Fatalf("Get(big%d): %d bytes, %v", i, len(got), err)
+		}
+	}
+	if got, err := s.GetProp(ctx, "u", "bigprop"); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("GetProp: %d bytes, %v", len(got), err)
+	}
+	mustGet(t, s, "u", "small", "x")
+	tooBig := make([]byte, session.DefaultMaxValueSize+1)
+	if _, err := s.Save(ctx, "u", session.Field{Key: "huge", Value: tooBig}); !errors.Is(err, session.ErrTooLarge) {
+		t.Fatalf("Save over the limit: %v, want ErrTooLarge", err)
+	}
+	mustCheck(t, s, 2)
+}
+
+func TestClosedAndCancelled(t *testing.T) {
+	s := open(t, dbPath(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Save(ctx, "a", session.Field{Key: "k", Value: nil}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Save with a cancelled ctx: %v", err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := s.Get(context.Background(), "a", "k"); !errors.Is(err, session.ErrClosed) {
+		t.Fatalf("Get after Close: %v", err)
+	}
+	if _, err := s.Globals(context.Background()); !errors.Is(err, session.ErrClosed) {
+		t.Fatalf("Globals after Close: %v", err)
+	}
+	if _, err := s.Sweep(context.Background()); !errors.Is(err, session.ErrClosed) {
+		t.Fatalf("Sweep after Close: %v", err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	if err := (bolt.Config{}).Validate(); err == nil {
+		t.Error("Validate accepted an empty Path")
+	}
+	cfg := bolt.DefaultConfig()
+	cfg.Path = dbPath(t)
+	cfg.Timeout = -1
+	if err := cfg.Validate(); err == nil {
+		t.Error("Validate accepted a negative Timeout")
+	}
+	// A file that is not a bbolt database is refused.
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("junk"), 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg = bolt.DefaultConfig()
+	cfg.Path = junk
+	if s, err := bolt.New(cfg); err == nil {
+		_ = s.Close(context.Background())
+		t.Error("New opened a file that is not a database")
+	}
+	// A bbolt database of another program is refused.
+	other := dbPath(t)
+	db, err := bbolt.Open(other, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("meta"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("format"), []byte("someone else's"))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Path = other
+	if s, err := bolt.New(cfg); err == nil {
+		_ = s.Close(context.Background())
+		t.Error("New opened another program's database")
+	}
+}
+
+// TestConcurrentWritersOneSession checks that operations on one session
+// from many goroutines lose nothing, with and without batching.
+func TestConcurrentWritersOneSession(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
+			s := open(t, dbPath(t), func(c *bolt.Config) { c.Batch = batch })
+			ctx := context.Background()
+			const writers, each = 8, 25
+			var wg sync.WaitGroup
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range each {
+						key := fmt.Sprintf("w%d-%d", w, i)
+						if _, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte(key)}); err != nil {
+							t.Error(err)
+							return
+						}
+						if err := s.SaveProp(ctx, "shared", key, []byte(key)); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			all, err := s.GetAll(ctx, "shared")
+			if err != nil || len(all) != writers*each {
+				t.Fatalf("GetAll: %d keys, %v; want %d", len(all), err, writers*each)
+			}
+			props, err := s.Props(ctx, "shared")
+			if err != nil || len(props) != writers*each {
+				t.Fatalf("Props: %d keys, %v; want %d", len(props), err, writers*each)
+			}
+			mustCheck(t, s, 1)
+		})
+	}
+}

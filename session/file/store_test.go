@@ -1,0 +1,452 @@
+package file_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/file"
+)
+
+// open opens a store in dir with fsync off and no background sweeper.
+func open(t *testing.T, dir string, mod ...func(*file.Config)) *file.Store {
+	t.Helper()
+	cfg := file.DefaultConfig()
+	cfg.Dir = dir
+	cfg.Fsync = false
+	cfg.SweepInterval = -1
+	cfg.Logger = testLogger(t)
+	for _, m := range mod {
+		m(&cfg)
+	}
+	s, err := file.New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
+func withClock(c *clock) func(*file.Config) {
+	return func(cfg *file.Config) { cfg.Now = c.Now }
+}
+
+func mustSave(t *testing.T, s session.Store, id string, kv ...string) {
+	t.Helper()
+	var fields []session.Field
+	for i := 0; i+1 < len(kv); i += 2 {
+		fields = append(fields, session.Field{Key: kv[i], Value: []byte(kv[i+1])})
+	}
+	if _, err := s.Save(context.Background(), id, fields...); err != nil {
+		t.Fatalf("Save(%.40q): %v", id, err)
+	}
+}
+
+func mustGet(t *testing.T, s session.Store, id, key, want string) {
+	t.Helper()
+	got, err := s.Get(context.Background(), id, key)
+	if err != nil {
+		t.Fatalf("Get(%.40q, %q): %v", id, key, err)
+	}
+	if string(got) != want {
+		t.Fatalf("Get(%.40q, %q) = %q, want %q", id, key, got, want)
+	}
+}
+
+// sessionFiles returns every file under dir/sessions, relative to dir.
+func sessionFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(filepath.Join(dir, "sessions"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+var sessionName = regexp.MustCompile(`^sessions/([0-9a-f]{2})/([0-9a-f]{32})$`)
+
+func TestIDsMapToSafeDistinctNames(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	ids := []string{
+		"263771234567", "../../etc/passwd", "a/b", `a\b`, "A", "a", "Session", "session", "SESSION",
+		"global", "globals", "LOCK", "FORMAT", ".", "..", "con", "nul\x00byte", "\xff\xfe not utf-8",
+		"用户 👋", "semi;colon", "space ", " space", "*", "?", "x.tmp",
+		strings.Repeat("long", 1024),          // 4 KiB
+		strings.Repeat("L", session.MaxIDLen), // the longest id allowed
+	}
+	for i, id := range ids {
+		mustSave(t, s, id, "k", fmt.Sprint(i))
+	}
+	for i, id := range ids {
+		mustGet(t, s, id, "k", fmt.Sprint(i))
+	}
+	files := sessionFiles(t, dir)
+	if len(files) != len(ids) {
+		t.Fatalf("%d session files for %d ids: %v", len(files), len(ids), files)
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		m := sessionName.FindStringSubmatch(filepath.ToSlash(f))
+		if m == nil || m[1] != m[2][:2] {
+			t.Errorf("file %q is not sessions/<hh>/<32 lowercase hex>", f)
+			continue
+		}
+		if seen[strings.ToLower(f)] {
+			t.Errorf("two files differ only in case: %q", f)
+		}
+		seen[strings.ToLower(f)] = true
+	}
+	// Globals sit elsewhere: the session "global" and the global "global"
+	// do not meet.
+	ctx := context.Background()
+	if err := s.SaveGlobal(ctx, "global", []byte("G")); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, s, "global", "k", "9")
+	if g, err := s.GetGlobal(ctx, "global"); err != nil || string(g) != "G" {
+		t.Fatalf("GetGlobal(global) = %q, %v", g, err)
+	}
+	if got := len(sessionFiles(t, dir)); got != len(ids) {
+		t.Fatalf("SaveGlobal wrote into sessions/: %d files", got)
+	}
+}
+
+func TestPersistsAcrossReopen(t *testing.T) {
+	dir := t.TempDir()
+	clock := newClock()
+	ctx := context.Background()
+	s := open(t, dir, withClock(clock))
+	mustSave(t, s, "u1", "stage", "menu", "auth", "tok")
+	if err := s.SaveProp(ctx, "u1", "name", []byte("Ada")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetExpiry(ctx, "u1", session.Expiry{Idle: time.Hour, TTL: 3 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, s, "u2", "stage", "start")
+	if err := s.SetExpiry(ctx, "u2", session.Expiry{Idle: session.NoExpiry}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveGlobal(ctx, "motd", []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	clock.Advance(10 * time.Minute)
+	s = open(t, dir, withClock(clock))
+	mustGet(t, s, "u1", "stage", "menu")
+	mustGet(t, s, "u1", "auth", "tok")
+	if p, err := s.GetProp(ctx, "u1", "name"); err != nil || string(p) != "Ada" {
+		t.Fatalf("GetProp = %q, %v", p, err)
+	}
+	if ttl, err := s.TTL(ctx, "u1"); err != nil || ttl != 50*time.Minute {
+		t.Fatalf("TTL(u1) = %v, %v; want 50m (the 1h idle override survives)", ttl, err)
+	}
+	if ttl, err := s.TTL(ctx, "u2"); err != nil || ttl != session.NoExpiry {
+		t.Fatalf("TTL(u2) = %v, %v; want NoExpiry", ttl, err)
+	}
+	if g, err := s.Globals(ctx); err != nil || len(g) != 1 || string(g["motd"]) != "hi" {
+		t.Fatalf("Globals = %q, %v", g, err)
+	}
+	clock.Advance(time.Hour)
+	if _, err := s.Get(ctx, "u1", "stage"); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Get after the idle timeout: %v, want ErrNotFound", err)
+	}
+}
+
+func TestSecondOpenerRefused(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	cfg := file.DefaultConfig()
+	cfg.Dir = dir
+	_, err := file.New(cfg)
+	if !errors.Is(err, file.ErrLocked) {
+		t.Fatalf("second New: %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("error %q does not name the holder's pid", err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open(t, dir) // released by Close
+	mustSave(t, s2, "a", "k", "v")
+}
+
+func TestCorruptionIsReported(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name   string
+		damage func(b []byte) []byte
+	}{
+		{"FlippedValueByte", func(b []byte) []byte { b[len(b)-6] ^= 0x01; return b }},
+		{"FlippedHeaderByte", func(b []byte) []byte { b[10] ^= 0x80; return b }},
+		{"Truncated", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"Empty", func([]byte) []byte { return nil }},
+		{"Garbage", func(b []byte) []byte { return bytes.Repeat([]byte{0xAB}, len(b)) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := open(t, dir)
+			mustSave(t, s, "victim", "stage", "menu-with-some-length")
+			mustSave(t, s, "bystander", "stage", "ok")
+			var victim string
+			for _, f := range sessionFiles(t, dir) {
+				b, _ := os.ReadFile(filepath.Join(dir, f))
+				if bytes.Contains(b, []byte("victim")) {
+					victim = filepath.Join(dir, f)
+				}
+			}
+			b, err := os.ReadFile(victim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			damaged := tc.damage(b)
+			if err := os.WriteFile(victim, damaged, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(ctx, "victim", "stage"); !errors.Is(err, file.ErrCorrupt) {
+				t.Errorf("Get: %v, want ErrCorrupt", err)
+			}
+			if _, err := s.GetAll(ctx, "victim"); !errors.Is(err, file.ErrCorrupt) {
+				t.Errorf("GetAll: %v, want ErrCorrupt", err)
+			}
+			if _, err := s.Save(ctx, "victim", session.Field{Key: "k", Value: []byte("v")}); !errors.Is(err, file.ErrCorrupt) {
+				t.Errorf("Save over a corrupt file: %v, want ErrCorrupt", err)
+			}
+			after, _ := os.ReadFile(victim)
+			if !bytes.Equal(after, damaged) {
+				t.Errorf("the corrupt file was rewritten")
+			}
+			mustGet(t, s, "bystander", "stage", "ok")
+			if n, err := s.Sweep(ctx); err != nil || n != 0 {
+				t.Errorf("Sweep = %d, %v; want 0, nil (corrupt files are skipped)", n, err)
+			}
+			n, err := s.Check(ctx)
+			if !errors.Is(err, file.ErrCorrupt) || n != 1 {
+				t.Errorf("Check = %d, %v; want 1 good record and ErrCorrupt", n, err)
+			}
+			if s.Stats().Corrupt == 0 {
+				t.Error("Stats().Corrupt = 0")
+			}
+		})
+	}
+}
+
+func TestMisplacedFileIsCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	mustSave(t, s, "a", "k", "1")
+	mustSave(t, s, "b", "k", "2")
+	files := sessionFiles(t, dir)
+	// Copy a's file over b's name: b's lookup reads a's id and must not
+	// return a's data as b's.
+	var fa, fb string
+	for _, f := range files {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		switch {
+		case bytes.Contains(b, []byte{1, 'a'}):
+			fa = f
+		case bytes.Contains(b, []byte{1, 'b'}):
+			fb = f
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, fa))
+	if err := os.WriteFile(filepath.Join(dir, fb), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// b's slot now holds a's id: b reads as missing (a's file shadows no one).
+	if _, err := s.Get(ctx, "b", "k"); err == nil {
+		t.Fatal("Get(b) returned a's data")
+	}
+	if _, err := s.Check(ctx); !errors.Is(err, file.ErrCorrupt) {
+		t.Fatalf("Check: %v, want ErrCorrupt for a misplaced file", err)
+	}
+}
+
+func TestSweepRemovesExpiredFilesAndTemps(t *testing.T) {
+	dir := t.TempDir()
+	clock := newClock()
+	s := open(t, dir, withClock(clock))
+	ctx := context.Background()
+	for i := range 20 {
+		mustSave(t, s, fmt.Sprint("old", i), "k", "v")
+	}
+	clock.Advance(20 * time.Minute)
+	for i := range 5 {
+		mustSave(t, s, fmt.Sprint("new", i), "k", "v")
+	}
+	// A crash leaves a temporary file behind.
+	tmp := filepath.Join(dir, "sessions", "ab", strings.Repeat("ab", 16)+".tmp")
+	if err := os.MkdirAll(filepath.Dir(tmp), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, []byte("half a write"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(15 * time.Minute) // old: 35m idle, new: 15m
+	n, err := s.Sweep(ctx)
+	if err != nil || n != 20 {
+		t.Fatalf("Sweep = %d, %v; want 20", n, err)
+	}
+	if got := len(sessionFiles(t, dir)); got != 5 {
+		t.Fatalf("%d files left, want 5", got)
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("temporary file left: %v", err)
+	}
+	if s.Stats().Expired != 20 {
+		t.Fatalf("Stats().Expired = %d", s.Stats().Expired)
+	}
+}
+
+func TestBackgroundSweeper(t *testing.T) {
+	dir := t.TempDir()
+	clock := newClock()
+	s := open(t, dir, withClock(clock), func(c *file.Config) { c.SweepInterval = 5 * time.Millisecond })
+	mustSave(t, s, "a", "k", "v")
+	clock.Advance(time.Hour)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sessionFiles(t, dir)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the background sweeper did not remove the expired file")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestLargeValues(t *testing.T) {
+	s := open(t, t.TempDir())
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	if _, err := s.Save(ctx, "u", session.Field{Key: "big", Value: big}, session.Field{Key: "small", Value: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "u", "big")
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("Get(big): %d bytes, %v", len(got), err)
+	}
+	tooBig := make([]byte, session.DefaultMaxValueSize+1)
+	if _, err := s.Save(ctx, "u", session.Field{Key: "huge", Value: tooBig}); !errors.Is(err, session.ErrTooLarge) {
+		t.Fatalf("Save over the limit: %v, want ErrTooLarge", err)
+	}
+}
+
+func TestClosedAndCancelled(t *testing.T) {
+	s := open(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Save(ctx, "a", session.Field{Key: "k", Value: nil}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Save with a cancelled ctx: %v", err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := s.Get(context.Background(), "a", "k"); !errors.Is(err, session.ErrClosed) {
+		t.Fatalf("Get after Close: %v", err)
+	}
+	if _, err := s.Sweep(context.Background()); !errors.Is(err, session.ErrClosed) {
+		t.Fatalf("Sweep after Close: %v", err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	if err := (file.Config{}).Validate(); err == nil {
+		t.Error("Validate accepted an empty Dir")
+	}
+	cfg := file.DefaultConfig()
+	cfg.Dir = t.TempDir()
+	cfg.MaxValueSize = -1
+	if _, err := file.New(cfg); err == nil {
+		t.Error("New accepted a negative MaxValueSize")
+	}
+	// A directory with a foreign FORMAT is refused.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "FORMAT"), []byte("something else\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg = file.DefaultConfig()
+	cfg.Dir = dir
+	if s, err := file.New(cfg); err == nil {
+		_ = s.Close(context.Background())
+		t.Error("New opened a directory of another format")
+	}
+	// Nor is a directory that holds something else.
+	busy := t.TempDir()
+	if err := os.WriteFile(filepath.Join(busy, "notes.txt"), []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dir = busy
+	if s, err := file.New(cfg); err == nil {
+		_ = s.Close(context.Background())
+		t.Error("New took over a directory holding other files")
+	}
+	// The failed New released its lock.
+	if err := os.Remove(filepath.Join(dir, "FORMAT")); err != nil {
+		t.Fatal(err)
+	}
+	open(t, dir)
+}
+
+// TestConcurrentWritersOneSession checks that read-modify-write operations
+// on one session from many goroutines lose nothing.
+func TestConcurrentWritersOneSession(t *testing.T) {
+	s := open(t, t.TempDir())
+	ctx := context.Background()
+	const writers, each = 8, 25
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				key := fmt.Sprintf("w%d-%d", w, i)
+				if _, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte(key)}); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := s.SaveProp(ctx, "shared", key, []byte(key)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	all, err := s.GetAll(ctx, "shared")
+	if err != nil || len(all) != writers*each {
+		t.Fatalf("GetAll: %d keys, %v; want %d", len(all), err, writers*each)
+	}
+	props, err := s.Props(ctx, "shared")
+	if err != nil || len(props) != writers*each {
+		t.Fatalf("Props: %d keys, %v; want %d", len(props), err, writers*each)
+	}
+}

@@ -1,0 +1,379 @@
+package record
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// UpdateFunc changes the record of one session. r is the session's live
+// record, nil when the session is missing or has expired; it may be
+// modified and returned. next is the record to store, nil to remove the
+// session; changed reports whether anything changed (nothing is written
+// when it did not). It may run more than once (a store may retry a
+// transaction), so it must only assign its results.
+type UpdateFunc func(r *Record, now int64) (next *Record, changed bool)
+
+// ReadFunc reads the record of one session: r is its live record, nil when
+// the session is missing or has expired. r and its slices are valid only
+// during the call.
+type ReadFunc func(r *Record, now int64)
+
+// Sessions implements the per-session methods of session.Store (Save, Get,
+// GetAll, Exists, Evict, Clear, SaveProp, GetProp, Props, EvictProp,
+// SetExpiry, TTL) as changes to the session's Record: it checks the
+// arguments, then runs one Update or Read of the store. A store embeds it,
+// with every field set, before its first use; it is safe for concurrent use
+// as far as Update and Read are.
+type Sessions struct {
+	// Update runs fn atomically on the live record of session id, with now
+	// read from the store's clock, and stores or removes what fn returns.
+	// With reclaim, an expired session that fn leaves alone is removed on
+	// the way (as a sweep would). It fails with session.ErrClosed once the
+	// store is closed, ctx.Err() when ctx is done, and errors matching
+	// ErrCorrupt or session.ErrUnavailable when the storage fails.
+	Update func(ctx context.Context, id string, reclaim bool, fn UpdateFunc) error
+	// Read runs fn on the live record of session id, consistent with
+	// concurrent Updates. With touch it first restarts a live session's idle
+	// clock (a write). Errors are those of Update.
+	Read func(ctx context.Context, id string, touch bool, fn ReadFunc) error
+	// Closing reports that the store's Close has started, so that calls
+	// fail fast with session.ErrClosed.
+	Closing func() bool
+	// DefaultIdle is the idle timeout of a new session; <= 0 for none.
+	DefaultIdle time.Duration
+	// MaxValueSize bounds one value (session.ValidateValue).
+	MaxValueSize int
+	// TouchOnRead makes the reads that slide (Get, GetAll, Props, Exists,
+	// GetProp) restart the idle clock too. TTL never does.
+	TouchOnRead bool
+}
+
+// check fails fast on a closed store or an invalid id.
+func (o *Sessions) check(id string) error {
+	if o.Closing() {
+		return session.ErrClosed
+	}
+	return session.ValidateID(id)
+}
+
+func (o *Sessions) checkValue(v []byte) error {
+	return session.ValidateValue(v, o.MaxValueSize)
+}
+
+// newSession returns an empty session record created at now.
+func (o *Sessions) newSession(id string, now int64) *Record {
+	r := &Record{Header: Header{Kind: KindSession, Touched: now}, ID: []byte(id)}
+	if o.DefaultIdle > 0 {
+		r.Idle = int64(o.DefaultIdle)
+	}
+	return r
+}
+
+// Save implements session.Store: one Update writing every field.
+func (o *Sessions) Save(ctx context.Context, id string, fields ...session.Field) (int, error) {
+	if err := o.check(id); err != nil {
+		return 0, err
+	}
+	for _, f := range fields {
+		if err := session.ValidateKey(f.Key); err != nil {
+			return 0, err
+		}
+		if err := o.checkValue(f.Value); err != nil {
+			return 0, err
+		}
+	}
+	if len(fields) == 0 {
+		return 0, nil
+	}
+	var added int
+	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+		if r == nil {
+			r = o.newSession(id, now)
+		}
+		r.Data, added = r.Data.Set(fields)
+		r.Touched = now
+		return r, true
+	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+// Get implements session.Store.
+func (o *Sessions) Get(ctx context.Context, id, key string) ([]byte, error) {
+	if err := o.check(id); err != nil {
+		return nil, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	var v []byte
+	var ok bool
+	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+		if r != nil {
+			v, ok = r.Data.Get(key)
+			v = clone(v) // r aliases memory valid only inside fn
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound(id, key)
+	}
+	return v, nil
+}
+
+// GetAll implements session.Store.
+func (o *Sessions) GetAll(ctx context.Context, id string) (map[string][]byte, error) {
+	return o.readMap(ctx, id, func(r *Record) Pairs { return r.Data })
+}
+
+// Props implements session.Store.
+func (o *Sessions) Props(ctx context.Context, id string) (map[string][]byte, error) {
+	return o.readMap(ctx, id, func(r *Record) Pairs { return r.Props })
+}
+
+func (o *Sessions) readMap(ctx context.Context, id string, which func(*Record) Pairs) (map[string][]byte, error) {
+	if err := o.check(id); err != nil {
+		return nil, err
+	}
+	m := map[string][]byte{}
+	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+		if r != nil {
+			m = which(r).Map()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Exists implements session.Store.
+func (o *Sessions) Exists(ctx context.Context, id, key string) (bool, error) {
+	if err := o.check(id); err != nil {
+		return false, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return false, err
+	}
+	var ok bool
+	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+		if r != nil {
+			_, ok = r.Data.Get(key)
+		}
+	})
+	return ok, err
+}
+
+// Evict implements session.Store: one Update removing every key.
+func (o *Sessions) Evict(ctx context.Context, id string, keys ...string) (int, error) {
+	if err := o.check(id); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := session.ValidateKey(k); err != nil {
+			return 0, err
+		}
+	}
+	var removed int
+	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+		if r == nil {
+			return nil, false
+		}
+		r.Data, removed = r.Data.Delete(keys...)
+		return afterRemoval(r, now, removed > 0)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return removed, nil
+}
+
+// afterRemoval ends an update that removed entries from r: the idle clock
+// restarts when something changed, and an empty session is removed.
+func afterRemoval(r *Record, now int64, changed bool) (*Record, bool) {
+	if !changed {
+		return r, false
+	}
+	if r.Data.n == 0 && r.Props.n == 0 {
+		return nil, true
+	}
+	r.Touched = now
+	return r, true
+}
+
+// Clear implements session.Store: one Update removing the session, or
+// every data key but retain.
+func (o *Sessions) Clear(ctx context.Context, id string, retain ...string) (bool, error) {
+	if err := o.check(id); err != nil {
+		return false, err
+	}
+	var existed bool
+	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+		if r == nil {
+			return nil, false
+		}
+		existed = true
+		if len(retain) == 0 {
+			return nil, true
+		}
+		r.Data, _ = r.Data.Retain(retain)
+		return afterRemoval(r, now, true)
+	})
+	if err != nil {
+		return false, err
+	}
+	return existed, nil
+}
+
+// SaveProp implements session.Store.
+func (o *Sessions) SaveProp(ctx context.Context, id, key string, value []byte) error {
+	if err := o.check(id); err != nil {
+		return err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return err
+	}
+	if err := o.checkValue(value); err != nil {
+		return err
+	}
+	return o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+		if r == nil {
+			r = o.newSession(id, now)
+		}
+		r.Props, _ = r.Props.Set([]session.Field{{Key: key, Value: value}})
+		r.Touched = now
+		return r, true
+	})
+}
+
+// GetProp implements session.Store.
+func (o *Sessions) GetProp(ctx context.Context, id, key string) ([]byte, error) {
+	if err := o.check(id); err != nil {
+		return nil, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	var v []byte
+	var ok bool
+	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+		if r != nil {
+			v, ok = r.Props.Get(key)
+			v = clone(v) // r aliases memory valid only inside fn
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("prop: %w", notFound(id, key))
+	}
+	return v, nil
+}
+
+// EvictProp implements session.Store.
+func (o *Sessions) EvictProp(ctx context.Context, id, key string) (bool, error) {
+	if err := o.check(id); err != nil {
+		return false, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return false, err
+	}
+	var removed int
+	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+		if r == nil {
+			return nil, false
+		}
+		r.Props, removed = r.Props.Delete(key)
+		return afterRemoval(r, now, removed > 0)
+	})
+	if err != nil {
+		return false, err
+	}
+	return removed > 0, nil
+}
+
+// SetExpiry implements session.Store. It restarts the idle clock; an
+// expired session is left for the sweep.
+func (o *Sessions) SetExpiry(ctx context.Context, id string, e session.Expiry) error {
+	if err := o.check(id); err != nil {
+		return err
+	}
+	found := false
+	err := o.Update(ctx, id, false, func(r *Record, now int64) (*Record, bool) {
+		if r == nil {
+			return nil, false
+		}
+		found = true
+		switch {
+		case e.Idle > 0:
+			r.Idle = int64(e.Idle)
+		case e.Idle < 0:
+			r.Idle = 0
+		}
+		r.Deadline = 0
+		if e.TTL > 0 {
+			r.Deadline = now + int64(e.TTL)
+		}
+		r.Touched = now
+		return r, true
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFound(id, "")
+	}
+	return nil
+}
+
+// TTL implements session.Store. It never slides the idle timeout.
+func (o *Sessions) TTL(ctx context.Context, id string) (time.Duration, error) {
+	if err := o.check(id); err != nil {
+		return 0, err
+	}
+	var ttl time.Duration
+	found := false
+	err := o.Read(ctx, id, false, func(r *Record, now int64) {
+		if r == nil {
+			return
+		}
+		found = true
+		ttl = session.NoExpiry
+		if at := r.ExpiresAt(); at != 0 {
+			ttl = time.Duration(at - now)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, notFound(id, "")
+	}
+	return ttl, nil
+}
+
+func notFound(id, key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: session %q", session.ErrNotFound, truncate(id))
+	}
+	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, truncate(key), truncate(id))
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+func clone(b []byte) []byte {
+	return append(make([]byte, 0, len(b)), b...)
+}
