@@ -1,0 +1,103 @@
+package grid
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/partition"
+	"github.com/sessiongrid/sessiongrid/session/memory"
+)
+
+// Config configures a Node. It is copied by New and never changed.
+type Config struct {
+	// Partitions is the partition count; partition.DefaultCount when 0.
+	// Every member must use the same count (cluster refuses others).
+	Partitions int
+	// Store configures the memory store of each owned partition. Its
+	// SweepInterval is ignored: the node sweeps its partitions itself.
+	Store memory.Config
+	// SweepInterval is the period of a full sweep of expired sessions over
+	// the owned partitions; 1 s when 0.
+	SweepInterval time.Duration
+	// PlanInterval is how often the coordinator re-plans the table (it also
+	// plans at once on membership events); 500 ms when 0.
+	PlanInterval time.Duration
+	// MaxMigrations bounds the partitions moving at once in the grid; 8
+	// when 0.
+	MaxMigrations int
+	// BatchBytes is the size of one migration batch; 256 KiB when 0.
+	BatchBytes int
+	// RouteTimeout bounds how long a request keeps retrying while
+	// ownership moves (redirects, an owner unreachable) before it fails
+	// with session.ErrUnavailable; 5 s when 0.
+	RouteTimeout time.Duration
+	// FreezeTimeout bounds one handoff attempt's freeze of a partition; 3 s
+	// when 0.
+	FreezeTimeout time.Duration
+	// Logger receives the node's logs; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults of an owning member.
+func DefaultConfig() Config {
+	return Config{
+		Partitions:    partition.DefaultCount,
+		Store:         memory.DefaultConfig(),
+		SweepInterval: time.Second,
+		PlanInterval:  500 * time.Millisecond,
+		MaxMigrations: 8,
+		BatchBytes:    256 << 10,
+		RouteTimeout:  5 * time.Second,
+		FreezeTimeout: 3 * time.Second,
+	}
+}
+
+// Validate reports an invalid configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.Partitions < 0 || c.Partitions > 1<<16:
+		return fmt.Errorf("grid: Partitions must be in 1..65536, got %d", c.Partitions)
+	case c.MaxMigrations < 0, c.BatchBytes < 0:
+		return fmt.Errorf("grid: MaxMigrations and BatchBytes must not be negative")
+	case c.RouteTimeout < 0, c.FreezeTimeout < 0, c.PlanInterval < 0, c.SweepInterval < 0:
+		return fmt.Errorf("grid: durations must not be negative")
+	}
+	return c.Store.Validate()
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Partitions == 0 {
+		c.Partitions = d.Partitions
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = d.SweepInterval
+	}
+	if c.PlanInterval == 0 {
+		c.PlanInterval = d.PlanInterval
+	}
+	if c.MaxMigrations == 0 {
+		c.MaxMigrations = d.MaxMigrations
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = d.BatchBytes
+	}
+	if c.RouteTimeout == 0 {
+		c.RouteTimeout = d.RouteTimeout
+	}
+	if c.FreezeTimeout == 0 {
+		c.FreezeTimeout = d.FreezeTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.Store.SweepInterval = -1
+	if c.Store.Shards == 0 {
+		c.Store.Shards = 4 // per partition: 271 × 4 maps
+	}
+	if c.Store.Now == nil {
+		c.Store.Now = time.Now
+	}
+	return c
+}

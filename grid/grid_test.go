@@ -1,0 +1,213 @@
+package grid_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+func field(k, v string) session.Field { return session.Field{Key: k, Value: []byte(v)} }
+
+// writeSessions writes n sessions through members chosen in turn.
+func writeSessions(t *testing.T, g *testGrid, n int, tag string) {
+	t.Helper()
+	ctx := context.Background()
+	live := g.live()
+	for i := 0; i < n; i++ {
+		r := live[i%len(live)].node.Router(nil)
+		id := fmt.Sprintf("2637%06d", i)
+		if _, err := r.Save(ctx, id, field("stage", tag+id), field("n", fmt.Sprint(i))); err != nil {
+			t.Fatalf("save %s: %v", id, err)
+		}
+		if err := r.SaveProp(ctx, id, "name", []byte("p"+id)); err != nil {
+			t.Fatalf("prop %s: %v", id, err)
+		}
+	}
+}
+
+// checkSessions reads every session through every live member.
+func checkSessions(t *testing.T, g *testGrid, n int, tag string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, m := range g.live() {
+		r := m.node.Router(nil)
+		for i := 0; i < n; i++ {
+			id := fmt.Sprintf("2637%06d", i)
+			v, err := r.Get(ctx, id, "stage")
+			if err != nil || string(v) != tag+id {
+				t.Fatalf("via %s: %s stage = %q, %v (owner %s)", m.name, id, v, err, m.node.Owner(id))
+			}
+			if p, err := r.GetProp(ctx, id, "name"); err != nil || string(p) != "p"+id {
+				t.Fatalf("via %s: %s prop = %q, %v", m.name, id, p, err)
+			}
+		}
+	}
+}
+
+func TestEveryMemberReadsEverySession(t *testing.T) {
+	g := newTestGrid(t, 3)
+	writeSessions(t, g, 300, "a")
+	checkSessions(t, g, 300, "a")
+	// Every member owns some partitions.
+	owners := map[string]int{}
+	for _, a := range g.live()[0].node.Table().Partitions {
+		owners[a.Primary()]++
+	}
+	if len(owners) != 3 {
+		t.Fatalf("owners: %v", owners)
+	}
+	// Strings, keyspace and errors cross the wire too.
+	ctx := context.Background()
+	r1, r2 := g.live()[0].node.Router(nil), g.live()[1].node.Router(nil)
+	res, err := r1.SetString(ctx, "lock:u1", []byte("tok"), session.SetOptions{Cond: session.SetIfNotExists, TTL: time.Minute})
+	if err != nil || !res.Applied {
+		t.Fatalf("SET NX: %+v %v", res, err)
+	}
+	if res, _ := r2.SetString(ctx, "lock:u1", []byte("tok2"), session.SetOptions{Cond: session.SetIfNotExists}); res.Applied {
+		t.Fatal("second NX applied")
+	}
+	if _, err := r2.Get(ctx, "lock:u1", "x"); !errors.Is(err, session.ErrWrongType) {
+		t.Fatalf("wrong type across the wire: %v", err)
+	}
+	if _, err := r2.Get(ctx, "nobody", "x"); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("not found across the wire: %v", err)
+	}
+	if ok, _ := r2.DeleteIf(ctx, "lock:u1", true, []byte("tok")); !ok {
+		t.Fatal("DELEX IFEQ failed")
+	}
+	n, err := r2.Len(ctx)
+	if err != nil || n != 300 {
+		t.Fatalf("Len = %d, %v", n, err)
+	}
+	seen := 0
+	var cursor uint64
+	for {
+		next, keys, err := r1.Scan(ctx, cursor, "2637*", 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen += len(keys)
+		if next == 0 {
+			break
+		}
+		cursor = next
+	}
+	if seen != 300 {
+		t.Fatalf("scan saw %d keys", seen)
+	}
+}
+
+// TestJoinAndLeaveLoseNothing writes continuously while a member joins and
+// another leaves gracefully: every acknowledged write is readable after.
+func TestJoinAndLeaveLoseNothing(t *testing.T) {
+	g := newTestGrid(t, 3)
+	writeSessions(t, g, 3000, "a") // enough data that migrations take a while
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var acked sync.Map // id -> last acknowledged counter
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 9))
+			for c := 1; ctx.Err() == nil; c++ {
+				live := g.live()
+				if len(live) == 0 {
+					return
+				}
+				id := fmt.Sprintf("w%d-%d", w, c) // each write a new session: a lost one shows
+				router := live[r.IntN(len(live))].node.Router(nil)
+				if _, err := router.Save(context.Background(), id, field("c", fmt.Sprint(c))); err != nil {
+					if !errors.Is(err, session.ErrClosed) {
+						failures.Add(1)
+					}
+					continue
+				}
+				acked.Store(id, c)
+			}
+		}(w)
+	}
+
+	joined := g.add(cluster.RoleServer)
+	g.waitStable()
+	if joined.node.Held() == 0 {
+		for _, m := range g.live() {
+			t.Logf("%s: epoch %d held %d members %v", m.name, m.node.Table().Epoch, m.node.Held(), m.cl.Members())
+		}
+		t.Fatal("the new member owns nothing")
+	}
+	leaver := g.live()[1]
+	g.stop(leaver, true)
+	g.waitStable()
+	cancel()
+	wg.Wait()
+
+	checkSessions(t, g, 3000, "a")
+	router := g.live()[0].node.Router(nil)
+	count := 0
+	acked.Range(func(k, v any) bool {
+		got, err := router.Get(context.Background(), k.(string), "c")
+		// a later unacknowledged write may have landed: never older than the ack
+		var c int
+		fmt.Sscan(string(got), &c)
+		if err != nil || c < v.(int) {
+			t.Errorf("%s = %q (%v), acknowledged %d", k, got, err, v)
+		}
+		count++
+		return true
+	})
+	if count == 0 {
+		t.Fatal("no write was acknowledged")
+	}
+	t.Logf("%d sessions written during the join and the leave; %d writes failed (reported, not lost)", count, failures.Load())
+}
+
+// TestCrashedMemberIsReplaced kills a member without a drain: its partitions
+// are reseeded on the survivors once it is declared dead (their sessions
+// are lost: one copy per session until replication), every other session
+// keeps its data, and every session can be written again.
+func TestCrashedMemberIsReplaced(t *testing.T) {
+	g := newTestGrid(t, 3)
+	writeSessions(t, g, 300, "a")
+	victim := g.live()[2]
+	owned := map[string]bool{}
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("2637%06d", i)
+		owned[id] = victim.node.Owner(id) == victim.name
+	}
+	g.stop(victim, false)
+	g.waitStable()
+	ctx := context.Background()
+	r := g.live()[0].node.Router(nil)
+	lost := 0
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("2637%06d", i)
+		v, err := r.Get(ctx, id, "stage")
+		switch {
+		case owned[id]:
+			if !errors.Is(err, session.ErrNotFound) {
+				t.Fatalf("%s was on the crashed member: got %q, %v", id, v, err)
+			}
+			lost++
+		case err != nil || string(v) != "a"+id:
+			t.Fatalf("%s survived on another member but reads %q, %v", id, v, err)
+		}
+		if _, err := r.Save(ctx, id, field("stage", "b")); err != nil {
+			t.Fatalf("write %s after the crash: %v", id, err)
+		}
+	}
+	if lost == 0 || lost == 300 {
+		t.Fatalf("%d of 300 sessions were on the crashed member", lost)
+	}
+	t.Logf("%d of 300 sessions were on the crashed member (lost until replication lands)", lost)
+}

@@ -1,0 +1,260 @@
+package grid_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/transport"
+)
+
+// memGlobals is a process-wide globals map for unit tests (production uses
+// the Raft map).
+type memGlobals struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (g *memGlobals) Save(_ context.Context, k string, v []byte) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.m[k] = append([]byte{}, v...)
+	return nil
+}
+
+func (g *memGlobals) Get(_ context.Context, k string) ([]byte, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	v, ok := g.m[k]
+	if !ok {
+		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, k)
+	}
+	return append([]byte{}, v...), nil
+}
+
+func (g *memGlobals) Evict(_ context.Context, k string) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.m[k]
+	delete(g.m, k)
+	return ok, nil
+}
+
+func (g *memGlobals) All(context.Context) (map[string][]byte, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[string][]byte, len(g.m))
+	for k, v := range g.m {
+		out[k] = append([]byte{}, v...)
+	}
+	return out, nil
+}
+
+// testGrid is N members in this process: real memberlist gossip and real
+// internal transport on loopback, one in-memory table log.
+type testGrid struct {
+	t       testing.TB
+	log     *grid.MemLog
+	globals *memGlobals
+	now     atomic.Pointer[func() time.Time]
+	mu      sync.Mutex
+	members []*member
+	seq     int
+}
+
+type member struct {
+	name string
+	cl   *cluster.Node
+	tr   *transport.Transport
+	node *grid.Node
+	up   bool
+}
+
+func newTestGrid(t testing.TB, n int) *testGrid {
+	g := &testGrid{t: t, log: grid.NewMemLog("m1"), globals: &memGlobals{m: map[string][]byte{}}}
+	now := time.Now
+	g.now.Store(&now)
+	t.Cleanup(g.closeAll)
+	for i := 0; i < n; i++ {
+		g.add(cluster.RoleServer)
+	}
+	g.waitStable()
+	return g
+}
+
+func quiet(testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// add starts one more member and joins it to the others.
+func (g *testGrid) add(role cluster.Role) *member {
+	g.t.Helper()
+	g.mu.Lock()
+	g.seq++
+	name := fmt.Sprintf("m%d", g.seq)
+	var seeds []string
+	for _, m := range g.members {
+		if m.up {
+			seeds = append(seeds, m.cl.GossipAddr())
+		}
+	}
+	g.mu.Unlock()
+	logger := quiet(g.t)
+	tcfg := transport.DefaultLocalConfig()
+	tcfg.Logger = logger
+	tr, err := transport.New(tcfg)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	ccfg := cluster.DefaultLocalConfig()
+	ccfg.Name = name
+	ccfg.Role = role
+	ccfg.Addrs.Transport = tr.Addr()
+	ccfg.Logger = logger
+	cl, err := cluster.New(ccfg)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cl.Join(ctx, seeds); err != nil {
+		g.t.Fatal(err)
+	}
+	cfg := grid.DefaultConfig()
+	cfg.Logger = logger
+	cfg.PlanInterval = 50 * time.Millisecond
+	cfg.Store.Now = func() time.Time { return (*g.now.Load())() }
+	node, err := grid.New(cfg, cl, tr, g.log.View(name), g.globals)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	m := &member{name: name, cl: cl, tr: tr, node: node, up: true}
+	g.mu.Lock()
+	g.members = append(g.members, m)
+	g.mu.Unlock()
+	return m
+}
+
+// stop closes a member: gracefully (drain, then leave) or as a crash.
+func (g *testGrid) stop(m *member, graceful bool) {
+	g.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if graceful {
+		if err := m.node.Drain(ctx); err != nil {
+			g.t.Fatalf("drain %s: %v", m.name, err)
+		}
+		m.cl.Leave(ctx)
+	}
+	m.node.Close(ctx)
+	m.tr.Close(ctx)
+	m.cl.Close(ctx)
+	g.mu.Lock()
+	m.up = false
+	g.mu.Unlock()
+	if g.log.Coordinator() == m.name { // the coordinator moves, as a Raft leader would
+		if live := g.live(); len(live) > 0 {
+			g.log.SetCoordinator(live[0].name)
+		}
+	}
+}
+
+func (g *testGrid) closeAll() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, m := range g.members {
+		if m.up {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			m.node.Close(ctx)
+			m.tr.Close(ctx)
+			m.cl.Close(ctx)
+			cancel()
+			m.up = false
+		}
+	}
+}
+
+func (g *testGrid) live() []*member {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []*member
+	for _, m := range g.members {
+		if m.up {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// waitStable waits until every live member sees every other, the table
+// has no learners, and every partition is owned by a live member, with
+// every live member on the same epoch.
+func (g *testGrid) waitStable() {
+	g.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		live := g.live()
+		names := map[string]bool{}
+		for _, m := range live {
+			names[m.name] = true
+		}
+		ok := true
+		var epoch uint64
+		for i, m := range live {
+			alive := 0
+			for _, mb := range m.cl.Members() {
+				if mb.State == cluster.StateAlive && names[mb.Name] {
+					alive++
+				}
+			}
+			t := m.node.Table()
+			if alive != len(live) || len(t.Partitions) == 0 || (i > 0 && t.Epoch != epoch) {
+				ok = false
+				break
+			}
+			epoch = t.Epoch
+			if m.node.Held() == 0 {
+				ok = false
+			}
+			for _, a := range t.Partitions {
+				if len(a.Learners) > 0 || !names[a.Primary()] {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			// the coordinator must have nothing left to plan
+			if c := g.coordinator(); c != nil {
+				err := c.node.PlanNow(context.Background())
+				if err == nil && g.log.Epoch() == epoch {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			for _, m := range live {
+				t := m.node.Table()
+				g.t.Logf("%s: epoch %d, members %d", m.name, t.Epoch, len(m.cl.Members()))
+			}
+			g.t.Fatal("grid did not become stable")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (g *testGrid) coordinator() *member {
+	for _, m := range g.live() {
+		if m.name == g.log.Coordinator() {
+			return m
+		}
+	}
+	return nil
+}

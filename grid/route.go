@@ -1,0 +1,160 @@
+package grid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/partition"
+	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/memory"
+)
+
+// call is one routed operation: how to run it on a local store, how to ask
+// the owner for it, and how to read the owner's answer.
+type call struct {
+	key   string
+	write bool
+	local func(s *memory.Store) error
+	op    byte
+	args  func() [][]byte
+	reply func(items [][]byte) error
+}
+
+// route runs c on the owner of its key's partition. Reads are retried until
+// Config.RouteTimeout while ownership moves or the owner is unreachable;
+// writes are retried only on redirects (the owner refused them, so they were
+// not applied): a write that failed in flight is reported as
+// session.ErrUnavailable, its outcome unknown.
+func (n *Node) route(ctx context.Context, c call) error {
+	p := partition.ID(c.key, n.cfg.Partitions)
+	deadline := time.Now().Add(n.cfg.RouteTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if time.Now().After(deadline) {
+				if lastErr == nil {
+					lastErr = errors.New("ownership kept moving")
+				}
+				return fmt.Errorf("%w: partition %d: %v", session.ErrUnavailable, p, lastErr)
+			}
+			backoff := time.Duration(min(attempt, 10)) * 5 * time.Millisecond
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return fmt.Errorf("%w: %w", session.ErrUnavailable, ctx.Err())
+			case <-n.stop:
+				return fmt.Errorf("grid: %w", session.ErrClosed)
+			}
+		}
+		t := n.table.Load()
+		if len(t.Partitions) == 0 {
+			lastErr = errNoTable
+			n.waitTable(ctx, 1, deadline)
+			continue
+		}
+		owner := t.Owner(p)
+		if owner == n.self {
+			served, err := n.serveLocal(p, c.key, c.write, c.local)
+			if served {
+				return err
+			}
+			lastErr = errors.New("ownership moved while serving")
+			continue
+		}
+		addr := n.addrOf(owner)
+		if addr == "" {
+			lastErr = fmt.Errorf("owner %q is not a reachable member", owner)
+			n.waitTable(ctx, t.Epoch+1, earlier(deadline, 100*time.Millisecond))
+			continue
+		}
+		req := request{op: c.op, epoch: t.Epoch, partition: p, args: c.args()}
+		b, err := n.tr.Call(ctx, addr, msgOp, req.encode())
+		if err != nil {
+			if c.write || !errors.Is(err, session.ErrUnavailable) {
+				return err
+			}
+			lastErr = err
+			n.waitTable(ctx, t.Epoch+1, earlier(deadline, 100*time.Millisecond))
+			continue
+		}
+		items, redirected, epoch, err := decodeResponse(b)
+		if err != nil {
+			return fmt.Errorf("%w: from %s: %v", session.ErrUnavailable, owner, err)
+		}
+		if redirected {
+			lastErr = fmt.Errorf("%s no longer owns it (epoch %d)", owner, epoch)
+			n.waitTable(ctx, max(epoch, t.Epoch+1), earlier(deadline, 200*time.Millisecond))
+			continue
+		}
+		return c.reply(items)
+	}
+}
+
+// serveLocal runs fn on partition p's store if this member owns p now. The
+// partition's gate is held shared, so a handoff freeze waits for fn and fn
+// never runs after the partition was handed over.
+func (n *Node) serveLocal(p int, key string, write bool, fn func(s *memory.Store) error) (served bool, err error) {
+	pt := n.parts[p]
+	pt.gate.RLock()
+	defer pt.gate.RUnlock()
+	if n.table.Load().Owner(p) != n.self {
+		return false, nil
+	}
+	s := pt.store.Load()
+	if s == nil {
+		return false, nil
+	}
+	err = fn(s)
+	if write && pt.tracking.Load() {
+		pt.dmu.Lock()
+		if pt.dirty != nil {
+			pt.dirty[key] = struct{}{}
+		}
+		pt.dmu.Unlock()
+	}
+	return true, err
+}
+
+// handleOp serves a peer's operation on a partition this member owns.
+func (n *Node) handleOp(ctx context.Context, b []byte) ([]byte, error) {
+	req, err := decodeRequest(b)
+	if err != nil {
+		return nil, err
+	}
+	if req.partition >= n.cfg.Partitions || len(req.args) == 0 {
+		return nil, fmt.Errorf("%w: partition %d of %d, %d args", errMalformed, req.partition, n.cfg.Partitions, len(req.args))
+	}
+	key := string(req.args[0])
+	if partition.ID(key, n.cfg.Partitions) != req.partition {
+		return nil, fmt.Errorf("%w: key is not in partition %d", errMalformed, req.partition)
+	}
+	if req.epoch > n.table.Load().Epoch { // the sender saw a newer table: catch up first
+		n.waitTable(ctx, req.epoch, time.Now().Add(time.Second))
+	}
+	var items [][]byte
+	served, err := n.serveLocal(req.partition, key, isWrite(req.op), func(s *memory.Store) error {
+		var err error
+		items, err = exec(ctx, s, req.op, req.args)
+		return err
+	})
+	if !served {
+		return encodeRedirect(n.table.Load().Epoch), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return encodeResponse(items...), nil
+}
+
+// earlier returns deadline or now+d, whichever comes first.
+func earlier(deadline time.Time, d time.Duration) time.Time {
+	if t := time.Now().Add(d); t.Before(deadline) {
+		return t
+	}
+	return deadline
+}
