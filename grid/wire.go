@@ -8,12 +8,12 @@ import (
 
 // Message types on the internal transport (0x02xx: the grid's range).
 const (
-	msgOp      uint16 = 0x0201 // one store operation for the partition's owner
-	msgImport  uint16 = 0x0202 // a batch of migrated records for a learner
-	msgSynced  uint16 = 0x0203 // a primary tells the coordinator a learner is in sync
-	msgTable   uint16 = 0x0204 // fetch the table in force
-	msgScan    uint16 = 0x0205 // keys of one partition
-	msgDrain   uint16 = 0x0206 // a leaving member asks the coordinator to move its partitions away
+	msgOp     uint16 = 0x0201 // one store operation for the partition's owner
+	msgImport uint16 = 0x0202 // a batch of migrated records for a learner
+	msgSynced uint16 = 0x0203 // a primary tells the coordinator a learner is in sync
+	msgTable  uint16 = 0x0204 // fetch the table in force
+	msgScan   uint16 = 0x0205 // keys of one partition
+	msgDrain  uint16 = 0x0206 // a leaving member asks the coordinator to move its partitions away
 )
 
 // errMalformed reports a request or response that does not decode.
