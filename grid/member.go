@@ -1,0 +1,277 @@
+package grid
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/replication"
+	"github.com/sessiongrid/sessiongrid/transport"
+)
+
+// MemberConfig configures a whole grid member: membership, the internal
+// transport, the globals' Raft server (server role only) and the grid node.
+// Fields left zero take the defaults of the sub-configs.
+type MemberConfig struct {
+	// Cluster configures gossip. Its Name, Role, Partitions and Addrs are
+	// filled in by StartMember (Addrs.Client and Addrs.HTTP are kept).
+	Cluster cluster.Config
+	// Transport configures the internal transport.
+	Transport transport.Config
+	// Globals configures the Raft group (used by the server role only).
+	Globals replication.GlobalsConfig
+	// Grid configures partitions and routing.
+	Grid Config
+	// Seeds are gossip addresses ("host:port", DNS names allowed) of
+	// members to join; none starts a new grid.
+	Seeds []string
+	// JoinTimeout bounds the join (retried until then); 30 s when 0.
+	JoinTimeout time.Duration
+	// Secret, when set, is the cluster's shared secret: it encrypts gossip
+	// (its SHA-256 is the AES key) and authenticates the internal transport.
+	// Every member must have the same secret.
+	Secret []byte
+	// Advertise is the host peers use to reach this member's listeners when
+	// they bind an unspecified address (containers); default: the host's
+	// first non-loopback address.
+	Advertise string
+	// Logger receives every component's logs.
+	Logger *slog.Logger
+}
+
+// Member is a running grid member. Create it with StartMember.
+type Member struct {
+	Cluster   *cluster.Node
+	Transport *transport.Transport
+	Globals   *replication.Globals
+	Node      *Node
+	remote    *RemoteLog
+	logger    *slog.Logger
+	closed    chan struct{}
+}
+
+// globalsAdapter gives the grid the linearizable globals.
+type globalsAdapter struct{ g *replication.Globals }
+
+func (a globalsAdapter) Save(ctx context.Context, k string, v []byte) error { return a.g.Save(ctx, k, v) }
+func (a globalsAdapter) Get(ctx context.Context, k string) ([]byte, error)  { return a.g.Get(ctx, k) }
+func (a globalsAdapter) Evict(ctx context.Context, k string) (bool, error)  { return a.g.Evict(ctx, k) }
+func (a globalsAdapter) All(ctx context.Context) (map[string][]byte, error) { return a.g.All(ctx) }
+
+// advertiseHost picks the host peers dial for a listener bound to host.
+func advertiseHost(bindHost, advertise string) (string, error) {
+	if advertise != "" {
+		return advertise, nil
+	}
+	if ip := net.ParseIP(bindHost); bindHost != "" && (ip == nil || !ip.IsUnspecified()) {
+		return bindHost, nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", err
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+			return ipn.IP.String(), nil
+		}
+	}
+	return "127.0.0.1", nil
+}
+
+// listen opens addr and returns the listener and the address peers dial.
+func listen(addr, advertise string) (net.Listener, string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	adv, err := advertiseHost(host, advertise)
+	if err != nil {
+		l.Close()
+		return nil, "", err
+	}
+	return l, net.JoinHostPort(adv, port), nil
+}
+
+// StartMember starts every component, joins the grid and returns once this
+// member may serve. A member whose join fails returns an error and serves
+// nothing: it never forms a grid of its own. On error, everything started is
+// closed again.
+func StartMember(ctx context.Context, cfg MemberConfig) (m *Member, err error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if cfg.Grid.Partitions == 0 {
+		cfg.Grid.Partitions = cluster.DefaultPartitions
+	}
+	role := cfg.Cluster.Role
+	if role == "" {
+		role = cluster.RoleServer
+	}
+	m = &Member{logger: logger, closed: make(chan struct{})}
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+	// closing runs a Close with a bounded context, for the undo list.
+	closing := func(close func(context.Context) error) func() {
+		return func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			close(c)
+		}
+	}
+
+	tcfg := cfg.Transport
+	tcfg.Logger = logger
+	if len(cfg.Secret) > 0 {
+		tcfg.Secret = cfg.Secret
+	}
+	if tcfg.Listener == nil {
+		l, adv, err := listen(tcfg.BindAddr, cfg.Advertise)
+		if err != nil {
+			return nil, fmt.Errorf("grid: internal transport listener %s: %w", tcfg.BindAddr, err)
+		}
+		tcfg.Listener = l
+		if tcfg.Advertise == "" {
+			tcfg.Advertise = adv
+		}
+	}
+	if m.Transport, err = transport.New(tcfg); err != nil {
+		return nil, fmt.Errorf("grid: internal transport: %w", err)
+	}
+	undo = append(undo, closing(m.Transport.Close))
+
+	gcfg := cfg.Globals
+	gcfg.Logger = logger
+	ccfg := cfg.Cluster
+	ccfg.Role = role
+	ccfg.Partitions = cfg.Grid.Partitions
+	ccfg.Logger = logger
+	ccfg.Addrs.Transport = m.Transport.Addr()
+	if len(cfg.Secret) > 0 {
+		key := sha256.Sum256(cfg.Secret)
+		ccfg.SecretKey = key[:]
+	}
+	if role == cluster.RoleServer {
+		if gcfg.RaftListener == nil {
+			l, adv, err := listen(gcfg.RaftBind, cfg.Advertise)
+			if err != nil {
+				return nil, fmt.Errorf("grid: raft listener %s: %w", gcfg.RaftBind, err)
+			}
+			gcfg.RaftListener = l
+			if gcfg.RaftAdvertise == "" {
+				gcfg.RaftAdvertise = adv
+			}
+		}
+		ccfg.Addrs.Raft = gcfg.RaftAdvertise
+	}
+	if ccfg.AdvertiseAddr == "" && cfg.Advertise != "" {
+		ccfg.AdvertiseAddr = cfg.Advertise
+	}
+	if m.Cluster, err = cluster.New(ccfg); err != nil {
+		if gcfg.RaftListener != nil {
+			gcfg.RaftListener.Close()
+		}
+		return nil, err
+	}
+	undo = append(undo, closing(m.Cluster.Close))
+	jt := cfg.JoinTimeout
+	if jt == 0 {
+		jt = 30 * time.Second
+	}
+	jctx, cancel := context.WithTimeout(ctx, jt)
+	err = m.Cluster.Join(jctx, cfg.Seeds)
+	cancel()
+	if err != nil {
+		if gcfg.RaftListener != nil {
+			gcfg.RaftListener.Close()
+		}
+		return nil, err
+	}
+	if m.Globals, err = replication.NewGlobals(gcfg, m.Cluster, m.Transport); err != nil {
+		if gcfg.RaftListener != nil {
+			gcfg.RaftListener.Close()
+		}
+		return nil, err
+	}
+	undo = append(undo, closing(m.Globals.Close))
+
+	var log TableLog
+	if role == cluster.RoleServer {
+		log = NewRaftLog(m.Globals)
+	} else {
+		m.remote = NewRemoteLog(m.Cluster, m.Transport, 0)
+		undo = append(undo, m.remote.Close)
+		log = m.remote
+	}
+	grcfg := cfg.Grid
+	grcfg.Logger = logger
+	if m.Node, err = New(grcfg, m.Cluster, m.Transport, log, globalsAdapter{m.Globals}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// WaitReady waits until the grid has a partition table (the first one is
+// planned once the Raft group has a leader), or ctx ends.
+func (m *Member) WaitReady(ctx context.Context) error {
+	for {
+		if len(m.Node.Table().Partitions) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("grid: no partition table yet (is the Raft group bootstrapped? see --bootstrap-expect): %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Leave hands every owned partition over, leaves the gossip group and
+// closes the member: a graceful exit that loses no session.
+func (m *Member) Leave(ctx context.Context) error {
+	var errs []error
+	if err := m.Node.Drain(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.Globals.Leave(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.Cluster.Leave(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, m.Close(ctx))
+	return errors.Join(errs...)
+}
+
+// Close stops the member without handing anything over (as a crash would,
+// for the partitions it owns). Idempotent.
+func (m *Member) Close(ctx context.Context) error {
+	select {
+	case <-m.closed:
+		return nil
+	default:
+		close(m.closed)
+	}
+	var errs []error
+	errs = append(errs, m.Node.Close(ctx))
+	if m.remote != nil {
+		m.remote.Close()
+	}
+	errs = append(errs, m.Globals.Close(ctx))
+	errs = append(errs, m.Cluster.Close(ctx))
+	errs = append(errs, m.Transport.Close(ctx))
+	return errors.Join(errs...)
+}
