@@ -58,7 +58,9 @@ type Member struct {
 // globalsAdapter gives the grid the linearizable globals.
 type globalsAdapter struct{ g *replication.Globals }
 
-func (a globalsAdapter) Save(ctx context.Context, k string, v []byte) error { return a.g.Save(ctx, k, v) }
+func (a globalsAdapter) Save(ctx context.Context, k string, v []byte) error {
+	return a.g.Save(ctx, k, v)
+}
 func (a globalsAdapter) Get(ctx context.Context, k string) ([]byte, error)  { return a.g.Get(ctx, k) }
 func (a globalsAdapter) Evict(ctx context.Context, k string) (bool, error)  { return a.g.Evict(ctx, k) }
 func (a globalsAdapter) All(ctx context.Context) (map[string][]byte, error) { return a.g.All(ctx) }
