@@ -29,12 +29,15 @@ type call struct {
 // session.ErrUnavailable, its outcome unknown.
 func (n *Node) route(ctx context.Context, c call) error {
 	p := partition.ID(c.key, n.cfg.Partitions)
-	deadline := time.Now().Add(n.cfg.RouteTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
+	var deadline time.Time
 	var lastErr error
 	for attempt := 0; ; attempt++ {
+		if attempt == 1 {
+			deadline = time.Now().Add(n.cfg.RouteTimeout)
+			if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+				deadline = d
+			}
+		}
 		if attempt > 0 {
 			if time.Now().After(deadline) {
 				if lastErr == nil {
@@ -95,21 +98,26 @@ func (n *Node) route(ctx context.Context, c call) error {
 	}
 }
 
-// serveLocal runs fn on partition p's store if this member owns p now. The
-// partition's gate is held shared, so a handoff freeze waits for fn and fn
-// never runs after the partition was handed over.
-func (n *Node) serveLocal(p int, key string, write bool, fn func(s *memory.Store) error) (served bool, err error) {
+// acquire returns key's partition, read-locked, and its store when this
+// member owns it now; nil otherwise. The caller runs its operation on the
+// store and then calls release. This is the allocation-free fast path of
+// the hottest operations (an embedded peer reading its own sessions).
+func (n *Node) acquire(key string) (*part, *memory.Store) {
+	p := partition.ID(key, n.cfg.Partitions)
 	pt := n.parts[p]
 	pt.gate.RLock()
-	defer pt.gate.RUnlock()
-	if n.table.Load().Owner(p) != n.self {
-		return false, nil
+	if n.table.Load().Owner(p) == n.self {
+		if s := pt.store.Load(); s != nil {
+			return pt, s
+		}
 	}
-	s := pt.store.Load()
-	if s == nil {
-		return false, nil
-	}
-	err = fn(s)
+	pt.gate.RUnlock()
+	return nil, nil
+}
+
+// release ends an operation begun by acquire, recording key as written
+// when a migration of the partition is running.
+func (pt *part) release(key string, write bool) {
 	if write && pt.tracking.Load() {
 		pt.dmu.Lock()
 		if pt.dirty != nil {
@@ -117,6 +125,22 @@ func (n *Node) serveLocal(p int, key string, write bool, fn func(s *memory.Store
 		}
 		pt.dmu.Unlock()
 	}
+	pt.gate.RUnlock()
+}
+
+// serveLocal runs fn on partition p's store if this member owns p now. The
+// partition's gate is held shared, so a handoff freeze waits for fn and fn
+// never runs after the partition was handed over.
+func (n *Node) serveLocal(p int, key string, write bool, fn func(s *memory.Store) error) (served bool, err error) {
+	pt := n.parts[p]
+	pt.gate.RLock()
+	s := pt.store.Load()
+	if n.table.Load().Owner(p) != n.self || s == nil {
+		pt.gate.RUnlock()
+		return false, nil
+	}
+	err = fn(s)
+	pt.release(key, write)
 	return true, err
 }
 

@@ -125,6 +125,11 @@ func (r *Router) Save(ctx context.Context, id string, fields ...session.Field) (
 	if len(fields) == 0 {
 		return 0, nil
 	}
+	if pt, s := r.n.acquire(id); pt != nil {
+		added, err := s.Save(ctx, id, fields...)
+		pt.release(id, true)
+		return added, err
+	}
 	var added int
 	err := r.n.route(ctx, call{key: id, write: true, op: opSave,
 		local: func(s *memory.Store) (err error) { added, err = s.Save(ctx, id, fields...); return },
@@ -144,6 +149,11 @@ func (r *Router) Save(ctx context.Context, id string, fields ...session.Field) (
 func (r *Router) Get(ctx context.Context, id, key string) ([]byte, error) {
 	if err := check(id, key); err != nil {
 		return nil, err
+	}
+	if pt, s := r.n.acquire(id); pt != nil {
+		v, err := s.Get(ctx, id, key)
+		pt.release(id, false)
+		return v, err
 	}
 	var v []byte
 	err := r.n.route(ctx, call{key: id, op: opGet,
@@ -233,6 +243,11 @@ func (r *Router) SaveProp(ctx context.Context, id, key string, value []byte) err
 	if err := r.checkValue(value); err != nil {
 		return err
 	}
+	if pt, s := r.n.acquire(id); pt != nil {
+		err := s.SaveProp(ctx, id, key, value)
+		pt.release(id, true)
+		return err
+	}
 	return r.n.route(ctx, call{key: id, op: opSaveProp, write: true,
 		local: func(s *memory.Store) error { return s.SaveProp(ctx, id, key, value) },
 		args:  func() [][]byte { return [][]byte{[]byte(id), []byte(key), value} }, reply: noReply})
@@ -242,6 +257,11 @@ func (r *Router) SaveProp(ctx context.Context, id, key string, value []byte) err
 func (r *Router) GetProp(ctx context.Context, id, key string) ([]byte, error) {
 	if err := check(id, key); err != nil {
 		return nil, err
+	}
+	if pt, s := r.n.acquire(id); pt != nil {
+		v, err := s.GetProp(ctx, id, key)
+		pt.release(id, false)
+		return v, err
 	}
 	var v []byte
 	err := r.n.route(ctx, call{key: id, op: opGetProp,

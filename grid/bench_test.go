@@ -1,0 +1,75 @@
+package grid_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/memory"
+)
+
+// BenchmarkGetLocal compares a Get of a session the member owns through the
+// grid's router (what an embedded peer does) with the same Get on a bare
+// memory store: the cost of routing when the owner is this process.
+// Issue 5's target: within 2x.
+func BenchmarkGetLocal(b *testing.B) {
+	ctx := context.Background()
+	value := []byte(`"MAIN_MENU_STAGE_0123456789"`)
+	b.Run("memory", func(b *testing.B) {
+		s, err := memory.New(memory.Config{SweepInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close(ctx)
+		s.Save(ctx, "u1", session.Field{Key: "stage", Value: value})
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Get(ctx, "u1", "stage"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("grid-owner", func(b *testing.B) {
+		g := newTestGrid(b, 3)
+		m := g.live()[0]
+		r := m.node.Router(nil)
+		id := ""
+		for i := 0; id == ""; i++ { // a session this member owns
+			if c := fmt.Sprint("u", i); m.node.Owner(c) == m.name {
+				id = c
+			}
+		}
+		r.Save(ctx, id, session.Field{Key: "stage", Value: value})
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := r.Get(ctx, id, "stage"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("grid-remote", func(b *testing.B) {
+		g := newTestGrid(b, 3)
+		m := g.live()[0]
+		r := m.node.Router(nil)
+		id := ""
+		for i := 0; id == ""; i++ { // a session another member owns
+			if c := fmt.Sprint("u", i); m.node.Owner(c) != m.name {
+				id = c
+			}
+		}
+		r.Save(ctx, id, session.Field{Key: "stage", Value: value})
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := r.Get(ctx, id, "stage"); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
