@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/session/memory"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// readReport runs gridbench with args and returns its JSON report.
+func readReport(t *testing.T, args ...string) (*report, string, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "out.json")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), append(args, "-json", path), &stdout, &stderr); err != nil {
+		t.Fatalf("gridbench %v: %v\nstdout:\n%s\nstderr:\n%s", args, err, stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, b)
+	}
+	return &rep, stdout.String(), stderr.String()
+}
+
+// checkResult checks the figures of one target's result.
+func checkResult(t *testing.T, r *result) {
+	t.Helper()
+	if r.Messages == 0 || r.MessagesPerSec <= 0 || r.Errors != 0 {
+		t.Fatalf("%s: %d messages (%.0f/s), %d errors (%s)", r.Target, r.Messages, r.MessagesPerSec, r.Errors, r.FirstError)
+	}
+	if r.OpsPerMessage < 18 || r.OpsPerMessage > 26 {
+		t.Errorf("%s: %.1f ops per message, want about 21.7", r.Target, r.OpsPerMessage)
+	}
+	for _, op := range []string{"get", "save", "exists", "evict"} {
+		l, ok := r.PerOp[op]
+		if !ok || l.Count == 0 {
+			t.Errorf("%s: no %s measured", r.Target, op)
+			continue
+		}
+		if !(l.P50 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max) || l.P50 <= 0 {
+			t.Errorf("%s: %s quantiles out of order: %+v", r.Target, op, l)
+		}
+	}
+	var perOp uint64
+	for _, l := range r.PerOp {
+		perOp += l.Count
+	}
+	if perOp != r.Ops || r.Message.Count != r.Messages {
+		t.Errorf("%s: per-op counts add up to %d, ops %d; message count %d, messages %d", r.Target, perOp, r.Ops, r.Message.Count, r.Messages)
+	}
+}
+
+// TestSmokeMemory runs the memory target for a second.
+func TestSmokeMemory(t *testing.T) {
+	rep, stdout, stderr := readReport(t, "-target", "memory", "-duration", "1500ms", "-warmup", "200ms", "-sessions", "2000", "-clients", "4")
+	if len(rep.Results) != 1 {
+		t.Fatalf("%d results, want 1", len(rep.Results))
+	}
+	r := rep.Results[0]
+	checkResult(t, r)
+	if r.Seconds < 1.4 || r.Seconds > 3 {
+		t.Errorf("measured %.2fs, want about 1.5s", r.Seconds)
+	}
+	if r.DistinctUsers < 10 || r.DistinctUsers > 2000 {
+		t.Errorf("%d distinct users", r.DistinctUsers)
+	}
+	if !strings.Contains(stdout, "== memory") || !strings.Contains(stdout, "p99.9") {
+		t.Errorf("no result table on stdout:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "[memory] preloaded 2000 sessions") || !strings.Contains(stderr, "msg/s") {
+		t.Errorf("no progress on stderr:\n%s", stderr)
+	}
+	if rep.Config.Sessions != 2000 || rep.Config.Clients != 4 || rep.GoVersion == "" {
+		t.Errorf("report config not filled: %+v", rep.Config)
+	}
+}
+
+// TestServerTargets runs the remote and redis targets against a gridnode
+// server in-process, in one invocation, and checks that the benchmark's
+// sessions are removed afterwards.
+func TestServerTargets(t *testing.T) {
+	store, err := memory.New(memory.Config{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		if err := <-done; !errors.Is(err, server.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+		store.Close(ctx)
+	})
+	addr := l.Addr().String()
+
+	rep, stdout, _ := readReport(t, "-targets", "remote="+addr+",redis="+addr, "-messages", "200",
+		"-sessions", "200", "-clients", "4", "-progress=false")
+	if len(rep.Results) != 2 {
+		t.Fatalf("%d results, want 2", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		checkResult(t, r)
+		if r.Messages != 200 {
+			t.Errorf("%s: %d messages, want exactly 200", r.Target, r.Messages)
+		}
+		if r.ServerPID != os.Getpid() || r.ServerCPUPerMessage <= 0 {
+			t.Errorf("%s: server pid %d (want ours, %d), CPU %.1f µs/message", r.Target, r.ServerPID, os.Getpid(), r.ServerCPUPerMessage)
+		}
+	}
+	if !strings.Contains(stdout, "== comparison") || !strings.Contains(stdout, "redis@"+addr) {
+		t.Errorf("no comparison table:\n%s", stdout)
+	}
+	if n, _ := store.Len(context.Background()); n != 0 {
+		t.Errorf("%d keys left on the server after -cleanup", n)
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	bad := [][]string{
+		{},
+		{"-target", "nosuch"},
+		{"-target", "memory", "-targets", "memory"},
+		{"-targets", "remote"},
+		{"-targets", "redis=nohost"},
+		{"-targets", "memory=1.2.3.4:5"},
+		{"-target", "memory", "-clients", "0"},
+		{"-target", "memory", "-sessions", "10", "-clients", "11"},
+		{"-target", "memory", "-zipf", "1"},
+		{"-target", "memory", "-resp", "4"},
+		{"-target", "memory", "-duration", "0"},
+		{"-target", "memory", "-prop-rate", "2"},
+		{"-target", "memory", "extra"},
+	}
+	for _, args := range bad {
+		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("parseFlags(%q) accepted bad flags", args)
+		}
+	}
+	o, err := parseFlags([]string{"-targets", "memory, remote=127.0.0.1:6380,redis=127.0.0.1:6379"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, s := range o.Targets {
+		labels = append(labels, s.Label)
+	}
+	if got := strings.Join(labels, " "); got != "memory remote@127.0.0.1:6380 redis@127.0.0.1:6379" {
+		t.Errorf("targets = %s", got)
+	}
+	o, err = parseFlags([]string{"-target", "redis", "-addr", "127.0.0.1:7000"}, &bytes.Buffer{})
+	if err != nil || len(o.Targets) != 1 || o.Targets[0].Addr != "127.0.0.1:7000" {
+		t.Errorf("-target redis -addr: %+v, %v", o.Targets, err)
+	}
+}
+
+// TestUnreachableTarget checks that a dead server fails that target with a
+// clear error and the others still run.
+func TestUnreachableTarget(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close()
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"-targets", "redis=" + dead + ",memory", "-messages", "50", "-sessions", "100",
+		"-clients", "2", "-progress=false"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), dead) {
+		t.Errorf("run with a dead target: %v, want an error naming %s", err, dead)
+	}
+	if !strings.Contains(stdout.String(), "== memory") {
+		t.Errorf("the memory target did not run after the dead one:\n%s", stdout.String())
+	}
+}
+
+// TestRounds checks that -rounds splits the work and adds the rounds up.
+func TestRounds(t *testing.T) {
+	rep, _, stderr := readReport(t, "-targets", "memory,memory", "-messages", "301", "-rounds", "3",
+		"-sessions", "500", "-clients", "3")
+	if len(rep.Results) != 2 {
+		t.Fatalf("%d results, want 2", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		checkResult(t, r)
+		if r.Rounds != 3 || r.Messages != 301 {
+			t.Errorf("%d rounds, %d messages; want 3 and 301", r.Rounds, r.Messages)
+		}
+	}
+	if rep.Config.Rounds != 3 {
+		t.Errorf("config rounds = %d", rep.Config.Rounds)
+	}
+	_ = stderr
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/session/memory"
+)
+
+// version is gridnode's version, reported by --version, HELLO and INFO.
+const version = "0.1.0"
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // could not start (address in use, ...) or failed while running
+	exitConfig = 2 // bad configuration
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is gridnode's main: it serves until ctx ends (a signal), then shuts
+// down gracefully, and returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	opts, err := parseOptions(args, getenv, io.Discard)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		newFlagSet(&options{}, stdout).Usage()
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "gridnode: bad configuration: %v (see gridnode --help)\n", err)
+		return exitConfig
+	}
+	if opts.version {
+		fmt.Fprintf(stdout, "gridnode %s\n", version)
+		return exitOK
+	}
+	if opts.procs > 0 {
+		runtime.GOMAXPROCS(opts.procs)
+	}
+	level, _ := parseLevel(opts.logLevel)
+	hopts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler = slog.NewTextHandler(stderr, hopts)
+	if opts.logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, hopts)
+	}
+	log := slog.New(handler)
+
+	store, err := memory.New(opts.memoryConfig(log.With("component", "store")))
+	if err != nil {
+		fmt.Fprintf(stderr, "gridnode: bad configuration: %v\n", err)
+		return exitConfig
+	}
+	defer store.Close(context.Background())
+	srv, err := server.New(opts.serverConfig(log.With("component", "resp")), store)
+	if err != nil {
+		fmt.Fprintf(stderr, "gridnode: bad configuration: %v\n", err)
+		return exitConfig
+	}
+
+	respL, err := net.Listen("tcp", opts.addr)
+	if err != nil {
+		log.Error("cannot listen for RESP clients", "addr", opts.addr, "err", err)
+		return exitFailed
+	}
+	var httpL net.Listener
+	if opts.httpAddr != "" {
+		if httpL, err = net.Listen("tcp", opts.httpAddr); err != nil {
+			respL.Close()
+			log.Error("cannot listen for HTTP", "addr", opts.httpAddr, "err", err)
+			return exitFailed
+		}
+	}
+
+	errc := make(chan error, 2)
+	running := 1
+	go func() { errc <- srv.Serve(respL) }()
+	hs := &http.Server{
+		Handler:           httpHandler(srv, opts.pprof),
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	httpAddr := "disabled"
+	if httpL != nil {
+		running++
+		httpAddr = httpL.Addr().String()
+		go func() { errc <- hs.Serve(httpL) }()
+	}
+	log.Info("gridnode started", "version", version, "resp_addr", respL.Addr().String(),
+		"http_addr", httpAddr, "auth", opts.password != "", "session_idle", opts.sessionIdle,
+		"max_clients", opts.maxClients, "procs", runtime.GOMAXPROCS(0))
+
+	code := exitOK
+	select {
+	case <-ctx.Done():
+		log.Info("signal received, shutting down", "timeout", opts.shutdownTimeout)
+	case err := <-errc:
+		running--
+		log.Error("server stopped unexpectedly", "err", err)
+		code = exitFailed
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), opts.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("RESP shutdown did not finish in time; connections closed", "err", err)
+	}
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("HTTP shutdown did not finish in time", "err", err)
+	}
+	for ; running > 0; running-- {
+		if err := <-errc; err != nil && !errors.Is(err, server.ErrServerClosed) && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server failed", "err", err)
+			code = exitFailed
+		}
+	}
+	if err := store.Close(sctx); err != nil {
+		log.Error("closing the store", "err", err)
+		code = exitFailed
+	}
+	log.Info("gridnode stopped")
+	return code
+}
+
+// httpHandler is the server's operations handler, with the profiler under
+// /debug/pprof/ when enabled.
+func httpHandler(srv *server.Server, withPprof bool) http.Handler {
+	if !withPprof {
+		return srv.Handler()
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}

@@ -1,0 +1,404 @@
+package server
+
+import (
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Command indexes; lookup maps a name to one of them.
+const (
+	cmdPing = iota
+	cmdEcho
+	cmdHello
+	cmdAuth
+	cmdSelect
+	cmdClient
+	cmdInfo
+	cmdCommand
+	cmdConfig
+	cmdQuit
+	cmdReset
+	cmdTime
+
+	cmdHSet
+	cmdHMSet
+	cmdHGet
+	cmdHMGet
+	cmdHGetAll
+	cmdHDel
+	cmdHExists
+	cmdHLen
+	cmdHKeys
+	cmdHVals
+	cmdHStrLen
+
+	cmdDel
+	cmdUnlink
+	cmdExists
+	cmdType
+	cmdExpire
+	cmdPExpire
+	cmdTTL
+	cmdPTTL
+	cmdPersist
+	cmdKeys
+	cmdScan
+	cmdDBSize
+	cmdFlushAll
+	cmdFlushDB
+
+	cmdGet
+	cmdSet
+	cmdSetEx
+	cmdPSetEx
+	cmdSetNX
+	cmdDelEx
+	cmdMGet
+	cmdIncr
+	cmdIncrBy
+	cmdDecr
+	cmdDecrBy
+
+	cmdPropSet
+	cmdPropGet
+	cmdProps
+	cmdPropDel
+	cmdClear
+	cmdExpiry
+	cmdGlobalSet
+	cmdGlobalGet
+	cmdGlobalDel
+	cmdGlobalAll
+	cmdGlobalKeys
+
+	numCommands
+)
+
+// maxCommandName is the longest command name lookup folds.
+const maxCommandName = 24
+
+// lookup returns the index of the command named name (any case), or -1.
+// It does not allocate.
+func lookup(name []byte) int {
+	if len(name) > maxCommandName {
+		return -1
+	}
+	var buf [maxCommandName]byte
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	switch string(buf[:len(name)]) {
+	case "hget":
+		return cmdHGet
+	case "hset":
+		return cmdHSet
+	case "get":
+		return cmdGet
+	case "set":
+		return cmdSet
+	case "ping":
+		return cmdPing
+	case "echo":
+		return cmdEcho
+	case "hello":
+		return cmdHello
+	case "auth":
+		return cmdAuth
+	case "select":
+		return cmdSelect
+	case "client":
+		return cmdClient
+	case "info":
+		return cmdInfo
+	case "command":
+		return cmdCommand
+	case "config":
+		return cmdConfig
+	case "quit":
+		return cmdQuit
+	case "reset":
+		return cmdReset
+	case "time":
+		return cmdTime
+	case "hmset":
+		return cmdHMSet
+	case "hmget":
+		return cmdHMGet
+	case "hgetall":
+		return cmdHGetAll
+	case "hdel":
+		return cmdHDel
+	case "hexists":
+		return cmdHExists
+	case "hlen":
+		return cmdHLen
+	case "hkeys":
+		return cmdHKeys
+	case "hvals":
+		return cmdHVals
+	case "hstrlen":
+		return cmdHStrLen
+	case "del":
+		return cmdDel
+	case "unlink":
+		return cmdUnlink
+	case "exists":
+		return cmdExists
+	case "type":
+		return cmdType
+	case "expire":
+		return cmdExpire
+	case "pexpire":
+		return cmdPExpire
+	case "ttl":
+		return cmdTTL
+	case "pttl":
+		return cmdPTTL
+	case "persist":
+		return cmdPersist
+	case "keys":
+		return cmdKeys
+	case "scan":
+		return cmdScan
+	case "dbsize":
+		return cmdDBSize
+	case "flushall":
+		return cmdFlushAll
+	case "flushdb":
+		return cmdFlushDB
+	case "setex":
+		return cmdSetEx
+	case "psetex":
+		return cmdPSetEx
+	case "setnx":
+		return cmdSetNX
+	case "delex":
+		return cmdDelEx
+	case "mget":
+		return cmdMGet
+	case "incr":
+		return cmdIncr
+	case "incrby":
+		return cmdIncrBy
+	case "decr":
+		return cmdDecr
+	case "decrby":
+		return cmdDecrBy
+	case "session.propset":
+		return cmdPropSet
+	case "session.propget":
+		return cmdPropGet
+	case "session.props":
+		return cmdProps
+	case "session.propdel":
+		return cmdPropDel
+	case "session.clear":
+		return cmdClear
+	case "session.expiry":
+		return cmdExpiry
+	case "global.set":
+		return cmdGlobalSet
+	case "global.get":
+		return cmdGlobalGet
+	case "global.del":
+		return cmdGlobalDel
+	case "global.all":
+		return cmdGlobalAll
+	case "global.keys":
+		return cmdGlobalKeys
+	}
+	return -1
+}
+
+// Command flags (reported by COMMAND).
+const (
+	flagWrite = 1 << iota
+	flagReadonly
+	flagFast
+	flagNoAuth // served before AUTH
+	flagAdmin
+)
+
+// command is one entry of the command table.
+type command struct {
+	name  string // lower case
+	arity int    // Redis's: n exact, -n at least n (the name counts)
+	flags int
+	// first, last, step locate the key arguments (COMMAND); 0 when none.
+	first, last, step int
+	fn                func(c *conn, args [][]byte)
+
+	// Instruments, resolved once in New.
+	calls    prometheus.Counter
+	errors   prometheus.Counter
+	duration prometheus.Observer
+}
+
+// newCommandTable returns the table indexed by the cmd constants.
+func newCommandTable() [numCommands]command {
+	const (
+		w  = flagWrite
+		r  = flagReadonly
+		f  = flagFast
+		na = flagNoAuth
+		a  = flagAdmin
+	)
+	var t [numCommands]command
+	def := func(id int, name string, arity, flags, first, last, step int, fn func(*conn, [][]byte)) {
+		t[id] = command{name: name, arity: arity, flags: flags, first: first, last: last, step: step, fn: fn}
+	}
+	def(cmdPing, "ping", -1, f, 0, 0, 0, (*conn).ping)
+	def(cmdEcho, "echo", 2, f, 0, 0, 0, (*conn).echo)
+	def(cmdHello, "hello", -1, f|na, 0, 0, 0, (*conn).hello)
+	def(cmdAuth, "auth", -2, f|na, 0, 0, 0, (*conn).auth)
+	def(cmdSelect, "select", 2, f, 0, 0, 0, (*conn).selectDB)
+	def(cmdClient, "client", -2, 0, 0, 0, 0, (*conn).client)
+	def(cmdInfo, "info", -1, 0, 0, 0, 0, (*conn).info)
+	def(cmdCommand, "command", -1, 0, 0, 0, 0, (*conn).command)
+	def(cmdConfig, "config", -2, a, 0, 0, 0, (*conn).config)
+	def(cmdQuit, "quit", -1, f|na, 0, 0, 0, (*conn).quitCmd)
+	def(cmdReset, "reset", 1, f|na, 0, 0, 0, (*conn).reset)
+	def(cmdTime, "time", 1, f, 0, 0, 0, (*conn).timeCmd)
+
+	def(cmdHSet, "hset", -4, w|f, 1, 1, 1, (*conn).hset)
+	def(cmdHMSet, "hmset", -4, w|f, 1, 1, 1, (*conn).hmset)
+	def(cmdHGet, "hget", 3, r|f, 1, 1, 1, (*conn).hget)
+	def(cmdHMGet, "hmget", -3, r|f, 1, 1, 1, (*conn).hmget)
+	def(cmdHGetAll, "hgetall", 2, r, 1, 1, 1, (*conn).hgetall)
+	def(cmdHDel, "hdel", -3, w|f, 1, 1, 1, (*conn).hdel)
+	def(cmdHExists, "hexists", 3, r|f, 1, 1, 1, (*conn).hexists)
+	def(cmdHLen, "hlen", 2, r|f, 1, 1, 1, (*conn).hlen)
+	def(cmdHKeys, "hkeys", 2, r, 1, 1, 1, (*conn).hkeys)
+	def(cmdHVals, "hvals", 2, r, 1, 1, 1, (*conn).hvals)
+	def(cmdHStrLen, "hstrlen", 3, r|f, 1, 1, 1, (*conn).hstrlen)
+
+	def(cmdDel, "del", -2, w, 1, -1, 1, (*conn).del)
+	def(cmdUnlink, "unlink", -2, w|f, 1, -1, 1, (*conn).del)
+	def(cmdExists, "exists", -2, r|f, 1, -1, 1, (*conn).exists)
+	def(cmdType, "type", 2, r|f, 1, 1, 1, (*conn).typeCmd)
+	def(cmdExpire, "expire", -3, w|f, 1, 1, 1, (*conn).expire)
+	def(cmdPExpire, "pexpire", -3, w|f, 1, 1, 1, (*conn).pexpire)
+	def(cmdTTL, "ttl", 2, r|f, 1, 1, 1, (*conn).ttl)
+	def(cmdPTTL, "pttl", 2, r|f, 1, 1, 1, (*conn).pttl)
+	def(cmdPersist, "persist", 2, w|f, 1, 1, 1, (*conn).persist)
+	def(cmdKeys, "keys", 2, r, 0, 0, 0, (*conn).keys)
+	def(cmdScan, "scan", -2, r, 0, 0, 0, (*conn).scan)
+	def(cmdDBSize, "dbsize", 1, r|f, 0, 0, 0, (*conn).dbsize)
+	def(cmdFlushAll, "flushall", -1, w, 0, 0, 0, (*conn).flushall)
+	def(cmdFlushDB, "flushdb", -1, w, 0, 0, 0, (*conn).flushdb)
+
+	def(cmdGet, "get", 2, r|f, 1, 1, 1, (*conn).get)
+	def(cmdSet, "set", -3, w, 1, 1, 1, (*conn).set)
+	def(cmdSetEx, "setex", 4, w, 1, 1, 1, (*conn).setex)
+	def(cmdPSetEx, "psetex", 4, w, 1, 1, 1, (*conn).psetex)
+	def(cmdSetNX, "setnx", 3, w|f, 1, 1, 1, (*conn).setnx)
+	def(cmdDelEx, "delex", -2, w|f, 1, 1, 1, (*conn).delex)
+	def(cmdMGet, "mget", -2, r|f, 1, -1, 1, (*conn).mget)
+	def(cmdIncr, "incr", 2, w|f, 1, 1, 1, (*conn).incr)
+	def(cmdIncrBy, "incrby", 3, w|f, 1, 1, 1, (*conn).incrby)
+	def(cmdDecr, "decr", 2, w|f, 1, 1, 1, (*conn).decr)
+	def(cmdDecrBy, "decrby", 3, w|f, 1, 1, 1, (*conn).decrby)
+
+	def(cmdPropSet, "session.propset", 4, w|f, 1, 1, 1, (*conn).propset)
+	def(cmdPropGet, "session.propget", 3, r|f, 1, 1, 1, (*conn).propget)
+	def(cmdProps, "session.props", 2, r, 1, 1, 1, (*conn).props)
+	def(cmdPropDel, "session.propdel", 3, w|f, 1, 1, 1, (*conn).propdel)
+	def(cmdClear, "session.clear", -2, w, 1, 1, 1, (*conn).clear)
+	def(cmdExpiry, "session.expiry", 4, w|f, 1, 1, 1, (*conn).expiry)
+	def(cmdGlobalSet, "global.set", 3, w|f, 0, 0, 0, (*conn).globalSet)
+	def(cmdGlobalGet, "global.get", 2, r|f, 0, 0, 0, (*conn).globalGet)
+	def(cmdGlobalDel, "global.del", 2, w|f, 0, 0, 0, (*conn).globalDel)
+	def(cmdGlobalAll, "global.all", 1, r, 0, 0, 0, (*conn).globalAll)
+	def(cmdGlobalKeys, "global.keys", 1, r, 0, 0, 0, (*conn).globalKeys)
+	return t
+}
+
+// flagNames returns the COMMAND flags of a command.
+func flagNames(flags int) []string {
+	var out []string
+	for _, fl := range []struct {
+		bit  int
+		name string
+	}{{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagFast, "fast"}, {flagNoAuth, "no_auth"}, {flagAdmin, "admin"}} {
+		if flags&fl.bit != 0 {
+			out = append(out, fl.name)
+		}
+	}
+	return out
+}
+
+// exec runs one request.
+func (c *conn) exec(args [][]byte) {
+	id := lookup(args[0])
+	if id < 0 {
+		c.unknownCommand(args)
+		return
+	}
+	cmd := &c.s.table[id]
+	c.lastCmd.Store(int32(id))
+	c.commands.Add(1)
+	if (cmd.arity > 0 && len(args) != cmd.arity) || len(args) < -cmd.arity {
+		c.arityError(cmd.name)
+		cmd.errors.Inc()
+		cmd.calls.Inc()
+		return
+	}
+	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		c.out.error("NOAUTH Authentication required.")
+		cmd.errors.Inc()
+		cmd.calls.Inc()
+		return
+	}
+	c.out.failed = false
+	// One clock read per command: a command starts where the previous one
+	// ended, or the read that brought it returned (parsing is counted).
+	start := c.mark
+	cmd.fn(c, args)
+	c.mark = c.s.clock()
+	cmd.duration.Observe(float64(c.mark-start) / float64(time.Second))
+	cmd.calls.Inc()
+	if c.out.failed {
+		cmd.errors.Inc()
+	}
+}
+
+func (c *conn) arityError(name string) {
+	c.out.error("ERR wrong number of arguments for '" + name + "' command")
+}
+
+func (c *conn) syntaxError() { c.out.error("ERR syntax error") }
+
+// unknownCommand replies as Redis does: the name and the start of the
+// arguments, quoted and cut to 128 bytes each.
+func (c *conn) unknownCommand(args [][]byte) {
+	c.s.metrics.unknown.Inc()
+	c.commands.Add(1)
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.Write(clip(args[0], 128))
+	b.WriteString("', with args beginning with: ")
+	room := 128
+	for _, a := range args[1:] {
+		if room <= 0 {
+			break
+		}
+		a = clip(a, room)
+		room -= len(a)
+		b.WriteByte('\'')
+		b.Write(a)
+		b.WriteString("' ")
+	}
+	c.out.error(b.String())
+}
+
+func clip(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}

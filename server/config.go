@@ -1,0 +1,110 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddr            = "127.0.0.1:6379"
+	DefaultMaxConnections  = 10000
+	DefaultMaxRequestBytes = 64 << 20
+)
+
+// Config configures a Server. The zero value of a field means its default
+// (see DefaultConfig); New copies the Config and never changes it.
+type Config struct {
+	// Addr is the address ListenAndServe listens on. Serve ignores it.
+	Addr string
+	// Password, when not empty, is required (AUTH, or HELLO ... AUTH)
+	// before any command other than AUTH, HELLO and QUIT is served.
+	Password string
+	// MaxConnections bounds the open client connections; a client over it
+	// gets "-ERR max number of clients reached" and is disconnected.
+	MaxConnections int
+	// MaxRequestBytes bounds one request (one bulk string, and the whole
+	// multibulk request with its framing). A request over it is a protocol
+	// error: the client gets an error reply and is disconnected.
+	MaxRequestBytes int
+	// MaxValueSize bounds one value (hash field value, string, prop,
+	// global); a command with a larger value gets a -TOOLARGE error and the
+	// connection stays open. session.DefaultMaxValueSize when 0 (or
+	// MaxRequestBytes when that is smaller). It must not exceed
+	// MaxRequestBytes.
+	MaxValueSize int
+	// IdleTimeout closes a client connection that sent nothing for that
+	// long; 0 means never.
+	IdleTimeout time.Duration
+	// Logger receives the server's logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// Now is the clock used for absolute expiry times (SET ... EXAT/PXAT);
+	// time.Now when nil. Tests pass the store's fake clock.
+	Now func() time.Time
+	// Version is the version reported by HELLO and INFO.
+	Version string
+}
+
+// DefaultConfig returns the configuration used for zero fields.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            DefaultAddr,
+		MaxConnections:  DefaultMaxConnections,
+		MaxRequestBytes: DefaultMaxRequestBytes,
+		MaxValueSize:    session.DefaultMaxValueSize,
+		Version:         "0.1.0",
+	}
+}
+
+// Validate reports a configuration that New would refuse.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxConnections < 0:
+		return fmt.Errorf("server: MaxConnections must not be negative, got %d", c.MaxConnections)
+	case c.MaxRequestBytes < 0:
+		return fmt.Errorf("server: MaxRequestBytes must not be negative, got %d", c.MaxRequestBytes)
+	case c.MaxRequestBytes > 0 && c.MaxRequestBytes < minRequestBytes:
+		return fmt.Errorf("server: MaxRequestBytes must be at least %d, got %d", minRequestBytes, c.MaxRequestBytes)
+	case c.MaxValueSize < 0:
+		return fmt.Errorf("server: MaxValueSize must not be negative, got %d", c.MaxValueSize)
+	case c.IdleTimeout < 0:
+		return fmt.Errorf("server: IdleTimeout must not be negative, got %s", c.IdleTimeout)
+	}
+	d := c.withDefaults()
+	if d.MaxValueSize > d.MaxRequestBytes {
+		return fmt.Errorf("server: MaxValueSize (%d) must not exceed MaxRequestBytes (%d)", d.MaxValueSize, d.MaxRequestBytes)
+	}
+	return nil
+}
+
+// minRequestBytes keeps room for the connection commands and their framing.
+const minRequestBytes = 1024
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Addr == "" {
+		c.Addr = d.Addr
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = d.MaxConnections
+	}
+	if c.MaxRequestBytes == 0 {
+		c.MaxRequestBytes = d.MaxRequestBytes
+	}
+	if c.MaxValueSize == 0 {
+		c.MaxValueSize = min(d.MaxValueSize, c.MaxRequestBytes)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Version == "" {
+		c.Version = d.Version
+	}
+	return c
+}

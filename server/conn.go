@@ -1,0 +1,212 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// flushThreshold is the output size at which replies are written even
+// while more requests are buffered (bounds memory for long pipelines).
+const flushThreshold = 64 << 10
+
+// conn is one client connection, served by one goroutine.
+type conn struct {
+	s   *Server
+	nc  net.Conn
+	id  int64
+	rd  *reader
+	out replies
+
+	authed  bool
+	quit    bool        // close after flushing the replies
+	closing atomic.Bool // set by Shutdown: stop after the buffered requests
+
+	proto   atomic.Int32           // 2 or 3, read by CLIENT LIST
+	name    atomic.Pointer[string] // CLIENT SETNAME, read by CLIENT LIST
+	libName atomic.Pointer[string]
+	libVer  atomic.Pointer[string]
+	created time.Time
+	lastCmd atomic.Int32 // index of the last command, for CLIENT LIST
+
+	inBytes, outBytes, commands atomic.Int64
+
+	deadline time.Time // read deadline in force when IdleTimeout > 0
+	// mark is when the last command ended, or when the last read returned
+	// (Server.clock).
+	mark time.Duration
+	// slice is when the connection's goroutine last started running
+	// without waiting (see yieldAfterLongSlice).
+	slice time.Duration
+
+	// Reused argument buffers of the hot paths.
+	fields []session.Field
+	strs   []string
+}
+
+func newConn(s *Server, nc net.Conn, id int64) *conn {
+	c := &conn{s: s, nc: nc, id: id, created: time.Now()}
+	c.rd = newReader(countingReader{c}, s.cfg.MaxRequestBytes)
+	c.authed = s.cfg.Password == ""
+	c.rd.unauth = !c.authed
+	c.lastCmd.Store(-1)
+	c.proto.Store(2)
+	return c
+}
+
+// countingReader counts the bytes read from the connection.
+type countingReader struct{ c *conn }
+
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.c.nc.Read(p)
+	r.c.inBytes.Add(int64(n))
+	return n, err
+}
+
+// stop asks the connection to finish the requests it has received and
+// close. Called by Shutdown with the server's lock held.
+func (c *conn) stop() {
+	c.closing.Store(true)
+	c.nc.SetReadDeadline(time.Unix(1, 0)) // wakes a blocked read
+}
+
+// serve runs the connection until the client leaves, a protocol error,
+// the idle timeout or Shutdown.
+func (c *conn) serve() {
+	defer c.s.wg.Done()
+	defer c.s.removeConn(c)
+	defer c.nc.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("panic serving a client; connection closed",
+				"remote", c.nc.RemoteAddr().String(), "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	for {
+		args, ok, err := c.rd.next()
+		if err != nil {
+			c.out.error("ERR " + err.Error())
+			c.s.log.Debug("protocol error, closing the connection",
+				"remote", c.nc.RemoteAddr().String(), "err", err)
+			if c.flush() {
+				c.lingerClose()
+			}
+			return
+		}
+		if !ok {
+			if len(c.out.b) > 0 && !c.flush() {
+				return
+			}
+			if c.closing.Load() {
+				return
+			}
+			c.yieldAfterLongSlice()
+			if c.s.cfg.IdleTimeout > 0 && !c.extendDeadline() {
+				return
+			}
+			before := c.mark
+			if err := c.rd.fill(); err != nil {
+				c.readFailed(err)
+				return
+			}
+			c.mark = c.s.clock()
+			if c.slice == 0 || c.mark-before > parkGuess {
+				c.slice = c.mark // the read probably waited: a new slice
+			}
+			continue
+		}
+		c.exec(args)
+		if c.quit {
+			c.flush()
+			return
+		}
+		if len(c.out.b) >= flushThreshold && !c.flush() {
+			return
+		}
+	}
+}
+
+// Fairness between connections. A client that answers each reply at once
+// can keep its connection's goroutine running without ever waiting in a
+// read, while requests of other connections wait to be scheduled (up to
+// the runtime's 10 ms preemption). Redis serves one read per client per
+// event-loop turn; here a goroutine that has run for longer than maxSlice
+// without a read that waited (one that took over parkGuess) yields.
+const (
+	maxSlice  = 200 * time.Microsecond
+	parkGuess = 50 * time.Microsecond
+)
+
+func (c *conn) yieldAfterLongSlice() {
+	if c.slice != 0 && c.mark-c.slice > maxSlice {
+		runtime.Gosched()
+		c.slice = 0
+	}
+}
+
+// extendDeadline moves the read deadline to now + IdleTimeout, at most
+// every tenth of the timeout. It returns false when Shutdown has asked the
+// connection to stop (the deadline set here must not hide Shutdown's).
+func (c *conn) extendDeadline() bool {
+	idle := c.s.cfg.IdleTimeout
+	now := time.Now()
+	if c.deadline.Sub(now) < idle-idle/10 {
+		c.deadline = now.Add(idle)
+		c.nc.SetReadDeadline(c.deadline)
+	}
+	return !c.closing.Load()
+}
+
+func (c *conn) readFailed(err error) {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), c.closing.Load():
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.s.log.Debug("closing an idle client", "remote", c.nc.RemoteAddr().String(),
+			"idle_timeout", c.s.cfg.IdleTimeout)
+	default:
+		c.s.log.Debug("read failed", "remote", c.nc.RemoteAddr().String(), "err", err)
+	}
+}
+
+// Lingering close after a protocol error: the client's unread request
+// bytes would make the kernel reset the connection, and the client could
+// lose the error reply; so the write side is closed first and the input
+// drained for a short while.
+const (
+	lingerTime  = 200 * time.Millisecond
+	lingerBytes = 1 << 20
+)
+
+func (c *conn) lingerClose() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	if !c.closing.Load() {
+		c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	}
+	io.CopyN(io.Discard, c.nc, lingerBytes)
+}
+
+// flush writes the buffered replies; false when the connection failed.
+func (c *conn) flush() bool {
+	n, err := c.nc.Write(c.out.b)
+	c.outBytes.Add(int64(n))
+	if cap(c.out.b) > 4*flushThreshold {
+		c.out.b = nil // drop the buffer of a past large reply
+	} else {
+		c.out.b = c.out.b[:0]
+	}
+	if err != nil {
+		c.s.log.Debug("write failed", "remote", c.nc.RemoteAddr().String(), "err", err)
+		return false
+	}
+	return true
+}

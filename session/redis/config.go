@@ -1,0 +1,164 @@
+package redis
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
+
+// Mode selects the commands the store sends.
+type Mode uint8
+
+// Modes.
+const (
+	// ModeScript targets redis-server (7.0 or later): sessions laid out as
+	// tagged hashes, writes as Lua scripts.
+	ModeScript Mode = iota
+	// ModeGridnode targets gridnode: its native session commands, no
+	// scripts.
+	ModeGridnode
+)
+
+// String returns the mode's name.
+func (m Mode) String() string {
+	switch m {
+	case ModeScript:
+		return "script"
+	case ModeGridnode:
+		return "gridnode"
+	default:
+		return fmt.Sprintf("Mode(%d)", uint8(m))
+	}
+}
+
+// Config configures a Store.
+type Config struct {
+	// Network is "tcp" (default) or "unix".
+	Network string
+	// Addr is host:port for tcp, the socket's path for unix.
+	Addr string
+	// Username and Password authenticate (AUTH / HELLO); empty for none.
+	Username string
+	Password string
+	// DB is the Redis database number (gridnode serves only 0).
+	DB int
+	// Protocol is the RESP version spoken: 3 (default) or 2.
+	Protocol int
+	// Prefix starts every key this store writes, so that several
+	// applications share one server. DefaultConfig sets "sessiongrid:";
+	// DefaultGridnodeConfig sets "" so that the RESP key is the session id
+	// as other clients of the grid see it.
+	Prefix string
+	// Mode selects redis-server (ModeScript) or gridnode (ModeGridnode).
+	Mode Mode
+	// DefaultIdle is the idle timeout of a new session; 30 minutes when 0;
+	// session.NoExpiry for none. Redis counts milliseconds: a timeout is
+	// rounded up to whole milliseconds. Must be 0 in ModeGridnode, where the
+	// node's configuration decides.
+	DefaultIdle time.Duration
+	// TouchOnRead makes reads slide the idle timeout too (writes always
+	// do); reads then run as scripts. Must be false in ModeGridnode.
+	TouchOnRead bool
+	// MaxValueSize bounds one value; session.DefaultMaxValueSize when 0.
+	MaxValueSize int
+	// PoolSize is the number of connections kept; go-redis's default
+	// (10 per CPU) when 0.
+	PoolSize int
+	// DialTimeout bounds connecting, and the check New makes; 5 s when 0.
+	DialTimeout time.Duration
+	// ReadTimeout and WriteTimeout bound one command's socket I/O; 3 s
+	// when 0. A context deadline applies too.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// Logger receives the store's logs; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the configuration for a local redis-server.
+func DefaultConfig() Config {
+	return Config{
+		Network:      "tcp",
+		Addr:         "127.0.0.1:6379",
+		Prefix:       "sessiongrid:",
+		Mode:         ModeScript,
+		DefaultIdle:  30 * time.Minute,
+		MaxValueSize: session.DefaultMaxValueSize,
+		DialTimeout:  5 * time.Second,
+		ReadTimeout:  3 * time.Second,
+		WriteTimeout: 3 * time.Second,
+	}
+}
+
+// DefaultGridnodeConfig returns the configuration for a local gridnode.
+func DefaultGridnodeConfig() Config {
+	c := DefaultConfig()
+	c.Mode = ModeGridnode
+	c.Prefix = ""
+	c.DefaultIdle = 0
+	return c
+}
+
+// Validate reports a configuration that New would refuse.
+func (c Config) Validate() error {
+	switch {
+	case c.Network != "" && c.Network != "tcp" && c.Network != "unix":
+		return fmt.Errorf("redis: Network must be tcp or unix, got %q", c.Network)
+	case c.Addr == "":
+		return fmt.Errorf("redis: Addr is required")
+	case c.Mode != ModeScript && c.Mode != ModeGridnode:
+		return fmt.Errorf("redis: unknown %v", c.Mode)
+	case c.Protocol != 0 && c.Protocol != 2 && c.Protocol != 3:
+		return fmt.Errorf("redis: Protocol must be 2 or 3, got %d", c.Protocol)
+	case c.DB < 0:
+		return fmt.Errorf("redis: DB must not be negative, got %d", c.DB)
+	case c.MaxValueSize < 0:
+		return fmt.Errorf("redis: MaxValueSize must not be negative, got %d", c.MaxValueSize)
+	case c.PoolSize < 0:
+		return fmt.Errorf("redis: PoolSize must not be negative, got %d", c.PoolSize)
+	case c.DialTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0:
+		return fmt.Errorf("redis: timeouts must not be negative")
+	case c.DefaultIdle < 0 && c.DefaultIdle != session.NoExpiry:
+		return fmt.Errorf("redis: DefaultIdle must be positive, 0 (default) or session.NoExpiry, got %v", c.DefaultIdle)
+	case c.Mode == ModeGridnode && c.DefaultIdle != 0:
+		return fmt.Errorf("redis: DefaultIdle is gridnode's own setting in ModeGridnode; leave it 0 (got %v)", c.DefaultIdle)
+	case c.Mode == ModeGridnode && c.TouchOnRead:
+		return fmt.Errorf("redis: TouchOnRead is gridnode's own setting in ModeGridnode")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Network == "" {
+		c.Network = d.Network
+	}
+	if c.Protocol == 0 {
+		c.Protocol = 3
+	}
+	if c.DefaultIdle == 0 && c.Mode == ModeScript {
+		c.DefaultIdle = d.DefaultIdle
+	}
+	if c.MaxValueSize == 0 {
+		c.MaxValueSize = d.MaxValueSize
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = d.DialTimeout
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = d.ReadTimeout
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = d.WriteTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// millis converts d to whole milliseconds, rounding up, for Redis.
+func millis(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
