@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -33,23 +35,25 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("gridbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: gridbench [flags]\n\nRuns the chatbot workload against memory, gridnode (remote) and any RESP server (redis).\n\n")
+		fmt.Fprintf(stderr, "usage: gridbench [flags]\n\nRuns the chatbot workload against the session backends (memory, file, bolt, cache,\nredisstore), gridnode (remote) and any RESP server (redis), side by side.\n\n")
 		fs.PrintDefaults()
 	}
-	targets := fs.String("targets", "", "comma-separated targets run one after another: memory, remote=host:port, redis=host:port")
-	kind := fs.String("target", "", "one target kind: memory, remote or redis (with -addr)")
-	addr := fs.String("addr", "127.0.0.1:6379", "server address for -target remote or redis")
+	targets := fs.String("targets", "", targetUsage)
+	kind := fs.String("target", "", "one target: a kind of -targets without '=' (memory, file+nosync, ...); remote, redis and redisstore take -addr")
+	addr := fs.String("addr", "127.0.0.1:6379", "server address for -target remote, redis or redisstore")
 	fs.IntVar(&o.Clients, "clients", 20, "concurrent simulated bot workers")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time per target, over all rounds")
 	fs.Int64Var(&o.Messages, "messages", 0, "process exactly this many messages per target instead of running for -duration")
 	fs.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured run time at the start of every round (not with -messages)")
 	fs.IntVar(&o.Rounds, "rounds", 1, "split each target's -duration or -messages into this many rounds, interleaved across targets")
-	fs.IntVar(&o.Workload.Sessions, "sessions", o.Workload.Sessions, "population of users (sessions)")
+	fs.IntVar(&o.Workload.Sessions, "sessions", o.Workload.Sessions, "population of users (sessions) of every target")
+	pops := fs.String("population", "", "per-target populations overriding -sessions, NAME=N[,NAME=N...]; NAME is a target's kind with its options\n"+
+		"(file+nosync) or just its kind (file), e.g. -population file=2000 for slow targets")
 	fs.Float64Var(&o.Workload.Zipf, "zipf", o.Workload.Zipf, "Zipf exponent s (> 1) of the user distribution")
 	seed := fs.Uint64("seed", 1, "random seed")
 	fs.StringVar(&o.JSONPath, "json", "", "write the results as JSON to this file")
 	fs.BoolVar(&o.Preload, "preload", true, "write every session before measuring (false: sessions are created by their first message)")
-	fs.BoolVar(&o.Cleanup, "cleanup", true, "delete the benchmark's sessions from servers afterwards")
+	fs.BoolVar(&o.Cleanup, "cleanup", true, "delete the benchmark's sessions afterwards from servers and from a DIR or PATH given to file or bolt (temporary ones are removed whole)")
 	fs.StringVar(&o.Workload.Prefix, "prefix", o.Workload.Prefix, "prefix of session ids")
 	fs.IntVar(&o.Workload.HistoryMax, "history", o.Workload.HistoryMax, "message ids kept in the history (pywce 100, jawce 10)")
 	fs.Float64Var(&o.Workload.PropRate, "prop-rate", o.Workload.PropRate, "fraction of messages with a prop read and write")
@@ -79,22 +83,37 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.Targets, err = parseTargets(*targets)
 	case *kind == "":
 		return o, errors.New("no target: give -target memory|remote|redis or -targets")
-	case *kind == kindMemory:
-		o.Targets, err = parseTargets(kindMemory)
 	default:
-		o.Targets, err = parseTargets(*kind + "=" + *addr)
+		k, _, _ := strings.Cut(*kind, "+")
+		if info, ok := kinds[k]; ok && info.arg == "addr" {
+			o.Targets, err = parseTargets(*kind + "=" + *addr)
+		} else {
+			o.Targets, err = parseTargets(*kind)
+		}
 	}
 	if err != nil {
+		return o, err
+	}
+	if o.Populations, err = parsePopulations(*pops); err != nil {
 		return o, err
 	}
 	if err := o.Workload.validate(); err != nil {
 		return o, err
 	}
-	switch {
-	case o.Clients < 1:
+	if o.Clients < 1 {
 		return o, fmt.Errorf("-clients must be at least 1, got %d", o.Clients)
-	case o.Clients > o.Workload.Sessions:
-		return o, fmt.Errorf("-clients (%d) must not exceed -sessions (%d): a user's messages run one at a time", o.Clients, o.Workload.Sessions)
+	}
+	for name := range o.Populations {
+		if !slices.ContainsFunc(o.Targets, func(s targetSpec) bool { return s.Name == name || s.Kind == name }) {
+			return o, fmt.Errorf("-population: no target named %q", name)
+		}
+	}
+	for _, spec := range o.Targets {
+		if n := o.population(spec); o.Clients > n {
+			return o, fmt.Errorf("-clients (%d) must not exceed the population of %s (%d): a user's messages run one at a time", o.Clients, spec.Label, n)
+		}
+	}
+	switch {
 	case o.Messages < 0:
 		return o, fmt.Errorf("-messages must not be negative, got %d", o.Messages)
 	case o.Messages == 0 && o.Duration <= 0:
@@ -149,8 +168,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		// Each target gets its own ids (prefix "gb:t1:" ...), so that two
 		// targets on one server never share keys.
-		pop := newPopulation(&o.Workload, fmt.Sprintf("%st%d:", o.Workload.Prefix, i+1))
-		b, err := newBench(ctx, spec, o, pop, progress)
+		w := o.Workload
+		w.Sessions = o.population(spec)
+		pop := newPopulation(&w, fmt.Sprintf("%st%d:", w.Prefix, i+1))
+		b, err := newBench(ctx, spec, o, &w, pop, progress)
 		if err != nil {
 			fmt.Fprintf(stderr, "gridbench: %v\n", err)
 			failed = append(failed, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -122,10 +123,10 @@ func TestServerTargets(t *testing.T) {
 	})
 	addr := l.Addr().String()
 
-	rep, stdout, _ := readReport(t, "-targets", "remote="+addr+",redis="+addr, "-messages", "200",
+	rep, stdout, _ := readReport(t, "-targets", "remote="+addr+",redis="+addr+",redisstore+gridnode="+addr, "-messages", "200",
 		"-sessions", "200", "-clients", "4", "-progress=false")
-	if len(rep.Results) != 2 {
-		t.Fatalf("%d results, want 2", len(rep.Results))
+	if len(rep.Results) != 3 {
+		t.Fatalf("%d results, want 3", len(rep.Results))
 	}
 	for _, r := range rep.Results {
 		checkResult(t, r)
@@ -159,6 +160,19 @@ func TestFlagErrors(t *testing.T) {
 		{"-target", "memory", "-duration", "0"},
 		{"-target", "memory", "-prop-rate", "2"},
 		{"-target", "memory", "extra"},
+		{"-targets", "file+bogus"},
+		{"-targets", "memory+nosync"},
+		{"-targets", "bolt+nosync+nosync"},
+		{"-targets", "cache=10"},
+		{"-targets", "redisstore"},
+		{"-targets", "redisstore+gridnode"},
+		{"-targets", "remote=/tmp/sock"},
+		{"-targets", "file="},
+		{"-target", "memory", "-population", "file=10"},
+		{"-target", "file", "-population", "file=0"},
+		{"-target", "file", "-population", "file"},
+		{"-target", "file", "-population", "file=5,file=6"},
+		{"-target", "file", "-population", "file=2", "-clients", "4"},
 	}
 	for _, args := range bad {
 		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {
@@ -179,6 +193,30 @@ func TestFlagErrors(t *testing.T) {
 	o, err = parseFlags([]string{"-target", "redis", "-addr", "127.0.0.1:7000"}, &bytes.Buffer{})
 	if err != nil || len(o.Targets) != 1 || o.Targets[0].Addr != "127.0.0.1:7000" {
 		t.Errorf("-target redis -addr: %+v, %v", o.Targets, err)
+	}
+	o, err = parseFlags([]string{"-target", "redisstore+gridnode", "-addr", "127.0.0.1:7000"}, &bytes.Buffer{})
+	if err != nil || len(o.Targets) != 1 || o.Targets[0].Label != "redisstore+gridnode@127.0.0.1:7000" {
+		t.Errorf("-target redisstore+gridnode -addr: %+v, %v", o.Targets, err)
+	}
+	o, err = parseFlags([]string{"-targets", "file,file+nosync=/data/s,bolt+batch+nosync,cache,redisstore=/run/redis.sock",
+		"-sessions", "1000", "-population", "file=50,file+nosync=70,bolt+batch+nosync=80"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels = labels[:0]
+	var pops []int
+	for _, s := range o.Targets {
+		labels = append(labels, s.Label)
+		pops = append(pops, o.population(s))
+	}
+	if got := strings.Join(labels, " "); got != "file file+nosync@/data/s bolt+batch+nosync cache redisstore@/run/redis.sock" {
+		t.Errorf("targets = %s", got)
+	}
+	if got := fmt.Sprint(pops); got != "[50 70 80 1000 1000]" {
+		t.Errorf("populations = %s, want [50 70 80 1000 1000]", got)
+	}
+	if s := o.Targets[1]; s.Path != "/data/s" || !s.has(optNoSync) || s.Kind != kindFile {
+		t.Errorf("file+nosync=/data/s parsed as %+v", s)
 	}
 }
 

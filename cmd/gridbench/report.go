@@ -16,6 +16,8 @@ type result struct {
 	Target              string             `json:"target"`
 	Kind                string             `json:"kind"`
 	Addr                string             `json:"addr,omitempty"`
+	Path                string             `json:"path,omitempty"`
+	Settings            string             `json:"settings"`
 	Clients             int                `json:"clients"`
 	Sessions            int                `json:"sessions"`
 	PreloadSeconds      float64            `json:"preload_s,omitempty"`
@@ -36,6 +38,8 @@ type result struct {
 	ServerCPUPerOp      float64            `json:"server_cpu_us_per_op,omitempty"`
 	Message             latency            `json:"message_latency_us"`
 	PerOp               map[string]latency `json:"op_latency_us"`
+	// Notes are what the store said about itself after the run.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // latency summarises one histogram, in microseconds.
@@ -70,22 +74,23 @@ type report struct {
 	NumCPU     int       `json:"num_cpu"`
 	Command    []string  `json:"command"`
 	Config     struct {
-		Clients        int     `json:"clients"`
-		Duration       string  `json:"duration,omitempty"`
-		Warmup         string  `json:"warmup,omitempty"`
-		Rounds         int     `json:"rounds"`
-		Messages       int64   `json:"messages,omitempty"`
-		Sessions       int     `json:"sessions"`
-		Zipf           float64 `json:"zipf"`
-		Seed           uint64  `json:"seed"`
-		Preload        bool    `json:"preload"`
-		HistoryMax     int     `json:"history_max"`
-		PropRate       float64 `json:"prop_rate"`
-		CheckpointRate float64 `json:"checkpoint_rate"`
-		RetryRate      float64 `json:"retry_rate"`
-		ClearRate      float64 `json:"clear_rate"`
-		RESP           int     `json:"resp"`
-		RedisIdle      string  `json:"redis_idle"`
+		Clients        int            `json:"clients"`
+		Duration       string         `json:"duration,omitempty"`
+		Warmup         string         `json:"warmup,omitempty"`
+		Rounds         int            `json:"rounds"`
+		Messages       int64          `json:"messages,omitempty"`
+		Sessions       int            `json:"sessions"`
+		Populations    map[string]int `json:"populations,omitempty"`
+		Zipf           float64        `json:"zipf"`
+		Seed           uint64         `json:"seed"`
+		Preload        bool           `json:"preload"`
+		HistoryMax     int            `json:"history_max"`
+		PropRate       float64        `json:"prop_rate"`
+		CheckpointRate float64        `json:"checkpoint_rate"`
+		RetryRate      float64        `json:"retry_rate"`
+		ClearRate      float64        `json:"clear_rate"`
+		RESP           int            `json:"resp"`
+		RedisIdle      string         `json:"redis_idle"`
 	} `json:"config"`
 	Results []*result `json:"results"`
 }
@@ -94,7 +99,7 @@ func newReport(o options, args []string, started time.Time) *report {
 	r := &report{Started: started, GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), Command: args}
 	c := &r.Config
 	c.Clients, c.Sessions, c.Zipf, c.Seed, c.Preload = o.Clients, o.Workload.Sessions, o.Workload.Zipf, o.Seed, o.Preload
-	c.Rounds = o.Rounds
+	c.Rounds, c.Populations = o.Rounds, o.Populations
 	if o.Messages > 0 {
 		c.Messages = o.Messages
 	} else {
@@ -123,6 +128,10 @@ func printResult(w io.Writer, r *result) {
 		cpu += fmt.Sprintf(", server CPU %.1f µs/message, %.2f µs/op (pid %d)", r.ServerCPUPerMessage, r.ServerCPUPerOp, r.ServerPID)
 	}
 	fmt.Fprintln(w, cpu)
+	fmt.Fprintf(w, "settings: %s\n", r.Settings)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "after the run: %s\n", n)
+	}
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error: %s\n", r.FirstError)
 	}
@@ -148,19 +157,23 @@ func printComparison(w io.Writer, rs []*result) {
 	}
 	fmt.Fprintf(w, "\n== comparison (ratios against %s)\n", rs[0].Target)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tmsg/s\tratio\tops/s\tmsg p50 µs\tmsg p99 µs\tmsg p99.9 µs\tget p99 µs\tsave p99 µs\tp99 ratio\tsrv CPU µs/msg\tcli CPU µs/msg\terrors\t")
+	fmt.Fprintln(tw, "target\tsessions\tmsg/s\tratio\tops/s\tmsg p50 µs\tmsg p99 µs\tmsg p99.9 µs\tget p99 µs\tsave p99 µs\tp99 ratio\tsrv CPU µs/msg\tcli CPU µs/msg\terrors\t")
 	base := rs[0]
 	for _, r := range rs {
 		srv := "-"
 		if r.ServerPID > 0 {
 			srv = fmt.Sprintf("%.1f", r.ServerCPUPerMessage)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%.1f\t%d\t\n",
-			r.Target, r.MessagesPerSec, ratio(r.MessagesPerSec, base.MessagesPerSec), r.OpsPerSec,
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%.1f\t%d\t\n",
+			r.Target, r.Sessions, r.MessagesPerSec, ratio(r.MessagesPerSec, base.MessagesPerSec), r.OpsPerSec,
 			r.Message.P50, r.Message.P99, r.Message.P999, r.PerOp["get"].P99, r.PerOp["save"].P99,
 			ratio(r.Message.P99, base.Message.P99), srv, r.ClientCPUPerMessage, r.Errors)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "\n== settings\n")
+	for _, r := range rs {
+		fmt.Fprintf(w, "%s: %s\n", r.Target, r.Settings)
+	}
 }
 
 func ratio(a, b float64) string {

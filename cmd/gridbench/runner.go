@@ -12,23 +12,26 @@ import (
 
 // options are the settings of one invocation (from the flags).
 type options struct {
-	Targets   []targetSpec
-	Workload  workload
-	Clients   int
-	Duration  time.Duration // measured time per target, over all rounds
-	Messages  int64         // messages per target, over all rounds (instead of Duration)
-	Rounds    int
-	Warmup    time.Duration // per round
-	Seed      uint64
-	Preload   bool
-	Cleanup   bool
-	Password  string
-	RESP      int
-	Timeout   time.Duration
-	RedisIdle time.Duration
-	MaxErrors int64
-	Progress  bool
-	JSONPath  string
+	Targets  []targetSpec
+	Workload workload
+	// Populations overrides Workload.Sessions per target name or kind
+	// (-population).
+	Populations map[string]int
+	Clients     int
+	Duration    time.Duration // measured time per target, over all rounds
+	Messages    int64         // messages per target, over all rounds (instead of Duration)
+	Rounds      int
+	Warmup      time.Duration // per round
+	Seed        uint64
+	Preload     bool
+	Cleanup     bool
+	Password    string
+	RESP        int
+	Timeout     time.Duration
+	RedisIdle   time.Duration
+	MaxErrors   int64
+	Progress    bool
+	JSONPath    string
 	// CPUProfile is a file for a CPU profile of the whole invocation.
 	CPUProfile string
 	Verbose    bool
@@ -58,6 +61,7 @@ type clientState struct {
 // bench is one target under measurement, accumulated over its rounds.
 type bench struct {
 	t        *target
+	w        *workload   // the workload with this target's population
 	pop      *population // the target's own users: targets on one server never share keys
 	rec      recorder
 	users    map[int]struct{}
@@ -68,17 +72,23 @@ type bench struct {
 	firstErr error
 }
 
-// newBench opens spec's target and preloads it.
-func newBench(ctx context.Context, spec targetSpec, o options, pop *population, progress io.Writer) (*bench, error) {
-	t, err := openTarget(ctx, spec, o)
+// newBench opens spec's target for the population of w and pop, and
+// preloads it.
+func newBench(ctx context.Context, spec targetSpec, o options, w *workload, pop *population, progress io.Writer) (*bench, error) {
+	t, err := openTarget(ctx, spec, o, w.Sessions)
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{t: t, pop: pop, users: make(map[int]struct{}), srvOK: true}
-	b.res = result{Target: spec.Label, Kind: spec.Kind, Addr: spec.Addr, Clients: o.Clients, Sessions: o.Workload.Sessions}
+	b := &bench{t: t, w: w, pop: pop, users: make(map[int]struct{}), srvOK: true}
+	b.res = result{Target: spec.Label, Kind: spec.Kind, Addr: spec.Addr, Path: spec.Path, Clients: o.Clients,
+		Sessions: w.Sessions, Settings: t.settings}
 	if o.Preload {
 		start := time.Now()
-		if err := t.preload(ctx, &o.Workload, pop, o.Seed, min(o.Clients, 8), o); err != nil {
+		err := t.preload(ctx, w, pop, o.Seed, preloadWorkers(o), o)
+		if err == nil {
+			err = t.ready(ctx)
+		}
+		if err != nil {
 			b.finish(o)
 			return nil, fmt.Errorf("%s: preload: %w", spec.Label, err)
 		}
@@ -90,14 +100,18 @@ func newBench(ctx context.Context, spec targetSpec, o options, pop *population, 
 	return b, nil
 }
 
+// preloadWorkers is the number of goroutines filling or emptying a store.
+func preloadWorkers(o options) int { return min(o.Clients, 8) }
+
 // finish deletes the benchmark's sessions (with -cleanup) and closes the
 // target.
 func (b *bench) finish(o options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	b.res.Notes = b.t.notes()
 	var err error
 	if o.Cleanup {
-		if err = b.t.cleanup(ctx, b.pop); err != nil {
+		if err = b.t.cleanup(ctx, b.pop, preloadWorkers(o)); err != nil {
 			err = fmt.Errorf("%s: cleanup: %w", b.t.spec.Label, err)
 		}
 	}
@@ -157,7 +171,7 @@ func (b *bench) round(ctx context.Context, o options, duration time.Duration, me
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runClient(runCtx, cancel, t, o, pop, seed+uint64(i), messages, st, &c, measureFrom, end, mark)
+			runClient(runCtx, cancel, t, o, b.w, pop, seed+uint64(i), messages, st, &c, measureFrom, end, mark)
 		}()
 	}
 	stopProgress := make(chan struct{})
@@ -250,10 +264,10 @@ func (b *bench) result() *result {
 
 // runClient is one simulated bot worker: it takes a ready user, processes
 // one message of it, and repeats until the round ends.
-func runClient(ctx context.Context, cancel context.CancelFunc, t *target, o options, pop *population,
+func runClient(ctx context.Context, cancel context.CancelFunc, t *target, o options, w *workload, pop *population,
 	seed uint64, messages int64, st *clientState, c *counters, measureFrom, end time.Time, mark func()) {
-	e := newEngine(&o.Workload, t.backend, seed)
-	ch := pop.chooser(e.rng, o.Workload.Zipf)
+	e := newEngine(w, t.backend, seed)
+	ch := pop.chooser(e.rng, w.Zipf)
 	for ctx.Err() == nil {
 		if messages > 0 && c.tickets.Add(1) > messages {
 			return

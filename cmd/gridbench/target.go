@@ -1,37 +1,77 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/redis/go-redis/v9"
-
-	"github.com/sessiongrid/sessiongrid/client"
-	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
 // Kinds of targets.
 const (
-	kindMemory = "memory" // the in-process memory backend
-	kindRemote = "remote" // gridnode through client.Remote (session commands)
-	kindRedis  = "redis"  // any RESP server through plain hash commands
+	kindMemory     = "memory"     // the in-process memory backend (session/memory)
+	kindFile       = "file"       // one file per session (session/file)
+	kindBolt       = "bolt"       // embedded B+tree (session/bolt, bbolt)
+	kindCache      = "cache"      // bounded W-TinyLFU cache (session/cache, otter)
+	kindRedisStore = "redisstore" // the Redis backend (session/redis) against a server
+	kindRemote     = "remote"     // gridnode through client.Remote (session commands)
+	kindRedis      = "redis"      // any RESP server through plain hash commands
 )
+
+// Options of targets, written after the kind: "bolt+nosync+batch".
+const (
+	optNoSync   = "nosync"   // file, bolt: no fsync (file: Config.Fsync off, bolt: NoSync)
+	optBatch    = "batch"    // bolt: Config.Batch, concurrent writes share a commit
+	optGridnode = "gridnode" // redisstore: ModeGridnode instead of ModeScript
+)
+
+// kindInfo says what the '=' argument and the options of a kind are.
+type kindInfo struct {
+	arg  string   // "" (none), "path" (optional) or "addr" (required)
+	opts []string // allowed options
+}
+
+var kinds = map[string]kindInfo{
+	kindMemory:     {},
+	kindFile:       {arg: "path", opts: []string{optNoSync}},
+	kindBolt:       {arg: "path", opts: []string{optNoSync, optBatch}},
+	kindCache:      {},
+	kindRedisStore: {arg: "addr", opts: []string{optGridnode}},
+	kindRemote:     {arg: "addr"},
+	kindRedis:      {arg: "addr"},
+}
+
+// targetUsage is the grammar of -targets, for the flag's help.
+const targetUsage = "comma-separated targets, each KIND[+OPTION...][=ARG]: " +
+	"memory; file[+nosync][=DIR]; bolt[+nosync][+batch][=PATH]; cache; " +
+	"redisstore[+gridnode]=ADDR; remote=ADDR; redis=ADDR " +
+	"(ADDR is host:port, or a unix socket path for redis and redisstore; " +
+	"without DIR or PATH a temporary one is used and removed afterwards)"
 
 // targetSpec names one store to run the workload against.
 type targetSpec struct {
-	Kind  string
-	Addr  string
+	Kind string
+	// Opts are the options given after the kind, in order.
+	Opts []string
+	// Addr is the server of remote, redis and redisstore: host:port, or a
+	// unix socket path (starting with '/') for redis and redisstore.
+	Addr string
+	// Path is the directory of file or the database of bolt; empty for a
+	// temporary one.
+	Path string
+	// Name is the kind with its options, as written: "bolt+nosync".
+	Name string
+	// Label names the target in the output: Name, then "@" and the
+	// argument when there is one.
 	Label string
 }
 
-// parseTargets parses "memory,remote=host:port,redis=host:port".
+// has reports whether the spec was given option opt.
+func (s targetSpec) has(opt string) bool { return slices.Contains(s.Opts, opt) }
+
+// parseTargets parses "memory,file+nosync,bolt=/var/lib/x.db,remote=host:port".
 func parseTargets(s string) ([]targetSpec, error) {
 	var out []targetSpec
 	for _, part := range strings.Split(s, ",") {
@@ -39,8 +79,11 @@ func parseTargets(s string) ([]targetSpec, error) {
 		if part == "" {
 			continue
 		}
-		kind, addr, _ := strings.Cut(part, "=")
-		spec, err := newTargetSpec(kind, addr)
+		name, arg, hasArg := strings.Cut(part, "=")
+		if hasArg && arg == "" {
+			return nil, fmt.Errorf("target %q: empty argument after '='", part)
+		}
+		spec, err := newTargetSpec(name, arg)
 		if err != nil {
 			return nil, err
 		}
@@ -52,217 +95,97 @@ func parseTargets(s string) ([]targetSpec, error) {
 	return out, nil
 }
 
-func newTargetSpec(kind, addr string) (targetSpec, error) {
-	switch kind {
-	case kindMemory:
-		if addr != "" {
-			return targetSpec{}, fmt.Errorf("target memory takes no address, got %q", addr)
-		}
-		return targetSpec{Kind: kind, Label: kind}, nil
-	case kindRemote, kindRedis:
-		if addr == "" {
-			return targetSpec{}, fmt.Errorf("target %s needs an address: %s=host:port", kind, kind)
-		}
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return targetSpec{}, fmt.Errorf("target %s: address %q: %w", kind, addr, err)
-		}
-		return targetSpec{Kind: kind, Addr: addr, Label: kind + "@" + addr}, nil
+// newTargetSpec checks the kind, options and argument of one target.
+func newTargetSpec(name, arg string) (targetSpec, error) {
+	fields := strings.Split(name, "+")
+	kind, opts := fields[0], fields[1:]
+	info, ok := kinds[kind]
+	if !ok {
+		return targetSpec{}, fmt.Errorf("unknown target %q: want memory, file, bolt, cache, redisstore, remote or redis", kind)
 	}
-	return targetSpec{}, fmt.Errorf("unknown target %q: want memory, remote or redis", kind)
-}
-
-// target is an opened store: the backend the workload drives, plus the
-// plain RESP connection (admin) used to preload, clean up and find the
-// server's process.
-type target struct {
-	spec    targetSpec
-	backend backend
-	mem     *memory.Store // kindMemory
-	admin   *redis.Client // kindRemote, kindRedis
-	closers []func(context.Context) error
-}
-
-// openTarget connects to spec's store, sized for clients connections.
-func openTarget(ctx context.Context, spec targetSpec, o options) (*target, error) {
-	t := &target{spec: spec}
-	switch spec.Kind {
-	case kindMemory:
-		st, err := memory.New(memory.Config{})
-		if err != nil {
-			return nil, err
+	for i, o := range opts {
+		if !slices.Contains(info.opts, o) {
+			return targetSpec{}, fmt.Errorf("target %s: unknown option %q (allowed: %s)", kind, o, allowed(info.opts))
 		}
-		t.mem, t.backend = st, storeBackend{st}
-		t.closers = append(t.closers, st.Close)
-		return t, nil
-	case kindRemote, kindRedis:
-		t.admin = redis.NewClient(&redis.Options{
-			Addr: spec.Addr, Password: o.Password, Protocol: o.RESP,
-			PoolSize: 8, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
-			DialerRetries: 2, MaxRetries: 1,
-		})
-		t.closers = append(t.closers, func(context.Context) error { return t.admin.Close() })
-		if err := t.admin.Ping(ctx).Err(); err != nil {
-			t.close(ctx)
-			return nil, fmt.Errorf("%s: %w", spec.Label, err)
+		if slices.Contains(opts[:i], o) {
+			return targetSpec{}, fmt.Errorf("target %s: option %q given twice", kind, o)
 		}
 	}
-	switch spec.Kind {
-	case kindRemote:
-		r, err := client.NewRemote(client.RemoteConfig{
-			Addr: spec.Addr, Password: o.Password, Protocol: o.RESP,
-			PoolSize: o.Clients, MinIdleConns: o.Clients,
-			ReadTimeout: o.Timeout, WriteTimeout: o.Timeout,
-			Logger: o.Logger,
-		})
-		if err != nil {
-			t.close(ctx)
-			return nil, err
+	spec := targetSpec{Kind: kind, Opts: opts, Name: name, Label: name}
+	switch info.arg {
+	case "":
+		if arg != "" {
+			return targetSpec{}, fmt.Errorf("target %s takes no argument, got %q", kind, arg)
 		}
-		t.backend = storeBackend{r}
-		t.closers = append(t.closers, r.Close)
-	case kindRedis:
-		rdb := redis.NewClient(&redis.Options{
-			Addr: spec.Addr, Password: o.Password, Protocol: o.RESP,
-			PoolSize: o.Clients, MinIdleConns: o.Clients,
-			ReadTimeout: o.Timeout, WriteTimeout: o.Timeout,
-		})
-		t.backend = redisBackend{rdb: rdb, idle: o.RedisIdle}
-		t.closers = append(t.closers, func(context.Context) error { return rdb.Close() })
-	}
-	return t, nil
-}
-
-// close releases everything, last opened first.
-func (t *target) close(ctx context.Context) error {
-	var errs []error
-	for i := len(t.closers) - 1; i >= 0; i-- {
-		errs = append(errs, t.closers[i](ctx))
-	}
-	t.closers = nil
-	return errors.Join(errs...)
-}
-
-// preload writes a session for every user, with workers goroutines.
-// Remote stores are filled through pipelines on the admin connection
-// (HSET, and SESSION.PROPSET or prop: fields); the preload is not measured.
-func (t *target) preload(ctx context.Context, w *workload, pop *population, seed uint64, workers int, o options) error {
-	const batch = 64
-	var wg sync.WaitGroup
-	errc := make(chan error, workers)
-	next := make(chan int)
-	now := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for start := range next {
-				if err := t.preloadBatch(ctx, w, pop, seed, start, min(start+batch, len(pop.ids)), now, o); err != nil {
-					errc <- err
-					return
-				}
-			}
-		}()
-	}
-	var err error
-feed:
-	for start := 0; start < len(pop.ids); start += batch {
-		select {
-		case next <- start:
-		case err = <-errc:
-			break feed
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
+	case "path":
+		spec.Path = arg
+	case "addr":
+		if arg == "" {
+			return targetSpec{}, fmt.Errorf("target %s needs an address: %s=host:port", kind, name)
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errc:
-		default:
-		}
-	}
-	return err
-}
-
-func (t *target) preloadBatch(ctx context.Context, w *workload, pop *population, seed uint64, from, to int, now time.Time, o options) error {
-	if t.mem != nil {
-		for u := from; u < to; u++ {
-			data, props := newEngine(w, nil, seed^uint64(u)<<20).preloadSession(u, now)
-			if _, err := t.mem.Save(ctx, pop.ids[u], data...); err != nil {
-				return err
-			}
-			for _, p := range props {
-				if err := t.mem.SaveProp(ctx, pop.ids[u], p.Key, p.Value); err != nil {
-					return err
-				}
+		unixOK := kind == kindRedis || kind == kindRedisStore
+		if !(unixOK && strings.HasPrefix(arg, "/")) {
+			if _, _, err := net.SplitHostPort(arg); err != nil {
+				return targetSpec{}, fmt.Errorf("target %s: address %q: %w", kind, arg, err)
 			}
 		}
-		return nil
+		spec.Addr = arg
 	}
-	_, err := t.admin.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for u := from; u < to; u++ {
-			id := pop.ids[u]
-			data, props := newEngine(w, nil, seed^uint64(u)<<20).preloadSession(u, now)
-			args := []any{"hset", id}
-			for _, f := range data {
-				args = append(args, f.Key, f.Value)
-			}
-			if t.spec.Kind == kindRedis {
-				for _, f := range props {
-					args = append(args, propPrefix+f.Key, f.Value)
-				}
-			}
-			p.Do(ctx, args...)
-			if t.spec.Kind == kindRemote {
-				for _, f := range props {
-					p.Do(ctx, "session.propset", id, f.Key, f.Value)
-				}
-			} else if o.RedisIdle > 0 {
-				p.PExpire(ctx, id, o.RedisIdle)
-			}
-		}
-		return nil
-	})
-	return err
+	if arg != "" {
+		spec.Label += "@" + arg
+	}
+	return spec, nil
 }
 
-// cleanup deletes every session of the population (DEL in pipelines).
-func (t *target) cleanup(ctx context.Context, pop *population) error {
-	if t.admin == nil {
-		return nil
+func allowed(opts []string) string {
+	if len(opts) == 0 {
+		return "none"
 	}
-	const batch = 1000
-	for start := 0; start < len(pop.ids); start += batch {
-		_, err := t.admin.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, id := range pop.ids[start:min(start+batch, len(pop.ids))] {
-				p.Del(ctx, id)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return strings.Join(opts, ", ")
 }
 
-// serverPID returns the server's process id from INFO server, 0 if unknown.
-func (t *target) serverPID(ctx context.Context) int {
-	if t.admin == nil {
-		return 0
+// network returns go-redis's network for a target address: "unix" for a
+// socket path, "tcp" otherwise.
+func network(addr string) string {
+	if strings.HasPrefix(addr, "/") {
+		return "unix"
 	}
-	info, err := t.admin.Info(ctx, "server").Result()
-	if err != nil {
-		return 0
-	}
-	sc := bufio.NewScanner(strings.NewReader(info))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "process_id:"); ok {
-			pid, _ := strconv.Atoi(v)
-			return pid
+	return "tcp"
+}
+
+// parsePopulations parses -population: "NAME=N[,NAME=N...]" where NAME is a
+// target's name (kind and options, "file" or "file+nosync"). A target takes
+// the entry of its name, else that of its kind, else -sessions.
+func parsePopulations(s string) (map[string]int, error) {
+	out := make(map[string]int)
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
 		}
+		name, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("-population %q: want NAME=N", part)
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-population %q: want a positive number of sessions", part)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("-population: %s given twice", name)
+		}
+		out[name] = n
 	}
-	return 0
+	return out, nil
+}
+
+// population returns the number of sessions of spec.
+func (o *options) population(spec targetSpec) int {
+	if n, ok := o.Populations[spec.Name]; ok {
+		return n
+	}
+	if n, ok := o.Populations[spec.Kind]; ok {
+		return n
+	}
+	return o.Workload.Sessions
 }
