@@ -73,6 +73,10 @@ const (
 	cmdGlobalAll
 	cmdGlobalKeys
 
+	cmdGridTable
+	cmdGridOwner
+	cmdGridMembers
+
 	numCommands
 )
 
@@ -211,6 +215,12 @@ func lookup(name []byte) int {
 		return cmdGlobalAll
 	case "global.keys":
 		return cmdGlobalKeys
+	case "grid.table":
+		return cmdGridTable
+	case "grid.owner":
+		return cmdGridOwner
+	case "grid.members":
+		return cmdGridMembers
 	}
 	return -1
 }
@@ -315,6 +325,9 @@ func newCommandTable() [numCommands]command {
 	def(cmdGlobalDel, "global.del", 2, w|f, 0, 0, 0, (*conn).globalDel)
 	def(cmdGlobalAll, "global.all", 1, r, 0, 0, 0, (*conn).globalAll)
 	def(cmdGlobalKeys, "global.keys", 1, r, 0, 0, 0, (*conn).globalKeys)
+	def(cmdGridTable, "grid.table", 1, r, 0, 0, 0, (*conn).gridTable)
+	def(cmdGridOwner, "grid.owner", 2, r|f, 1, 1, 1, (*conn).gridOwner)
+	def(cmdGridMembers, "grid.members", 1, r, 0, 0, 0, (*conn).gridMembers)
 	return t
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -11,6 +12,10 @@ import (
 //	GET /healthz  200 while the process runs
 //	GET /readyz   200 while the server accepts clients, 503 otherwise
 //	GET /metrics  Prometheus metrics (commands, latency, keyspace, connections)
+//	GET /cluster  the grid as this node sees it, as JSON (members, Raft
+//	              leader and voters, applied index, table epoch); with
+//	              ?key=K also the partition and owner of K
+//	GET /cluster/table  the partition table: owner client address per partition
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -27,5 +32,48 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /cluster", func(w http.ResponseWriter, r *http.Request) {
+		cl, ok := s.backend.(Cluster)
+		if !ok {
+			http.Error(w, "this node is not in a grid", http.StatusNotFound)
+			return
+		}
+		out := struct {
+			ClusterStatus
+			Key *keyOwner `json:"key,omitempty"`
+		}{ClusterStatus: cl.ClusterStatus(r.Context())}
+		if k := r.URL.Query().Get("key"); k != "" {
+			p, owner, addr := cl.ClusterOwner(k)
+			out.Key = &keyOwner{Key: k, Partition: p, Owner: owner, Addr: addr}
+		}
+		writeJSON(w, out)
+	})
+	mux.HandleFunc("GET /cluster/table", func(w http.ResponseWriter, r *http.Request) {
+		cl, ok := s.backend.(Cluster)
+		if !ok {
+			http.Error(w, "this node is not in a grid", http.StatusNotFound)
+			return
+		}
+		epoch, owners := cl.ClusterTable()
+		counts := map[string]int{}
+		for _, o := range owners {
+			counts[o]++
+		}
+		writeJSON(w, map[string]any{"epoch": epoch, "owners": owners, "partitions_per_owner": counts})
+	})
 	return mux
+}
+
+type keyOwner struct {
+	Key       string `json:"key"`
+	Partition int    `json:"partition"`
+	Owner     string `json:"owner"`
+	Addr      string `json:"client_addr"`
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
 }

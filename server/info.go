@@ -11,7 +11,7 @@ import (
 )
 
 // infoSections are the sections of INFO, in order.
-var infoSections = []string{"server", "clients", "memory", "stats", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "stats", "keyspace", "cluster"}
 
 // info is INFO [section ...]: Redis's text format, "# Section" headers and
 // field:value lines.
@@ -119,6 +119,26 @@ func (s *Server) infoText(want map[string]bool) string {
 			field("globals", st.Globals)
 		} else if n, err := s.backend.Len(s.ctx); err == nil && n > 0 {
 			field("db0", "keys="+strconv.Itoa(n)+",expires=0,avg_ttl=0")
+		}
+	}
+	if section("Cluster") {
+		cl, ok := s.backend.(Cluster)
+		field("cluster_enabled", map[bool]string{true: "1", false: "0"}[ok])
+		if ok {
+			st := cl.ClusterStatus(s.ctx)
+			field("node_name", st.Self)
+			field("partition_table_epoch", st.Epoch)
+			field("partitions", st.Partitions)
+			field("raft_state", st.RaftState)
+			field("raft_leader", st.Leader)
+			field("raft_voters", strings.Join(st.Voters, ","))
+			field("raft_applied_index", st.AppliedIndex)
+			field("members", len(st.Members))
+			for i, m := range st.Members {
+				field("member"+strconv.Itoa(i), "name="+m.Name+",state="+m.State+",role="+m.Role+
+					",client="+m.Client+",primaries="+strconv.Itoa(m.Primaries)+
+					",voter="+strconv.FormatBool(m.IsVoter)+",leader="+strconv.FormatBool(m.IsLeader))
+			}
 		}
 	}
 	return b.String()

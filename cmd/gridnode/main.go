@@ -64,18 +64,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(handler)
 
-	store, err := memory.New(opts.memoryConfig(log.With("component", "store")))
-	if err != nil {
-		fmt.Fprintf(stderr, "gridnode: bad configuration: %v\n", err)
-		return exitConfig
-	}
-	defer store.Close(context.Background())
-	srv, err := server.New(opts.serverConfig(log.With("component", "resp")), store)
-	if err != nil {
-		fmt.Fprintf(stderr, "gridnode: bad configuration: %v\n", err)
-		return exitConfig
-	}
-
 	respL, err := net.Listen("tcp", opts.addr)
 	if err != nil {
 		log.Error("cannot listen for RESP clients", "addr", opts.addr, "err", err)
@@ -88,6 +76,43 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Error("cannot listen for HTTP", "addr", opts.httpAddr, "err", err)
 			return exitFailed
 		}
+	}
+	closeListeners := func() {
+		respL.Close()
+		if httpL != nil {
+			httpL.Close()
+		}
+	}
+
+	// The backend: the local memory store, or in cluster mode this node's
+	// share of the grid (which joins first: a node whose join fails exits
+	// and never serves on its own).
+	var backend server.Backend
+	var closeBackend func(context.Context) error
+	var member *clusterBackend
+	if opts.cluster.enabled() {
+		member, err = startCluster(ctx, opts, respL.Addr().String(), log.With("component", "grid"))
+		if err != nil {
+			closeListeners()
+			log.Error("cannot join the grid; not serving", "err", err)
+			return exitFailed
+		}
+		backend, closeBackend = member, member.m.Close
+	} else {
+		store, err := memory.New(opts.memoryConfig(log.With("component", "store")))
+		if err != nil {
+			closeListeners()
+			fmt.Fprintf(stderr, "gridnode: bad configuration: %v\n", err)
+			return exitConfig
+		}
+		backend, closeBackend = store, store.Close
+	}
+	srv, err := server.New(opts.serverConfig(log.With("component", "resp")), backend)
+	if err != nil {
+		closeListeners()
+		closeBackend(context.Background())
+		fmt.Fprintf(stderr, "gridnode: bad configuration: %v\n", err)
+		return exitConfig
 	}
 
 	errc := make(chan error, 2)
@@ -118,6 +143,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		code = exitFailed
 	}
 
+	if member != nil {
+		// Hand every partition over while still serving (requests for them
+		// are forwarded to their new owners meanwhile).
+		lctx, cancel := context.WithTimeout(context.Background(), opts.cluster.leaveTimeout)
+		if err := member.m.Node.Drain(lctx); err != nil {
+			log.Warn("could not hand every partition over before leaving", "err", err)
+		}
+		cancel()
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), opts.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -132,7 +166,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			code = exitFailed
 		}
 	}
-	if err := store.Close(sctx); err != nil {
+	if member != nil {
+		if err := member.m.Leave(sctx); err != nil {
+			log.Warn("leaving the grid", "err", err)
+		}
+	} else if err := closeBackend(sctx); err != nil {
 		log.Error("closing the store", "err", err)
 		code = exitFailed
 	}

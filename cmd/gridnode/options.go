@@ -43,6 +43,7 @@ type options struct {
 	logFormat       string
 	pprof           bool
 	version         bool
+	cluster         clusterOptions
 }
 
 // newFlagSet returns the flag set bound to o, with gridnode's defaults.
@@ -72,6 +73,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on the HTTP address")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	addClusterFlags(fs, &o.cluster)
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -172,6 +174,9 @@ func (o options) validate() error {
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, got %q", o.logFormat)
+	}
+	if err := o.cluster.validate(); err != nil {
+		return err
 	}
 	if err := o.memoryConfig(nil).Validate(); err != nil {
 		return err

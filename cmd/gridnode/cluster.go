@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/partition"
+	"github.com/sessiongrid/sessiongrid/replication"
+	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/session/memory"
+	"github.com/sessiongrid/sessiongrid/transport"
+)
+
+// clusterOptions are the settings of cluster mode. gridnode runs
+// standalone unless --join or --bootstrap-expect is given.
+type clusterOptions struct {
+	nodeName        string
+	join            string
+	bootstrapExpect int
+	dataDir         string
+	gossipAddr      string
+	transportAddr   string
+	raftAddr        string
+	advertise       string
+	secret          string
+	partitions      int
+	maxVoters       int
+	joinTimeout     time.Duration
+	leaveTimeout    time.Duration
+}
+
+func (c *clusterOptions) enabled() bool { return c.join != "" || c.bootstrapExpect > 0 }
+
+// addClusterFlags registers the cluster flags on fs.
+func addClusterFlags(fs *flag.FlagSet, c *clusterOptions) {
+	host, _ := os.Hostname()
+	fs.StringVar(&c.nodeName, "node-name", host, "cluster mode: this member's unique, stable name (Raft server id)")
+	fs.StringVar(&c.join, "join", "", "cluster mode: gossip addresses of members to join, comma-separated host:port (DNS names allowed, port 7946 if omitted); retried until --join-timeout")
+	fs.IntVar(&c.bootstrapExpect, "bootstrap-expect", 0, "cluster mode: servers to wait for before the Raft group (globals, partition table) bootstraps; every server of a new grid must give the same number; 1 = a one-node grid")
+	fs.StringVar(&c.dataDir, "data-dir", "", "cluster mode: directory of the Raft log and snapshots (globals and the partition table survive restarts); empty: memory only")
+	fs.StringVar(&c.gossipAddr, "gossip-addr", "0.0.0.0:7946", "cluster mode: gossip (memberlist) listen address, TCP and UDP")
+	fs.StringVar(&c.transportAddr, "transport-addr", "0.0.0.0:7947", "cluster mode: internal node-to-node transport listen address")
+	fs.StringVar(&c.raftAddr, "raft-addr", "0.0.0.0:7948", "cluster mode: Raft listen address")
+	fs.StringVar(&c.advertise, "advertise", "", "cluster mode: host or IP peers and smart clients use to reach this node (default: the bind address, or the first non-loopback address when binding 0.0.0.0)")
+	fs.StringVar(&c.secret, "secret", "", "cluster mode: shared secret of the grid: encrypts gossip and authenticates the internal transport; every member needs the same")
+	fs.IntVar(&c.partitions, "partitions", partition.DefaultCount, "cluster mode: number of partitions; every member must use the same")
+	fs.IntVar(&c.maxVoters, "max-voters", 3, "cluster mode: Raft voters (odd: 1, 3, 5, 7); further servers are non-voters")
+	fs.DurationVar(&c.joinTimeout, "join-timeout", 60*time.Second, "cluster mode: give up joining after this long (the node then exits: it never serves alone)")
+	fs.DurationVar(&c.leaveTimeout, "leave-timeout", 60*time.Second, "cluster mode: on SIGTERM, how long to spend handing partitions over before leaving")
+}
+
+// validate checks the cluster settings.
+func (c *clusterOptions) validate() error {
+	if !c.enabled() {
+		return nil
+	}
+	var errs []error
+	if c.nodeName == "" {
+		errs = append(errs, errors.New("--node-name is required in cluster mode"))
+	}
+	for name, a := range map[string]string{"--gossip-addr": c.gossipAddr, "--transport-addr": c.transportAddr, "--raft-addr": c.raftAddr} {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %v", name, a, err))
+		}
+	}
+	if c.bootstrapExpect < 0 || c.bootstrapExpect > c.maxVoters {
+		errs = append(errs, fmt.Errorf("--bootstrap-expect must be in 0..--max-voters (%d), got %d", c.maxVoters, c.bootstrapExpect))
+	}
+	if c.partitions < 1 || c.partitions > 1<<16 {
+		errs = append(errs, fmt.Errorf("--partitions must be in 1..65536, got %d", c.partitions))
+	}
+	if c.maxVoters < 1 || c.maxVoters > 7 || c.maxVoters%2 == 0 {
+		errs = append(errs, fmt.Errorf("--max-voters must be 1, 3, 5 or 7, got %d", c.maxVoters))
+	}
+	if c.joinTimeout <= 0 || c.leaveTimeout <= 0 {
+		errs = append(errs, errors.New("--join-timeout and --leave-timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *clusterOptions) seeds() []string {
+	var out []string
+	for _, s := range strings.Split(c.join, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			s = net.JoinHostPort(s, "7946")
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// startCluster starts this node's grid member and returns the backend the
+// RESP server serves: the grid's router, with the Cluster capability.
+func startCluster(ctx context.Context, o options, respAddr string, log *slog.Logger) (*clusterBackend, error) {
+	c := o.cluster
+	ccfg := cluster.DefaultLANConfig()
+	ccfg.Name = c.nodeName
+	ccfg.Version = version
+	host, port, _ := net.SplitHostPort(c.gossipAddr)
+	ccfg.BindAddr = host
+	fmt.Sscan(port, &ccfg.BindPort)
+	tcfg := transport.DefaultConfig()
+	tcfg.BindAddr = c.transportAddr
+	gcfg := replication.DefaultGlobalsConfig()
+	gcfg.DataDir = c.dataDir
+	gcfg.BootstrapExpect = c.bootstrapExpect
+	gcfg.MaxVoters = c.maxVoters
+	gcfg.RaftBind = c.raftAddr
+	gcfg.MaxValueSize = int(o.maxValueBytes)
+	grcfg := grid.DefaultConfig()
+	grcfg.Partitions = c.partitions
+	mc := o.memoryConfig(nil)
+	mc.SweepInterval = 0
+	mc.Shards = 0
+	grcfg.Store = mc
+	grcfg.SweepInterval = o.sweepInterval
+
+	// The client address smart clients dial: the RESP port on the advertised host.
+	rh, rp, _ := net.SplitHostPort(respAddr)
+	adv := c.advertise
+	if adv == "" {
+		if ip := net.ParseIP(rh); ip == nil || !ip.IsUnspecified() {
+			adv = rh
+		}
+	}
+	if adv != "" {
+		ccfg.Addrs.Client = net.JoinHostPort(adv, rp)
+	}
+	m, err := grid.StartMember(ctx, grid.MemberConfig{
+		Cluster: ccfg, Transport: tcfg, Globals: gcfg, Grid: grcfg,
+		Seeds: c.seeds(), JoinTimeout: c.joinTimeout, Secret: []byte(c.secret),
+		Advertise: c.advertise, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b := &clusterBackend{Router: m.Node.Router(nil), m: m, partitions: c.partitions}
+	return b, nil
+}
+
+// clusterBackend is what the RESP server serves in cluster mode.
+type clusterBackend struct {
+	*grid.Router
+	m          *grid.Member
+	partitions int
+}
+
+var (
+	_ server.Backend = (*clusterBackend)(nil)
+	_ server.Cluster = (*clusterBackend)(nil)
+)
+
+// clientAddrs maps member names to their client addresses.
+func (b *clusterBackend) clientAddrs() map[string]string {
+	out := map[string]string{}
+	for _, mb := range b.m.Cluster.Members() {
+		out[mb.Name] = mb.Addrs.Client
+	}
+	return out
+}
+
+// ClusterTable implements server.Cluster.
+func (b *clusterBackend) ClusterTable() (uint64, []string) {
+	t := b.m.Node.Table()
+	addrs := b.clientAddrs()
+	owners := make([]string, len(t.Partitions))
+	for p, a := range t.Partitions {
+		owners[p] = addrs[a.Primary()]
+	}
+	return t.Epoch, owners
+}
+
+// ClusterOwner implements server.Cluster.
+func (b *clusterBackend) ClusterOwner(key string) (int, string, string) {
+	p := b.m.Node.Partition(key)
+	owner := b.m.Node.Owner(key)
+	return p, owner, b.clientAddrs()[owner]
+}
+
+// ClusterStatus implements server.Cluster.
+func (b *clusterBackend) ClusterStatus(ctx context.Context) server.ClusterStatus {
+	t := b.m.Node.Table()
+	gs := b.m.Globals.Status(ctx)
+	primaries, _ := t.Counts()
+	st := server.ClusterStatus{
+		Self: b.m.Cluster.Name(), Epoch: t.Epoch, Partitions: b.partitions,
+		Leader: gs.Leader, RaftState: gs.State, Voters: gs.Voters, NonVoters: gs.NonVoters,
+		AppliedIndex: gs.AppliedIndex,
+	}
+	for _, mb := range b.m.Cluster.Members() {
+		st.Members = append(st.Members, server.ClusterMember{
+			Name: mb.Name, ID: mb.ID, Role: string(mb.Role), State: string(mb.State),
+			Client: mb.Addrs.Client, Gossip: mb.Gossip, Raft: mb.Addrs.Raft, Transport: mb.Addrs.Transport,
+			Primaries: primaries[mb.Name], Version: mb.Version, Leaving: mb.Leaving,
+			IsLeader: mb.Name == gs.Leader, IsVoter: slices.Contains(gs.Voters, mb.Name),
+			IsThisNode: mb.Name == b.m.Cluster.Name(),
+		})
+	}
+	return st
+}
+
+// Stats reports the partitions this member holds (INFO keyspace/memory).
+func (b *clusterBackend) Stats() memory.Stats { return b.m.Node.Stats() }

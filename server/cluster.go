@@ -1,0 +1,50 @@
+package server
+
+import "context"
+
+// Cluster is an optional capability of a Backend that is one member of a
+// grid: it backs the GRID.* inspection commands, INFO's cluster section and
+// the HTTP /cluster endpoint. A standalone node's backend does not have it.
+type Cluster interface {
+	// ClusterTable returns the epoch of the partition table in force and,
+	// for each partition, the client (RESP) address of its owner ("" when
+	// unknown). Smart clients route with it.
+	ClusterTable() (epoch uint64, owners []string)
+	// ClusterOwner returns key's partition, its owner's name and client
+	// address.
+	ClusterOwner(key string) (partition int, owner, addr string)
+	// ClusterStatus describes the grid as this member sees it.
+	ClusterStatus(ctx context.Context) ClusterStatus
+}
+
+// ClusterStatus is the grid as one member sees it (GRID.MEMBERS, INFO
+// cluster, /cluster).
+type ClusterStatus struct {
+	Self         string          `json:"self"`
+	Epoch        uint64          `json:"epoch"`
+	Partitions   int             `json:"partitions"`
+	Leader       string          `json:"leader"`
+	RaftState    string          `json:"raft_state"`
+	Voters       []string        `json:"voters"`
+	NonVoters    []string        `json:"non_voters"`
+	AppliedIndex uint64          `json:"applied_index"`
+	Members      []ClusterMember `json:"members"`
+}
+
+// ClusterMember is one member in a ClusterStatus.
+type ClusterMember struct {
+	Name       string `json:"name"`
+	ID         string `json:"id"`
+	Role       string `json:"role"`
+	State      string `json:"state"`
+	Client     string `json:"client_addr,omitempty"`
+	Gossip     string `json:"gossip_addr,omitempty"`
+	Raft       string `json:"raft_addr,omitempty"`
+	Transport  string `json:"transport_addr,omitempty"`
+	Primaries  int    `json:"primaries"`
+	Version    string `json:"version,omitempty"`
+	Leaving    bool   `json:"leaving,omitempty"`
+	IsLeader   bool   `json:"leader,omitempty"`
+	IsVoter    bool   `json:"voter,omitempty"`
+	IsThisNode bool   `json:"self,omitempty"`
+}

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+	"strconv"
+)
+
+// Grid inspection (GRID.*): the partition table smart clients route with,
+// the owner of a key, and the members. A standalone node answers with an
+// error: it is not in a grid.
+
+func (c *conn) grid() (Cluster, bool) {
+	cl, ok := c.s.backend.(Cluster)
+	if !ok {
+		c.out.error("ERR this node is not in a grid (start gridnode with --join or --bootstrap-expect)")
+	}
+	return cl, ok
+}
+
+// gridTable is GRID.TABLE: [epoch, [owner client address of each partition]].
+func (c *conn) gridTable(args [][]byte) {
+	cl, ok := c.grid()
+	if !ok {
+		return
+	}
+	epoch, owners := cl.ClusterTable()
+	c.out.array(2)
+	c.out.int(int64(epoch))
+	c.out.strings(owners)
+}
+
+// gridOwner is GRID.OWNER key: [partition, owner name, owner client address].
+func (c *conn) gridOwner(args [][]byte) {
+	cl, ok := c.grid()
+	if !ok {
+		return
+	}
+	p, owner, addr := cl.ClusterOwner(string(args[1]))
+	c.out.array(3)
+	c.out.int(int64(p))
+	c.out.bulkString(owner)
+	c.out.bulkString(addr)
+}
+
+// gridMembers is GRID.MEMBERS: one line of "key=value" pairs per member.
+func (c *conn) gridMembers(args [][]byte) {
+	cl, ok := c.grid()
+	if !ok {
+		return
+	}
+	st := cl.ClusterStatus(context.Background())
+	lines := make([]string, 0, len(st.Members))
+	for _, m := range st.Members {
+		lines = append(lines, "name="+m.Name+" id="+m.ID+" role="+m.Role+" state="+m.State+
+			" client="+m.Client+" primaries="+strconv.Itoa(m.Primaries)+
+			" voter="+strconv.FormatBool(m.IsVoter)+" leader="+strconv.FormatBool(m.IsLeader))
+	}
+	c.out.strings(lines)
+}
