@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -16,8 +15,6 @@ import (
 	"github.com/sessiongrid/sessiongrid/grid"
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/replication"
-	"github.com/sessiongrid/sessiongrid/server"
-	"github.com/sessiongrid/sessiongrid/session/memory"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 
@@ -104,7 +101,7 @@ func (c *clusterOptions) seeds() []string {
 
 // startCluster starts this node's grid member and returns the backend the
 // RESP server serves: the grid's router, with the Cluster capability.
-func startCluster(ctx context.Context, o options, respAddr string, log *slog.Logger) (*clusterBackend, error) {
+func startCluster(ctx context.Context, o options, respAddr string, log *slog.Logger) (*grid.ServerBackend, error) {
 	c := o.cluster
 	ccfg := cluster.DefaultLANConfig()
 	ccfg.Name = c.nodeName
@@ -147,70 +144,5 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	b := &clusterBackend{Router: m.Node.Router(nil), m: m, partitions: c.partitions}
-	return b, nil
+	return grid.NewServerBackend(m), nil
 }
-
-// clusterBackend is what the RESP server serves in cluster mode.
-type clusterBackend struct {
-	*grid.Router
-	m          *grid.Member
-	partitions int
-}
-
-var (
-	_ server.Backend = (*clusterBackend)(nil)
-	_ server.Cluster = (*clusterBackend)(nil)
-)
-
-// clientAddrs maps member names to their client addresses.
-func (b *clusterBackend) clientAddrs() map[string]string {
-	out := map[string]string{}
-	for _, mb := range b.m.Cluster.Members() {
-		out[mb.Name] = mb.Addrs.Client
-	}
-	return out
-}
-
-// ClusterTable implements server.Cluster.
-func (b *clusterBackend) ClusterTable() (uint64, []string) {
-	t := b.m.Node.Table()
-	addrs := b.clientAddrs()
-	owners := make([]string, len(t.Partitions))
-	for p, a := range t.Partitions {
-		owners[p] = addrs[a.Primary()]
-	}
-	return t.Epoch, owners
-}
-
-// ClusterOwner implements server.Cluster.
-func (b *clusterBackend) ClusterOwner(key string) (int, string, string) {
-	p := b.m.Node.Partition(key)
-	owner := b.m.Node.Owner(key)
-	return p, owner, b.clientAddrs()[owner]
-}
-
-// ClusterStatus implements server.Cluster.
-func (b *clusterBackend) ClusterStatus(ctx context.Context) server.ClusterStatus {
-	t := b.m.Node.Table()
-	gs := b.m.Globals.Status(ctx)
-	primaries, _ := t.Counts()
-	st := server.ClusterStatus{
-		Self: b.m.Cluster.Name(), Epoch: t.Epoch, Partitions: b.partitions,
-		Leader: gs.Leader, RaftState: gs.State, Voters: gs.Voters, NonVoters: gs.NonVoters,
-		AppliedIndex: gs.AppliedIndex,
-	}
-	for _, mb := range b.m.Cluster.Members() {
-		st.Members = append(st.Members, server.ClusterMember{
-			Name: mb.Name, ID: mb.ID, Role: string(mb.Role), State: string(mb.State),
-			Client: mb.Addrs.Client, Gossip: mb.Gossip, Raft: mb.Addrs.Raft, Transport: mb.Addrs.Transport,
-			Primaries: primaries[mb.Name], Version: mb.Version, Leaving: mb.Leaving,
-			IsLeader: mb.Name == gs.Leader, IsVoter: slices.Contains(gs.Voters, mb.Name),
-			IsThisNode: mb.Name == b.m.Cluster.Name(),
-		})
-	}
-	return st
-}
-
-// Stats reports the partitions this member holds (INFO keyspace/memory).
-func (b *clusterBackend) Stats() memory.Stats { return b.m.Node.Stats() }

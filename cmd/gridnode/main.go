@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/grid"
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
@@ -89,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// and never serves on its own).
 	var backend server.Backend
 	var closeBackend func(context.Context) error
-	var member *clusterBackend
+	var member *grid.ServerBackend
 	if opts.cluster.enabled() {
 		member, err = startCluster(ctx, opts, respL.Addr().String(), log.With("component", "grid"))
 		if err != nil {
@@ -97,7 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Error("cannot join the grid; not serving", "err", err)
 			return exitFailed
 		}
-		backend, closeBackend = member, member.m.Close
+		backend, closeBackend = member, member.Member().Close
 	} else {
 		store, err := memory.New(opts.memoryConfig(log.With("component", "store")))
 		if err != nil {
@@ -147,7 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// Hand every partition over while still serving (requests for them
 		// are forwarded to their new owners meanwhile).
 		lctx, cancel := context.WithTimeout(context.Background(), opts.cluster.leaveTimeout)
-		if err := member.m.Node.Drain(lctx); err != nil {
+		if err := member.Member().Node.Drain(lctx); err != nil {
 			log.Warn("could not hand every partition over before leaving", "err", err)
 		}
 		cancel()
@@ -167,7 +168,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	if member != nil {
-		if err := member.m.Leave(sctx); err != nil {
+		if err := member.Member().Leave(sctx); err != nil {
 			log.Warn("leaving the grid", "err", err)
 		}
 	} else if err := closeBackend(sctx); err != nil {
