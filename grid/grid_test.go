@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/grid"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -210,4 +211,23 @@ func TestCrashedMemberIsReplaced(t *testing.T) {
 		t.Fatalf("%d of 300 sessions were on the crashed member", lost)
 	}
 	t.Logf("%d of 300 sessions were on the crashed member (lost until replication lands)", lost)
+}
+
+// TestNoTableYet: before the first table a member answers every call with
+// session.ErrUnavailable (after RouteTimeout), never a panic.
+func TestNoTableYet(t *testing.T) {
+	g := &testGrid{t: t, log: grid.NewMemLog("nobody"), globals: &memGlobals{m: map[string][]byte{}}}
+	now := time.Now
+	g.now.Store(&now)
+	t.Cleanup(g.closeAll)
+	m := g.add(cluster.RoleServer)
+	r := m.node.Router(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := r.Get(ctx, "u1", "k"); !errors.Is(err, session.ErrUnavailable) {
+		t.Fatalf("Get without a table: %v", err)
+	}
+	if _, err := r.Save(ctx, "u1", field("k", "v")); !errors.Is(err, session.ErrUnavailable) {
+		t.Fatalf("Save without a table: %v", err)
+	}
 }

@@ -106,7 +106,7 @@ func (n *Node) acquire(key string) (*part, *memory.Store) {
 	p := partition.ID(key, n.cfg.Partitions)
 	pt := n.parts[p]
 	pt.gate.RLock()
-	if n.table.Load().Owner(p) == n.self {
+	if t := n.table.Load(); len(t.Partitions) > 0 && t.Owner(p) == n.self {
 		if s := pt.store.Load(); s != nil {
 			return pt, s
 		}
@@ -135,7 +135,7 @@ func (n *Node) serveLocal(p int, key string, write bool, fn func(s *memory.Store
 	pt := n.parts[p]
 	pt.gate.RLock()
 	s := pt.store.Load()
-	if n.table.Load().Owner(p) != n.self || s == nil {
+	if t := n.table.Load(); len(t.Partitions) == 0 || t.Owner(p) != n.self || s == nil {
 		pt.gate.RUnlock()
 		return false, nil
 	}

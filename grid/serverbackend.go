@@ -2,9 +2,11 @@ package grid
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
@@ -22,8 +24,9 @@ func NewServerBackend(m *Member) *ServerBackend {
 }
 
 var (
-	_ server.Backend = (*ServerBackend)(nil)
-	_ server.Cluster = (*ServerBackend)(nil)
+	_ server.Backend   = (*ServerBackend)(nil)
+	_ server.Cluster   = (*ServerBackend)(nil)
+	_ server.Forwarder = (*ServerBackend)(nil)
 )
 
 // Member returns the grid member.
@@ -79,3 +82,64 @@ func (b *ServerBackend) ClusterStatus(ctx context.Context) server.ClusterStatus 
 
 // Stats reports the partitions this member holds (INFO keyspace, metrics).
 func (b *ServerBackend) Stats() memory.Stats { return b.m.Node.Stats() }
+
+// Executor runs one RESP command as a client of the given RESP version
+// would and returns its reply (server.Server.Exec).
+type Executor func(proto int, args [][]byte) []byte
+
+// ServeForwarded makes this member run the pipelined batches other
+// members forward to it, through exec (the member's own RESP server).
+// Call it once the server exists; until then forwarded batches fail and
+// their senders report the commands as unavailable.
+func (b *ServerBackend) ServeForwarded(exec Executor) {
+	b.m.Transport.Handle(msgRESP, func(_ context.Context, req []byte) ([]byte, error) {
+		if len(req) < 1 || (req[0] != 2 && req[0] != 3) {
+			return nil, fmt.Errorf("%w: RESP version", errMalformed)
+		}
+		proto := int(req[0])
+		cmds, rest, err := decodeList(req[1:])
+		if err != nil || len(rest) != 0 {
+			return nil, fmt.Errorf("%w: forwarded batch", errMalformed)
+		}
+		replies := make([][]byte, len(cmds))
+		for i, c := range cmds {
+			args, rest, err := decodeList(c)
+			if err != nil || len(rest) != 0 || len(args) == 0 {
+				return nil, fmt.Errorf("%w: forwarded command", errMalformed)
+			}
+			replies[i] = exec(proto, args)
+		}
+		return appendList(nil, replies...), nil
+	})
+}
+
+// RemoteOwner implements server.Forwarder.
+func (b *ServerBackend) RemoteOwner(key []byte) string {
+	if owner := b.m.Node.Owner(string(key)); owner != b.m.Node.self {
+		return owner
+	}
+	return ""
+}
+
+// Forward implements server.Forwarder.
+func (b *ServerBackend) Forward(ctx context.Context, owner string, proto int, cmds [][][]byte) ([][]byte, error) {
+	addr := b.m.Node.addrOf(owner)
+	if addr == "" {
+		return nil, fmt.Errorf("%w: owner %q is not a reachable member", session.ErrUnavailable, owner)
+	}
+	req := []byte{byte(proto)}
+	enc := make([][]byte, len(cmds))
+	for i, c := range cmds {
+		enc[i] = appendList(nil, c...)
+	}
+	req = appendList(req, enc...)
+	resp, err := b.m.Transport.Call(ctx, addr, msgRESP, req)
+	if err != nil {
+		return nil, err
+	}
+	replies, rest, err := decodeList(resp)
+	if err != nil || len(rest) != 0 || len(replies) != len(cmds) {
+		return nil, fmt.Errorf("%w: forwarded batch reply", errMalformed)
+	}
+	return replies, nil
+}

@@ -14,6 +14,7 @@ const (
 	msgTable  uint16 = 0x0204 // fetch the table in force
 	msgScan   uint16 = 0x0205 // keys of one partition
 	msgDrain  uint16 = 0x0206 // a leaving member asks the coordinator to move its partitions away
+	msgRESP   uint16 = 0x0207 // a batch of RESP commands for their keys' owner (pipelined forwarding)
 )
 
 // errMalformed reports a request or response that does not decode.

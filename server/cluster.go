@@ -48,3 +48,18 @@ type ClusterMember struct {
 	IsVoter    bool   `json:"voter,omitempty"`
 	IsThisNode bool   `json:"self,omitempty"`
 }
+
+// Forwarder is an optional capability of a cluster backend that keeps
+// pipelining across the grid: the commands of a pipelined batch whose keys
+// other members own are sent to each owner in one round trip (all owners
+// at once), instead of one blocking call per command.
+type Forwarder interface {
+	// RemoteOwner returns the member that owns key's partition when it is
+	// not this member, "" when this member owns it (or ownership is unknown:
+	// the command then runs here and the backend routes it).
+	RemoteOwner(key []byte) string
+	// Forward runs cmds, in order, on member owner as one client would and
+	// returns one reply per command, encoded for RESP version proto. On an
+	// error no reply is known (the commands may or may not have run).
+	Forward(ctx context.Context, owner string, proto int, cmds [][][]byte) ([][]byte, error)
+}

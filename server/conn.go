@@ -122,7 +122,21 @@ func (c *conn) serve() {
 			}
 			continue
 		}
-		c.exec(args)
+		if fw := c.s.forwarder; fw != nil && c.rd.buffered() && c.batchable(args) {
+			after, perr := c.execPipelined(fw, args)
+			if after != nil {
+				c.exec(after)
+			}
+			if perr != nil {
+				c.out.error("ERR " + perr.Error())
+				if c.flush() {
+					c.lingerClose()
+				}
+				return
+			}
+		} else {
+			c.exec(args)
+		}
 		if c.quit {
 			c.flush()
 			return

@@ -41,10 +41,13 @@ type Server struct {
 	cfg     Config
 	backend Backend
 	stats   statser // nil when the backend has no Stats
-	log     *slog.Logger
-	table   [numCommands]command
-	metrics *metrics
-	started time.Time
+	// forwarder batches pipelined requests across the grid; nil when the
+	// backend is not a Forwarder.
+	forwarder Forwarder
+	log       *slog.Logger
+	table     [numCommands]command
+	metrics   *metrics
+	started   time.Time
 
 	// ctx is passed to every backend call; cancelled when Shutdown gives
 	// up waiting for in-flight requests.
@@ -91,6 +94,9 @@ func New(cfg Config, backend Backend) (*Server, error) {
 		cancel:    cancel,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
+	}
+	if fw, ok := backend.(Forwarder); ok {
+		s.forwarder = fw
 	}
 	if st, ok := backend.(statser); ok {
 		s.stats = st

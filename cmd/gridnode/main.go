@@ -115,6 +115,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "gridnode: bad configuration: %v\n", err)
 		return exitConfig
 	}
+	if member != nil {
+		member.ServeForwarded(srv.Exec)
+	}
 
 	errc := make(chan error, 2)
 	running := 1
