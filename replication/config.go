@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/session"
 )
 
 // GlobalsConfig configures the globals of one member. It is copied by
@@ -75,7 +77,7 @@ func DefaultGlobalsConfig() GlobalsConfig {
 		MaxVoters:          3,
 		RaftBind:           "0.0.0.0:7948",
 		MaxValueSize:       1 << 20,
-		MaxKeySize:         1 << 10,
+		MaxKeySize:         session.MaxKeyLen,
 		ApplyTimeout:       5 * time.Second,
 		LeaderWait:         2 * time.Second,
 		DeadServerTimeout:  30 * time.Second,

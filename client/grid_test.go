@@ -1,0 +1,210 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/replication"
+	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/sessiontest"
+	"github.com/sessiongrid/sessiongrid/transport"
+)
+
+// gridClock lets one suite's fake clock drive every member's stores.
+type gridClock struct{ now atomic.Pointer[func() time.Time] }
+
+func (c *gridClock) Now() time.Time { return (*c.now.Load())() }
+func (c *gridClock) set(f func() time.Time) {
+	c.now.Store(&f)
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func memberConfig(name string, role cluster.Role, expect int, seeds []string, clock *gridClock) grid.MemberConfig {
+	c := cluster.DefaultLocalConfig()
+	c.Name, c.Role = name, role
+	g := replication.DefaultLocalGlobalsConfig()
+	g.BootstrapExpect = expect
+	gr := grid.DefaultConfig()
+	gr.PlanInterval = 50 * time.Millisecond
+	gr.Store.Now = clock.Now
+	return grid.MemberConfig{Cluster: c, Transport: transport.DefaultLocalConfig(), Globals: g, Grid: gr,
+		Seeds: seeds, JoinTimeout: 10 * time.Second, Logger: discard()}
+}
+
+// testGrid is three gridnode servers in this process: real gossip, Raft,
+// internal transport and RESP listeners on loopback.
+type testGrid struct {
+	clock *gridClock
+	seeds []string // gossip
+	addrs []string // RESP
+	nodes []*grid.Member
+}
+
+func startGrid(t *testing.T) *testGrid {
+	t.Helper()
+	g := &testGrid{clock: &gridClock{}}
+	g.clock.set(time.Now)
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := memberConfig(fmt.Sprint("s", i), cluster.RoleServer, 3, g.seeds, g.clock)
+		cfg.Cluster.Addrs.Client = l.Addr().String()
+		m, err := grid.StartMember(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := grid.NewServerBackend(m)
+		scfg := server.DefaultConfig()
+		scfg.Logger = discard()
+		srv, err := server.New(scfg, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.ServeForwarded(srv.Exec)
+		go srv.Serve(l)
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			srv.Shutdown(ctx)
+			m.Close(ctx)
+		})
+		g.seeds = append(g.seeds, m.Cluster.GossipAddr())
+		g.addrs = append(g.addrs, l.Addr().String())
+		g.nodes = append(g.nodes, m)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, m := range g.nodes {
+		if err := m.WaitReady(wctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return g
+}
+
+// wipe empties the grid between rules: every key and every global.
+func wipe(t *testing.T, r *grid.Router) {
+	ctx := context.Background()
+	var cursor uint64
+	for {
+		next, keys, err := r.Scan(ctx, cursor, "", 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) > 0 {
+			if _, err := r.Delete(ctx, keys...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if next == 0 {
+			break
+		}
+		cursor = next
+	}
+	all, err := r.Globals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range all {
+		r.EvictGlobal(ctx, k)
+	}
+}
+
+// TestGridConformance runs the contract's suite against an embedded peer
+// and against the smart client, both on a 3-node grid.
+func TestGridConformance(t *testing.T) {
+	g := startGrid(t)
+	peer, err := StartPeer(context.Background(), PeerConfig{Member: memberConfig("bot-1", "", 0, g.seeds, g.clock)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := peer.Close(ctx); err != nil {
+			t.Errorf("peer leave: %v", err)
+		}
+	})
+	router := peer.Member().Node.Router(nil) // Close is a no-op: the suite closes managers per rule
+	t.Run("EmbeddedPeer", func(t *testing.T) {
+		sessiontest.Run(t, func(t *testing.T, env sessiontest.Env) session.Manager {
+			g.clock.set(env.Now)
+			wipe(t, router)
+			return session.NewManager(router, session.Config{})
+		})
+	})
+	t.Run("SmartClient", func(t *testing.T) {
+		sessiontest.Run(t, func(t *testing.T, env sessiontest.Env) session.Manager {
+			g.clock.set(env.Now)
+			wipe(t, router)
+			s, err := NewSmart(context.Background(), SmartConfig{RemoteConfig: RemoteConfig{Addr: g.addrs[0], Addrs: g.addrs[1:]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return session.NewManager(s, session.Config{})
+		})
+	})
+	g.clock.set(time.Now)
+	if peer.Member().Node.Held() == 0 {
+		t.Error("the embedded peer owned no partition")
+	}
+}
+
+// TestSmartClientRoutesToOwners checks the smart client's table: every
+// session's partition maps to its owner's address, and a write through the
+// smart client is read back through every node.
+func TestSmartClientRoutesToOwners(t *testing.T) {
+	g := startGrid(t)
+	ctx := context.Background()
+	s, err := NewSmart(ctx, SmartConfig{RemoteConfig: RemoteConfig{Addr: g.addrs[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	if s.Epoch() == 0 {
+		t.Fatal("no table fetched")
+	}
+	for i := 0; i < 100; i++ {
+		id := fmt.Sprint("user-", i)
+		owner := g.nodes[0].Node.Owner(id)
+		var addr string
+		for _, m := range g.nodes {
+			if m.Cluster.Name() == owner {
+				addr = m.Cluster.Local().Addrs.Client
+			}
+		}
+		if got := s.pick(id).cfg.Addr; got != addr {
+			t.Fatalf("%s: smart client picks %s, owner %s is at %s", id, got, owner, addr)
+		}
+		if _, err := s.Save(ctx, id, session.Field{Key: "k", Value: []byte(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range g.addrs {
+		r, _ := NewRemote(RemoteConfig{Addr: a})
+		for i := 0; i < 100; i++ {
+			id := fmt.Sprint("user-", i)
+			if v, err := r.Get(ctx, id, "k"); err != nil || string(v) != id {
+				t.Fatalf("via %s: %s = %q, %v", a, id, v, err)
+			}
+		}
+		r.Close(ctx)
+	}
+	if _, err := NewSmart(ctx, SmartConfig{RemoteConfig: RemoteConfig{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1}}); !errors.Is(err, session.ErrUnavailable) {
+		t.Fatalf("smart client with no reachable seed: %v", err)
+	}
+}
