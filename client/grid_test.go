@@ -21,7 +21,9 @@ import (
 )
 
 // gridClock lets one suite's fake clock drive every member's stores.
-type gridClock struct{ now atomic.Pointer[func() time.Time] }
+type gridClock struct {
+	now atomic.Pointer[func() time.Time]
+}
 
 func (c *gridClock) Now() time.Time { return (*c.now.Load())() }
 func (c *gridClock) set(f func() time.Time) {
