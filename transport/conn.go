@@ -37,7 +37,8 @@ type conn struct {
 
 	wake     chan struct{} // the writer has work (capacity 1)
 	done     chan struct{} // closed when the connection closes
-	handlers chan struct{} // semaphore of in-flight handlers
+	handlers chan struct{} // semaphore of handler goroutines (busy or idle)
+	work     chan Frame    // requests for idle handler goroutines
 }
 
 func newConn(t *Transport, nc net.Conn, peer string, dialed bool) *conn {
@@ -50,6 +51,7 @@ func newConn(t *Transport, nc net.Conn, peer string, dialed bool) *conn {
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
 		handlers: make(chan struct{}, t.cfg.MaxHandlers),
+		work:     make(chan Frame),
 	}
 }
 
@@ -168,11 +170,17 @@ func (c *conn) readLoop() {
 		switch f.Kind {
 		case KindRequest:
 			select {
-			case c.handlers <- struct{}{}:
+			case c.work <- f: // an idle handler goroutine takes it
+				continue
+			default:
+			}
+			select {
+			case c.work <- f:
+			case c.handlers <- struct{}{}: // room for one more handler goroutine
+				c.t.goFunc(func() { c.handle(f) })
 			case <-c.done:
 				return
 			}
-			c.t.goFunc(func() { c.serve(f) })
 		case KindResponse, KindError:
 			c.mu.Lock()
 			ch := c.pending[f.ID]
@@ -185,9 +193,38 @@ func (c *conn) readLoop() {
 	}
 }
 
+// handlerIdle is how long a handler goroutine waits for another request
+// before it exits. Reusing goroutines keeps their grown stacks: a new
+// goroutine per request paid for growing its stack on every deep handler.
+const handlerIdle = time.Second
+
+// handle serves f, then further requests, until it has been idle for
+// handlerIdle or the connection closes.
+func (c *conn) handle(f Frame) {
+	defer func() { <-c.handlers }()
+	idle := time.NewTimer(handlerIdle)
+	defer idle.Stop()
+	for {
+		c.serve(f)
+		if !idle.Stop() {
+			select {
+			case <-idle.C:
+			default:
+			}
+		}
+		idle.Reset(handlerIdle)
+		select {
+		case f = <-c.work:
+		case <-idle.C:
+			return
+		case <-c.done:
+			return
+		}
+	}
+}
+
 // serve runs the handler of one request and queues its response.
 func (c *conn) serve(f Frame) {
-	defer func() { <-c.handlers }()
 	ctx := c.t.ctx
 	if f.TimeoutMillis > 0 {
 		var cancel context.CancelFunc

@@ -83,6 +83,19 @@ func openTarget(ctx context.Context, spec targetSpec, o options, sessions int) (
 		t.store, t.backend = r, storeBackend{r}
 		t.closers = append(t.closers, r.Close)
 		t.settings = fmt.Sprintf("client.Remote (SESSION.* commands) on server%s; RESP%d; pool %d", server, o.RESP, o.Clients)
+	case kindSmart:
+		r, err := client.NewSmart(ctx, client.SmartConfig{RemoteConfig: client.RemoteConfig{
+			Addr: spec.Addr, Password: o.Password, Protocol: o.RESP,
+			PoolSize: o.Clients, ReadTimeout: o.Timeout, WriteTimeout: o.Timeout,
+			Logger: o.Logger,
+		}})
+		if err != nil {
+			t.close(ctx)
+			return nil, fmt.Errorf("%s: %w", spec.Label, err)
+		}
+		t.store, t.backend = r, storeBackend{r}
+		t.closers = append(t.closers, r.Close)
+		t.settings = fmt.Sprintf("client.Smart (GRID.TABLE, each call to its owner) seeded by %s; RESP%d; pool %d per node", spec.Addr, o.RESP, o.Clients)
 	case kindRedis:
 		rdb := redis.NewClient(&redis.Options{
 			Network: network(spec.Addr), Addr: spec.Addr, Password: o.Password, Protocol: o.RESP,

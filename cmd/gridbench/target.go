@@ -17,6 +17,7 @@ const (
 	kindCache      = "cache"      // bounded W-TinyLFU cache (session/cache, otter)
 	kindRedisStore = "redisstore" // the Redis backend (session/redis) against a server
 	kindRemote     = "remote"     // gridnode through client.Remote (session commands)
+	kindSmart      = "smart"      // a gridnode grid through client.Smart (straight to each owner)
 	kindRedis      = "redis"      // any RESP server through plain hash commands
 )
 
@@ -40,13 +41,14 @@ var kinds = map[string]kindInfo{
 	kindCache:      {},
 	kindRedisStore: {arg: "addr", opts: []string{optGridnode}},
 	kindRemote:     {arg: "addr"},
+	kindSmart:      {arg: "addr"},
 	kindRedis:      {arg: "addr"},
 }
 
 // targetUsage is the grammar of -targets, for the flag's help.
 const targetUsage = "comma-separated targets, each KIND[+OPTION...][=ARG]: " +
 	"memory; file[+nosync][=DIR]; bolt[+nosync][+batch][=PATH]; cache; " +
-	"redisstore[+gridnode]=ADDR; remote=ADDR; redis=ADDR " +
+	"redisstore[+gridnode]=ADDR; remote=ADDR; smart=ADDR (any node of a grid); redis=ADDR " +
 	"(ADDR is host:port, or a unix socket path for redis and redisstore; " +
 	"without DIR or PATH a temporary one is used and removed afterwards)"
 

@@ -194,12 +194,27 @@ func wrongType(id string) error {
 	return fmt.Errorf("%w: %q", session.ErrWrongType, truncate(id))
 }
 
-func notFound(id, key string) error {
-	if key == "" {
-		return fmt.Errorf("%w: session %q", session.ErrNotFound, truncate(id))
-	}
-	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, truncate(key), truncate(id))
+// notFoundError is session.ErrNotFound with the id and key. Its message is
+// built only when asked for: misses are common (HGET of a missing field)
+// and must stay cheap.
+type notFoundError struct {
+	id, key string
+	prop    bool
 }
+
+func (e *notFoundError) Error() string {
+	switch {
+	case e.key == "":
+		return fmt.Sprintf("%v: session %q", session.ErrNotFound, truncate(e.id))
+	case e.prop:
+		return fmt.Sprintf("prop: %v: %q in session %q", session.ErrNotFound, truncate(e.key), truncate(e.id))
+	}
+	return fmt.Sprintf("%v: %q in session %q", session.ErrNotFound, truncate(e.key), truncate(e.id))
+}
+
+func (e *notFoundError) Unwrap() error { return session.ErrNotFound }
+
+func notFound(id, key string) error { return &notFoundError{id: id, key: key} }
 
 func truncate(s string) string {
 	if len(s) > 64 {
@@ -412,7 +427,7 @@ func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
 			return clone(v), nil
 		}
 	}
-	return nil, fmt.Errorf("prop: %w", notFound(id, key))
+	return nil, &notFoundError{id: id, key: key, prop: true}
 }
 
 // EvictProp implements session.Store.
