@@ -100,82 +100,21 @@ func appendRecord(b []byte, k string, v []byte) []byte {
 // set writes every pair (a later duplicate key wins) and returns how many
 // keys were new. The values are copied.
 func (f *fields) set(kvs []session.Field) (added int) {
-	if len(kvs) == 1 && f.big == nil {
-		return f.set1(kvs[0].Key, kvs[0].Value)
-	}
-	if f.big != nil {
-		for _, kv := range kvs {
+	// One pair at a time, in place where the packed slice has room: under
+	// the shard lock this is as atomic as a rebuild, and an overwrite of a
+	// session with values of the same sizes allocates nothing (no garbage
+	// for the GC, so memory stays flat under rewrites).
+	for _, kv := range kvs {
+		if f.big != nil {
 			if _, ok := f.big[kv.Key]; !ok {
 				added++
 			}
-			f.big[kv.Key] = append(make([]byte, 0, len(kv.Value)), kv.Value...)
-		}
-		f.n = int32(len(f.big))
-		return added
-	}
-	// last index of each key in kvs wins; used marks keys already written.
-	winner := func(i int) bool {
-		for j := i + 1; j < len(kvs); j++ {
-			if kvs[j].Key == kvs[i].Key {
-				return false
-			}
-		}
-		return true
-	}
-	// Size of the new record set.
-	size := 0
-	count := 0
-	for off := 0; off < len(f.packed); {
-		k, v, end := next(f.packed, off)
-		replaced := false
-		for _, kv := range kvs {
-			if kv.Key == string(k) {
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			size += recordLen(len(k), len(v))
-			count++
-		}
-		off = end
-	}
-	for i, kv := range kvs {
-		if !winner(i) {
+			f.big[kv.Key] = clone(kv.Value)
+			f.n = int32(len(f.big))
 			continue
 		}
-		if _, ok := f.get(kv.Key); !ok {
-			added++
-		}
-		size += recordLen(len(kv.Key), len(kv.Value))
-		count++
+		added += f.set1(kv.Key, kv.Value)
 	}
-	if count > bigThreshold {
-		f.toBig()
-		return f.set(kvs)
-	}
-	nb := make([]byte, 0, size)
-	for off := 0; off < len(f.packed); {
-		k, v, end := next(f.packed, off)
-		replaced := false
-		for _, kv := range kvs {
-			if kv.Key == string(k) {
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			nb = append(nb, f.packed[off:end]...)
-		}
-		_ = v
-		off = end
-	}
-	for i, kv := range kvs {
-		if winner(i) {
-			nb = appendRecord(nb, kv.Key, kv.Value)
-		}
-	}
-	f.packed, f.n = nb, int32(count)
 	return added
 }
 
