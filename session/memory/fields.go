@@ -100,6 +100,9 @@ func appendRecord(b []byte, k string, v []byte) []byte {
 // set writes every pair (a later duplicate key wins) and returns how many
 // keys were new. The values are copied.
 func (f *fields) set(kvs []session.Field) (added int) {
+	if f.big == nil && len(kvs) > 1 {
+		f.reserve(kvs)
+	}
 	// One pair at a time, in place where the packed slice has room: under
 	// the shard lock this is as atomic as a rebuild, and an overwrite of a
 	// session with values of the same sizes allocates nothing (no garbage
@@ -118,9 +121,37 @@ func (f *fields) set(kvs []session.Field) (added int) {
 	return added
 }
 
-// set1 writes one pair in place when the packed slice has room, the hot
-// path of the chatbot workload (one key overwritten at a time). Returns 1
-// when the key is new.
+// reserve makes room, in one allocation of the exact size, for the packed
+// slice after kvs are written, so that a multi-field write allocates at
+// most once.
+func (f *fields) reserve(kvs []session.Field) {
+	final := len(f.packed)
+	for i, kv := range kvs {
+		last := true
+		for _, later := range kvs[i+1:] {
+			if later.Key == kv.Key {
+				last = false
+				break
+			}
+		}
+		if !last {
+			continue
+		}
+		final += recordLen(len(kv.Key), len(kv.Value))
+		if old, ok := f.get(kv.Key); ok {
+			final -= recordLen(len(kv.Key), len(old))
+		}
+	}
+	if final > cap(f.packed) {
+		nb := make([]byte, len(f.packed), final)
+		copy(nb, f.packed)
+		f.packed = nb
+	}
+}
+
+// set1 writes one pair, in place when the packed slice has the capacity
+// (the hot path of the chatbot workload: one key overwritten at a time).
+// It returns 1 when the key is new.
 func (f *fields) set1(key string, val []byte) int {
 	for off := 0; off < len(f.packed); {
 		k, v, end := next(f.packed, off)
@@ -134,11 +165,12 @@ func (f *fields) set1(key string, val []byte) int {
 		}
 		newRec := recordLen(len(key), len(val))
 		size := len(f.packed) - (end - off) + newRec
-		if size <= cap(f.packed) && newRec <= end-off {
-			// shrink in place: write the record, close the gap
-			b := appendRecord(f.packed[:off], key, val)
-			b = append(b, f.packed[end:]...)
-			f.packed = b
+		if size <= cap(f.packed) {
+			// move the tail (memmove handles the overlap), then write the record
+			b := f.packed[:max(size, len(f.packed))]
+			copy(b[off+newRec:], f.packed[end:])
+			appendRecord(b[off:off], key, val)
+			f.packed = b[:size]
 			return 0
 		}
 		nb := make([]byte, 0, grow(size))
