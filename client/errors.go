@@ -13,18 +13,9 @@ import (
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
-// replyErrors maps the code of an error reply (its first word) to the session
-// sentinel it stands for. It is the only translation between gridnode's wire
-// codes and Go errors; server/ writes the same codes from the same sentinels.
-var replyErrors = map[string]error{
-	"WRONGTYPE":   session.ErrWrongType,
-	"INVALIDID":   session.ErrInvalidID,
-	"INVALIDKEY":  session.ErrInvalidKey,
-	"TOOLARGE":    session.ErrTooLarge,
-	"UNAVAILABLE": session.ErrUnavailable,
-}
-
 // replyCode returns the code of a RESP error reply and whether err is one.
+// session.ErrorForCode maps the code to its sentinel: server/ writes the
+// codes from the same table.
 func replyCode(err error) (code, msg string, ok bool) {
 	var re redis.Error
 	if !errors.As(err, &re) {
@@ -49,7 +40,7 @@ func mapError(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%w: %s", session.ErrNotFound, op)
 	}
 	if code, msg, ok := replyCode(err); ok {
-		if sentinel, known := replyErrors[code]; known {
+		if sentinel := session.ErrorForCode(code); sentinel != nil {
 			return fmt.Errorf("%w: %s: server replied %q", sentinel, op, msg)
 		}
 		// ERR, NOAUTH, WRONGPASS...: keep the redis.Error for errors.As.
@@ -86,7 +77,7 @@ func transient(ctx context.Context, err error) bool {
 		return false
 	}
 	if code, _, ok := replyCode(err); ok {
-		return code == "UNAVAILABLE"
+		return session.ErrorForCode(code) == session.ErrUnavailable
 	}
 	return true
 }

@@ -77,6 +77,12 @@ const (
 	cmdGridOwner
 	cmdGridMembers
 
+	cmdEval
+	cmdEvalSha
+	cmdEvalRO
+	cmdEvalShaRO
+	cmdScript
+
 	numCommands
 )
 
@@ -221,6 +227,16 @@ func lookup(name []byte) int {
 		return cmdGridOwner
 	case "grid.members":
 		return cmdGridMembers
+	case "eval":
+		return cmdEval
+	case "evalsha":
+		return cmdEvalSha
+	case "eval_ro":
+		return cmdEvalRO
+	case "evalsha_ro":
+		return cmdEvalShaRO
+	case "script":
+		return cmdScript
 	}
 	return -1
 }
@@ -275,59 +291,64 @@ func newCommandTable() [numCommands]command {
 	def(cmdReset, "reset", 1, f|na, 0, 0, 0, (*conn).reset)
 	def(cmdTime, "time", 1, f, 0, 0, 0, (*conn).timeCmd)
 
-	def(cmdHSet, "hset", -4, w|f, 1, 1, 1, (*conn).hset)
-	def(cmdHMSet, "hmset", -4, w|f, 1, 1, 1, (*conn).hmset)
-	def(cmdHGet, "hget", 3, r|f, 1, 1, 1, (*conn).hget)
-	def(cmdHMGet, "hmget", -3, r|f, 1, 1, 1, (*conn).hmget)
-	def(cmdHGetAll, "hgetall", 2, r, 1, 1, 1, (*conn).hgetall)
-	def(cmdHDel, "hdel", -3, w|f, 1, 1, 1, (*conn).hdel)
-	def(cmdHExists, "hexists", 3, r|f, 1, 1, 1, (*conn).hexists)
-	def(cmdHLen, "hlen", 2, r|f, 1, 1, 1, (*conn).hlen)
-	def(cmdHKeys, "hkeys", 2, r, 1, 1, 1, (*conn).hkeys)
-	def(cmdHVals, "hvals", 2, r, 1, 1, 1, (*conn).hvals)
-	def(cmdHStrLen, "hstrlen", 3, r|f, 1, 1, 1, (*conn).hstrlen)
+	def(cmdHSet, "hset", -4, w|f, 1, 1, 1, gated((*conn).hset))
+	def(cmdHMSet, "hmset", -4, w|f, 1, 1, 1, gated((*conn).hmset))
+	def(cmdHGet, "hget", 3, r|f, 1, 1, 1, gated((*conn).hget))
+	def(cmdHMGet, "hmget", -3, r|f, 1, 1, 1, gated((*conn).hmget))
+	def(cmdHGetAll, "hgetall", 2, r, 1, 1, 1, gated((*conn).hgetall))
+	def(cmdHDel, "hdel", -3, w|f, 1, 1, 1, gated((*conn).hdel))
+	def(cmdHExists, "hexists", 3, r|f, 1, 1, 1, gated((*conn).hexists))
+	def(cmdHLen, "hlen", 2, r|f, 1, 1, 1, gated((*conn).hlen))
+	def(cmdHKeys, "hkeys", 2, r, 1, 1, 1, gated((*conn).hkeys))
+	def(cmdHVals, "hvals", 2, r, 1, 1, 1, gated((*conn).hvals))
+	def(cmdHStrLen, "hstrlen", 3, r|f, 1, 1, 1, gated((*conn).hstrlen))
 
-	def(cmdDel, "del", -2, w, 1, -1, 1, (*conn).del)
-	def(cmdUnlink, "unlink", -2, w|f, 1, -1, 1, (*conn).del)
-	def(cmdExists, "exists", -2, r|f, 1, -1, 1, (*conn).exists)
-	def(cmdType, "type", 2, r|f, 1, 1, 1, (*conn).typeCmd)
-	def(cmdExpire, "expire", -3, w|f, 1, 1, 1, (*conn).expire)
-	def(cmdPExpire, "pexpire", -3, w|f, 1, 1, 1, (*conn).pexpire)
-	def(cmdTTL, "ttl", 2, r|f, 1, 1, 1, (*conn).ttl)
-	def(cmdPTTL, "pttl", 2, r|f, 1, 1, 1, (*conn).pttl)
-	def(cmdPersist, "persist", 2, w|f, 1, 1, 1, (*conn).persist)
-	def(cmdKeys, "keys", 2, r, 0, 0, 0, (*conn).keys)
-	def(cmdScan, "scan", -2, r, 0, 0, 0, (*conn).scan)
-	def(cmdDBSize, "dbsize", 1, r|f, 0, 0, 0, (*conn).dbsize)
-	def(cmdFlushAll, "flushall", -1, w, 0, 0, 0, (*conn).flushall)
-	def(cmdFlushDB, "flushdb", -1, w, 0, 0, 0, (*conn).flushdb)
+	def(cmdDel, "del", -2, w, 1, -1, 1, gated((*conn).del))
+	def(cmdUnlink, "unlink", -2, w|f, 1, -1, 1, gated((*conn).del))
+	def(cmdExists, "exists", -2, r|f, 1, -1, 1, gated((*conn).exists))
+	def(cmdType, "type", 2, r|f, 1, 1, 1, gated((*conn).typeCmd))
+	def(cmdExpire, "expire", -3, w|f, 1, 1, 1, gated((*conn).expire))
+	def(cmdPExpire, "pexpire", -3, w|f, 1, 1, 1, gated((*conn).pexpire))
+	def(cmdTTL, "ttl", 2, r|f, 1, 1, 1, gated((*conn).ttl))
+	def(cmdPTTL, "pttl", 2, r|f, 1, 1, 1, gated((*conn).pttl))
+	def(cmdPersist, "persist", 2, w|f, 1, 1, 1, gated((*conn).persist))
+	def(cmdKeys, "keys", 2, r, 0, 0, 0, gated((*conn).keys))
+	def(cmdScan, "scan", -2, r, 0, 0, 0, gated((*conn).scan))
+	def(cmdDBSize, "dbsize", 1, r|f, 0, 0, 0, gated((*conn).dbsize))
+	def(cmdFlushAll, "flushall", -1, w, 0, 0, 0, gated((*conn).flushall))
+	def(cmdFlushDB, "flushdb", -1, w, 0, 0, 0, gated((*conn).flushdb))
 
-	def(cmdGet, "get", 2, r|f, 1, 1, 1, (*conn).get)
-	def(cmdSet, "set", -3, w, 1, 1, 1, (*conn).set)
-	def(cmdSetEx, "setex", 4, w, 1, 1, 1, (*conn).setex)
-	def(cmdPSetEx, "psetex", 4, w, 1, 1, 1, (*conn).psetex)
-	def(cmdSetNX, "setnx", 3, w|f, 1, 1, 1, (*conn).setnx)
-	def(cmdDelEx, "delex", -2, w|f, 1, 1, 1, (*conn).delex)
-	def(cmdMGet, "mget", -2, r|f, 1, -1, 1, (*conn).mget)
-	def(cmdIncr, "incr", 2, w|f, 1, 1, 1, (*conn).incr)
-	def(cmdIncrBy, "incrby", 3, w|f, 1, 1, 1, (*conn).incrby)
-	def(cmdDecr, "decr", 2, w|f, 1, 1, 1, (*conn).decr)
-	def(cmdDecrBy, "decrby", 3, w|f, 1, 1, 1, (*conn).decrby)
+	def(cmdGet, "get", 2, r|f, 1, 1, 1, gated((*conn).get))
+	def(cmdSet, "set", -3, w, 1, 1, 1, gated((*conn).set))
+	def(cmdSetEx, "setex", 4, w, 1, 1, 1, gated((*conn).setex))
+	def(cmdPSetEx, "psetex", 4, w, 1, 1, 1, gated((*conn).psetex))
+	def(cmdSetNX, "setnx", 3, w|f, 1, 1, 1, gated((*conn).setnx))
+	def(cmdDelEx, "delex", -2, w|f, 1, 1, 1, gated((*conn).delex))
+	def(cmdMGet, "mget", -2, r|f, 1, -1, 1, gated((*conn).mget))
+	def(cmdIncr, "incr", 2, w|f, 1, 1, 1, gated((*conn).incr))
+	def(cmdIncrBy, "incrby", 3, w|f, 1, 1, 1, gated((*conn).incrby))
+	def(cmdDecr, "decr", 2, w|f, 1, 1, 1, gated((*conn).decr))
+	def(cmdDecrBy, "decrby", 3, w|f, 1, 1, 1, gated((*conn).decrby))
 
-	def(cmdPropSet, "session.propset", 4, w|f, 1, 1, 1, (*conn).propset)
-	def(cmdPropGet, "session.propget", 3, r|f, 1, 1, 1, (*conn).propget)
-	def(cmdProps, "session.props", 2, r, 1, 1, 1, (*conn).props)
-	def(cmdPropDel, "session.propdel", 3, w|f, 1, 1, 1, (*conn).propdel)
-	def(cmdClear, "session.clear", -2, w, 1, 1, 1, (*conn).clear)
-	def(cmdExpiry, "session.expiry", 4, w|f, 1, 1, 1, (*conn).expiry)
-	def(cmdGlobalSet, "global.set", 3, w|f, 0, 0, 0, (*conn).globalSet)
-	def(cmdGlobalGet, "global.get", 2, r|f, 0, 0, 0, (*conn).globalGet)
-	def(cmdGlobalDel, "global.del", 2, w|f, 0, 0, 0, (*conn).globalDel)
-	def(cmdGlobalAll, "global.all", 1, r, 0, 0, 0, (*conn).globalAll)
-	def(cmdGlobalKeys, "global.keys", 1, r, 0, 0, 0, (*conn).globalKeys)
+	def(cmdPropSet, "session.propset", 4, w|f, 1, 1, 1, gated((*conn).propset))
+	def(cmdPropGet, "session.propget", 3, r|f, 1, 1, 1, gated((*conn).propget))
+	def(cmdProps, "session.props", 2, r, 1, 1, 1, gated((*conn).props))
+	def(cmdPropDel, "session.propdel", 3, w|f, 1, 1, 1, gated((*conn).propdel))
+	def(cmdClear, "session.clear", -2, w, 1, 1, 1, gated((*conn).clear))
+	def(cmdExpiry, "session.expiry", 4, w|f, 1, 1, 1, gated((*conn).expiry))
+	def(cmdGlobalSet, "global.set", 3, w|f, 0, 0, 0, gated((*conn).globalSet))
+	def(cmdGlobalGet, "global.get", 2, r|f, 0, 0, 0, gated((*conn).globalGet))
+	def(cmdGlobalDel, "global.del", 2, w|f, 0, 0, 0, gated((*conn).globalDel))
+	def(cmdGlobalAll, "global.all", 1, r, 0, 0, 0, gated((*conn).globalAll))
+	def(cmdGlobalKeys, "global.keys", 1, r, 0, 0, 0, gated((*conn).globalKeys))
 	def(cmdGridTable, "grid.table", 1, r, 0, 0, 0, (*conn).gridTable)
 	def(cmdGridOwner, "grid.owner", 2, r|f, 1, 1, 1, (*conn).gridOwner)
 	def(cmdGridMembers, "grid.members", 1, r, 0, 0, 0, (*conn).gridMembers)
+	def(cmdEval, "eval", -3, 0, 0, 0, 0, (*conn).eval)
+	def(cmdEvalSha, "evalsha", -3, 0, 0, 0, 0, (*conn).evalsha)
+	def(cmdEvalRO, "eval_ro", -3, 0, 0, 0, 0, (*conn).evalRO)
+	def(cmdEvalShaRO, "evalsha_ro", -3, 0, 0, 0, 0, (*conn).evalshaRO)
+	def(cmdScript, "script", -2, 0, 0, 0, 0, (*conn).script)
 	return t
 }
 

@@ -44,6 +44,11 @@ type Config struct {
 	// Now is the clock used for absolute expiry times (SET ... EXAT/PXAT);
 	// time.Now when nil. Tests pass the store's fake clock.
 	Now func() time.Time
+	// ScriptTimeout bounds one Lua script's run (EVAL); DefaultScriptTimeout
+	// when 0. ScriptMaxMemory bounds its heap growth in bytes;
+	// DefaultScriptMaxMemory when 0.
+	ScriptTimeout   time.Duration
+	ScriptMaxMemory int64
 	// Version is the version reported by HELLO and INFO.
 	Version string
 }
@@ -102,6 +107,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ScriptTimeout <= 0 {
+		c.ScriptTimeout = DefaultScriptTimeout
+	}
+	if c.ScriptMaxMemory <= 0 {
+		c.ScriptMaxMemory = DefaultScriptMaxMemory
 	}
 	if c.Version == "" {
 		c.Version = d.Version

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 
 	"github.com/sessiongrid/sessiongrid/session"
@@ -13,32 +12,17 @@ const (
 	msgNotInteger = "ERR value is not an integer or out of range"
 )
 
-// errorCodes maps the session sentinels to the first word of the error
-// reply. The remote client maps the codes back with the same table.
-var errorCodes = []struct {
-	err  error
-	code string
-}{
-	{session.ErrInvalidID, "INVALIDID"},
-	{session.ErrInvalidKey, "INVALIDKEY"},
-	{session.ErrTooLarge, "TOOLARGE"},
-	{session.ErrUnavailable, "UNAVAILABLE"},
-	{session.ErrClosed, "UNAVAILABLE"},
-	{context.Canceled, "UNAVAILABLE"},
-	{context.DeadlineExceeded, "UNAVAILABLE"},
-}
-
-// storeError appends the error reply of a backend error.
+// storeError appends the error reply of a backend error: the code of its
+// session sentinel (session.ErrorCode, the table the clients read back
+// with) and its text, or ERR when it has none.
 func (c *conn) storeError(err error) {
 	if errors.Is(err, session.ErrWrongType) {
 		c.out.error(msgWrongType)
 		return
 	}
-	for _, e := range errorCodes {
-		if errors.Is(err, e.err) {
-			c.out.error(e.code + " " + err.Error())
-			return
-		}
+	if code := session.ErrorCode(err); code != "" {
+		c.out.error(code + " " + err.Error())
+		return
 	}
 	c.out.error("ERR " + err.Error())
 }

@@ -44,10 +44,12 @@ type Server struct {
 	// forwarder batches pipelined requests across the grid; nil when the
 	// backend is not a Forwarder.
 	forwarder Forwarder
-	log       *slog.Logger
-	table     [numCommands]command
-	metrics   *metrics
-	started   time.Time
+	// scripts is the Lua scripting state (cache, gate, limits).
+	scripts *scripting
+	log     *slog.Logger
+	table   [numCommands]command
+	metrics *metrics
+	started time.Time
 
 	// ctx is passed to every backend call; cancelled when Shutdown gives
 	// up waiting for in-flight requests.
@@ -95,6 +97,8 @@ func New(cfg Config, backend Backend) (*Server, error) {
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 	}
+	s.scripts = newScripting()
+	s.scripts.setLimits(s.cfg.ScriptTimeout, s.cfg.ScriptMaxMemory)
 	if fw, ok := backend.(Forwarder); ok {
 		s.forwarder = fw
 	}

@@ -18,10 +18,10 @@ import (
 // records it checked; every problem found is in the error (errors.Join),
 // record problems matching ErrCorrupt.
 func (s *Store) Check(ctx context.Context) (int, error) {
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return 0, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	var errs []error
 	n := 0
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -44,7 +44,7 @@ func (s *Store) Check(ctx context.Context) (int, error) {
 				}
 				if !s.keyHolds(k, r.ID) {
 					s.corrupt.Add(1)
-					errs = append(errs, fmt.Errorf("%w: key %q holds id %q", ErrCorrupt, truncate(string(k)), truncate(string(r.ID))))
+					errs = append(errs, fmt.Errorf("%w: key %q holds id %q", ErrCorrupt, record.Truncate(string(k)), record.Truncate(string(r.ID))))
 					return nil
 				}
 				if at := r.ExpiresAt(); b.kind == record.KindSession && at != 0 {
@@ -59,13 +59,13 @@ func (s *Store) Check(ctx context.Context) (int, error) {
 		}
 		err := tx.Bucket(bucketExpiry).ForEach(func(k, _ []byte) error {
 			if !want[string(k)] {
-				errs = append(errs, fmt.Errorf("%w: stray expiry index entry %q", ErrCorrupt, truncate(string(k))))
+				errs = append(errs, fmt.Errorf("%w: stray expiry index entry %q", ErrCorrupt, record.Truncate(string(k))))
 			}
 			delete(want, string(k))
 			return nil
 		})
 		for k := range want {
-			errs = append(errs, fmt.Errorf("%w: missing expiry index entry %q", ErrCorrupt, truncate(k)))
+			errs = append(errs, fmt.Errorf("%w: missing expiry index entry %q", ErrCorrupt, record.Truncate(k)))
 		}
 		return err
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/bolt"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 	"github.com/sessiongrid/sessiongrid/session/sessiontest"
 )
 
@@ -30,7 +31,7 @@ func TestConformance(t *testing.T) {
 				cfg.DefaultIdle = env.DefaultIdle
 				cfg.Now = env.Now
 				cfg.SweepInterval = -1
-				cfg.Logger = testLogger(t)
+				cfg.Logger = storetest.Logger(t)
 				s, err := bolt.New(cfg)
 				if err != nil {
 					t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 // included, can reach them. They never expire.
 
 func (s *Store) checkGlobal(key string) error {
-	if s.closing.Load() {
+	if s.life.Closing() {
 		return session.ErrClosed
 	}
 	return session.ValidateKey(key)
@@ -28,10 +28,10 @@ func (s *Store) SaveGlobal(ctx context.Context, key string, value []byte) error 
 	if err := s.checkValue(value); err != nil {
 		return err
 	}
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	return s.write(func(tx *bbolt.Tx) error {
 		gb := tx.Bucket(bucketGlobals)
 		sl, err := s.lookup(gb, record.KindGlobal, key)
@@ -47,10 +47,10 @@ func (s *Store) GetGlobal(ctx context.Context, key string) ([]byte, error) {
 	if err := s.checkGlobal(key); err != nil {
 		return nil, err
 	}
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return nil, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	var v []byte
 	found := false
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -58,14 +58,14 @@ func (s *Store) GetGlobal(ctx context.Context, key string) ([]byte, error) {
 		if err != nil || !sl.found {
 			return err
 		}
-		found, v = true, clone(sl.rec.Value)
+		found, v = true, record.Clone(sl.rec.Value)
 		return nil
 	})
 	if err != nil {
 		return nil, s.wrap(err)
 	}
 	if !found {
-		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, truncate(key))
+		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, record.Truncate(key))
 	}
 	return v, nil
 }
@@ -75,10 +75,10 @@ func (s *Store) EvictGlobal(ctx context.Context, key string) (bool, error) {
 	if err := s.checkGlobal(key); err != nil {
 		return false, err
 	}
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return false, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	existed := false
 	err := s.write(func(tx *bbolt.Tx) error {
 		gb := tx.Bucket(bucketGlobals)
@@ -102,13 +102,13 @@ func (s *Store) EvictGlobal(ctx context.Context, key string) (bool, error) {
 // snapshot. A corrupt record fails the call with ErrCorrupt rather than be
 // left out silently.
 func (s *Store) Globals(ctx context.Context) (map[string][]byte, error) {
-	if s.closing.Load() {
+	if s.life.Closing() {
 		return nil, session.ErrClosed
 	}
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return nil, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	out := map[string][]byte{}
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketGlobals).ForEach(func(k, v []byte) error {
@@ -116,7 +116,7 @@ func (s *Store) Globals(ctx context.Context) (map[string][]byte, error) {
 			if err != nil {
 				return err
 			}
-			out[string(r.ID)] = clone(r.Value)
+			out[string(r.ID)] = record.Clone(r.Value)
 			return nil
 		})
 	})

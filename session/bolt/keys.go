@@ -66,7 +66,7 @@ func (s *Store) lookup(b *bbolt.Bucket, kind record.Kind, id string) (slot, erro
 		}
 		if string(r.ID) != id {
 			s.corrupt.Add(1)
-			return slot{}, fmt.Errorf("%w: key %q holds id %q", ErrCorrupt, truncate(id), truncate(string(r.ID)))
+			return slot{}, fmt.Errorf("%w: key %q holds id %q", ErrCorrupt, record.Truncate(id), record.Truncate(string(r.ID)))
 		}
 		return slot{key: key, found: true, rec: r}, nil
 	}
@@ -112,7 +112,7 @@ func (s *Store) decode(kind record.Kind, key, v []byte) (record.Record, error) {
 	}
 	if err != nil {
 		s.corrupt.Add(1)
-		return r, fmt.Errorf("%w: key %q: %w", ErrCorrupt, truncate(string(key)), err)
+		return r, fmt.Errorf("%w: key %q: %w", ErrCorrupt, record.Truncate(string(key)), err)
 	}
 	return r, nil
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	bbolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/lifecycle"
 	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
@@ -28,15 +28,8 @@ type Store struct {
 	db   *bbolt.DB
 	hash func(string) idHash // of long ids
 
-	// mu is read-held by every operation and write-held by Close, which
-	// thereby waits for operations in flight.
-	mu      sync.RWMutex
-	closed  bool        // guarded by mu
-	closing atomic.Bool // set when Close starts; a fast check before mu
-
-	stopCtx context.Context // cancelled by Close; stops sweeps
-	stop    context.CancelFunc
-	wg      sync.WaitGroup // the sweeper goroutine
+	// life admits operations until Close and owns the sweeper goroutine.
+	life lifecycle.Gate
 
 	expired atomic.Uint64
 	corrupt atomic.Uint64
@@ -91,16 +84,12 @@ func newStore(cfg Config, hash func(string) idHash) (*Store, error) {
 	s.sessionOps = record.Sessions{
 		Update:       s.update,
 		Read:         s.read,
-		Closing:      s.closing.Load,
+		Closing:      s.life.Closing,
 		DefaultIdle:  cfg.DefaultIdle,
 		MaxValueSize: cfg.MaxValueSize,
 		TouchOnRead:  cfg.TouchOnRead,
 	}
-	s.stopCtx, s.stop = context.WithCancel(context.Background())
-	if cfg.SweepInterval > 0 {
-		s.wg.Add(1)
-		go s.sweepLoop()
-	}
+	s.life.Open("bolt", cfg.SweepInterval, s.Sweep, cfg.Logger)
 	cfg.Logger.Debug("bolt store opened", "path", cfg.Path, "nosync", cfg.NoSync)
 	return s, nil
 }
@@ -137,42 +126,18 @@ func initBuckets(db *bbolt.DB) error {
 // database, releasing its lock. It is idempotent; every later call returns
 // session.ErrClosed.
 func (s *Store) Close(context.Context) error {
-	s.closing.Store(true)
-	s.stop()
-	s.wg.Wait()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	return s.life.Close(func() error {
+		if err := s.db.Close(); err != nil {
+			return fmt.Errorf("bolt: close: %w", err)
+		}
 		return nil
-	}
-	s.closed = true
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("bolt: close: %w", err)
-	}
-	return nil
+	})
 }
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
 	return Stats{Expired: s.expired.Load(), Corrupt: s.corrupt.Load()}
 }
-
-// enter starts an operation: it fails once the store is closed or ctx is
-// done. A nil error must be paired with leave.
-func (s *Store) enter(ctx context.Context) error {
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return session.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		s.mu.RUnlock()
-		return err
-	}
-	return nil
-}
-
-func (s *Store) leave() { s.mu.RUnlock() }
 
 func (s *Store) now() int64 { return s.cfg.Now().UnixNano() }
 
@@ -232,10 +197,10 @@ func (s *Store) wrap(err error) error {
 // (as a sweep would). The expiry index follows the record. fn may run more
 // than once (Config.Batch), so it must only assign its results.
 func (s *Store) update(ctx context.Context, id string, reclaim bool, fn record.UpdateFunc) error {
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	reclaimed := false
 	err := s.write(func(tx *bbolt.Tx) error {
 		reclaimed = false
@@ -309,10 +274,10 @@ func (s *Store) deleteSession(sb, xb *bbolt.Bucket, key []byte, at int64) error 
 // With touch (Config.TouchOnRead for the reads that slide) it is a write
 // transaction that first restarts a live session's idle clock.
 func (s *Store) read(ctx context.Context, id string, touch bool, fn record.ReadFunc) error {
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	if touch {
 		return s.write(func(tx *bbolt.Tx) error {
 			sb, xb := tx.Bucket(bucketSessions), tx.Bucket(bucketExpiry)
@@ -347,15 +312,4 @@ func (s *Store) read(ctx context.Context, id string, touch bool, fn record.ReadF
 		fn(&sl.rec, now)
 		return nil
 	}))
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}
-
-func clone(b []byte) []byte {
-	return append(make([]byte, 0, len(b)), b...)
 }

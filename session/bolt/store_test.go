@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/bolt"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 )
 
 // open opens the store at path with sync off and no background sweeper.
@@ -25,7 +25,7 @@ func open(t *testing.T, path string, mod ...func(*bolt.Config)) *bolt.Store {
 	cfg.Path = path
 	cfg.NoSync = true
 	cfg.SweepInterval = -1
-	cfg.Logger = testLogger(t)
+	cfg.Logger = storetest.Logger(t)
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -39,41 +39,8 @@ func open(t *testing.T, path string, mod ...func(*bolt.Config)) *bolt.Store {
 
 func dbPath(t *testing.T) string { return filepath.Join(t.TempDir(), "sessions.db") }
 
-func withClock(c *clock) func(*bolt.Config) {
-	return func(cfg *bolt.Config) { cfg.Now = c.Now }
-}
-
-func mustSave(t *testing.T, s session.Store, id string, kv ...string) {
-	t.Helper()
-	var fields []session.Field
-	for i := 0; i+1 < len(kv); i += 2 {
-		fields = append(fields, session.Field{Key: kv[i], Value: []byte(kv[i+1])})
-	}
-	if _, err := s.Save(context.Background(), id, fields...); err != nil {
-		t.Fatalf("Save(%.40q): %v", id, err)
-	}
-}
-
-func mustGet(t *testing.T, s session.Store, id, key, want string) {
-	t.Helper()
-	got, err := s.Get(context.Background(), id, key)
-	if err != nil {
-		t.Fatalf("Get(%.40q, %q): %v", id, key, err)
-	}
-	if string(got) != want {
-		t.Fatalf("Get(%.40q, %q) = %q, want %q", id, key, got, want)
-	}
-}
-
-func mustCheck(t *testing.T, s *bolt.Store, want int) {
-	t.Helper()
-	n, err := s.Check(context.Background())
-	if err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	if want >= 0 && n != want {
-		t.Fatalf("Check found %d records, want %d", n, want)
-	}
+func withNow(now func() time.Time) func(*bolt.Config) {
+	return func(cfg *bolt.Config) { cfg.Now = now }
 }
 
 func TestIDsOfEveryShape(t *testing.T) {
@@ -87,10 +54,10 @@ func TestIDsOfEveryShape(t *testing.T) {
 		"\x01" + strings.Repeat("x", 20),      // looks like a hashed key
 	}
 	for i, id := range ids {
-		mustSave(t, s, id, "k", fmt.Sprint(i))
+		storetest.MustSave(t, s, id, "k", fmt.Sprint(i))
 	}
 	for i, id := range ids {
-		mustGet(t, s, id, "k", fmt.Sprint(i))
+		storetest.MustGet(t, s, id, "k", fmt.Sprint(i))
 	}
 	ctx := context.Background()
 	if err := s.SaveGlobal(ctx, "global", []byte("G")); err != nil {
@@ -99,37 +66,37 @@ func TestIDsOfEveryShape(t *testing.T) {
 	if err := s.SaveGlobal(ctx, strings.Repeat("g", 40<<10), []byte("long")); err != nil {
 		t.Fatal(err)
 	}
-	mustGet(t, s, "global", "k", "4")
+	storetest.MustGet(t, s, "global", "k", "4")
 	g, err := s.Globals(ctx)
 	if err != nil || len(g) != 2 || string(g["global"]) != "G" || string(g[strings.Repeat("g", 40<<10)]) != "long" {
 		t.Fatalf("Globals = %d entries, %v", len(g), err)
 	}
-	mustCheck(t, s, len(ids)+2)
+	storetest.MustCheck(t, s, len(ids)+2)
 	for _, id := range ids {
 		if ok, err := s.Clear(ctx, id); !ok || err != nil {
 			t.Fatalf("Clear(%.40q) = %v, %v", id, ok, err)
 		}
 	}
-	mustCheck(t, s, 2)
+	storetest.MustCheck(t, s, 2)
 }
 
 func TestPersistsAcrossReopen(t *testing.T) {
 	path := dbPath(t)
-	clock := newClock()
+	clock := storetest.NewClock()
 	ctx := context.Background()
-	s := open(t, path, withClock(clock))
-	mustSave(t, s, "u1", "stage", "menu", "auth", "tok")
+	s := open(t, path, withNow(clock.Now))
+	storetest.MustSave(t, s, "u1", "stage", "menu", "auth", "tok")
 	if err := s.SaveProp(ctx, "u1", "name", []byte("Ada")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetExpiry(ctx, "u1", session.Expiry{Idle: time.Hour, TTL: 3 * time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	mustSave(t, s, "u2", "stage", "start")
+	storetest.MustSave(t, s, "u2", "stage", "start")
 	if err := s.SetExpiry(ctx, "u2", session.Expiry{Idle: session.NoExpiry}); err != nil {
 		t.Fatal(err)
 	}
-	mustSave(t, s, "u3", "stage", "gone-soon")
+	storetest.MustSave(t, s, "u3", "stage", "gone-soon")
 	if err := s.SaveGlobal(ctx, "motd", []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
@@ -138,10 +105,10 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	}
 
 	clock.Advance(40 * time.Minute)
-	s = open(t, path, withClock(clock))
-	mustCheck(t, s, 4)
-	mustGet(t, s, "u1", "stage", "menu")
-	mustGet(t, s, "u1", "auth", "tok")
+	s = open(t, path, withNow(clock.Now))
+	storetest.MustCheck(t, s, 4)
+	storetest.MustGet(t, s, "u1", "stage", "menu")
+	storetest.MustGet(t, s, "u1", "auth", "tok")
 	if p, err := s.GetProp(ctx, "u1", "name"); err != nil || string(p) != "Ada" {
 		t.Fatalf("GetProp = %q, %v", p, err)
 	}
@@ -161,7 +128,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	if g, err := s.Globals(ctx); err != nil || len(g) != 1 || string(g["motd"]) != "hi" {
 		t.Fatalf("Globals = %q, %v", g, err)
 	}
-	mustCheck(t, s, 3)
+	storetest.MustCheck(t, s, 3)
 }
 
 func TestSecondOpenerRefused(t *testing.T) {
@@ -182,7 +149,7 @@ func TestSecondOpenerRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2 := open(t, path) // released by Close
-	mustSave(t, s2, "a", "k", "v")
+	storetest.MustSave(t, s2, "a", "k", "v")
 }
 
 // corrupt rewrites the raw value of one bucket key with bbolt directly.
@@ -221,8 +188,8 @@ func TestCorruptionIsReported(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := dbPath(t)
 			s := open(t, path)
-			mustSave(t, s, "victim", "stage", "menu-with-some-length")
-			mustSave(t, s, "bystander", "stage", "ok")
+			storetest.MustSave(t, s, "victim", "stage", "menu-with-some-length")
+			storetest.MustSave(t, s, "bystander", "stage", "ok")
 			if err := s.SaveGlobal(ctx, "g", []byte("global value")); err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +211,7 @@ func TestCorruptionIsReported(t *testing.T) {
 			if _, err := s.Globals(ctx); !errors.Is(err, bolt.ErrCorrupt) {
 				t.Errorf("Globals: %v, want ErrCorrupt", err)
 			}
-			mustGet(t, s, "bystander", "stage", "ok")
+			storetest.MustGet(t, s, "bystander", "stage", "ok")
 			n, err := s.Check(ctx)
 			if !errors.Is(err, bolt.ErrCorrupt) || n != 1 {
 				t.Errorf("Check = %d, %v; want 1 good record and ErrCorrupt", n, err)
@@ -257,15 +224,15 @@ func TestCorruptionIsReported(t *testing.T) {
 }
 
 func TestSweepUsesTheIndex(t *testing.T) {
-	clock := newClock()
-	s := open(t, dbPath(t), withClock(clock))
+	clock := storetest.NewClock()
+	s := open(t, dbPath(t), withNow(clock.Now))
 	ctx := context.Background()
 	for i := range 3000 {
-		mustSave(t, s, fmt.Sprint("old", i), "k", "v")
+		storetest.MustSave(t, s, fmt.Sprint("old", i), "k", "v")
 	}
 	clock.Advance(20 * time.Minute)
 	for i := range 5 {
-		mustSave(t, s, fmt.Sprint("new", i), "k", "v")
+		storetest.MustSave(t, s, fmt.Sprint("new", i), "k", "v")
 	}
 	// Moving the expiry moves the index entry.
 	if err := s.SetExpiry(ctx, "old7", session.Expiry{Idle: session.NoExpiry}); err != nil {
@@ -277,19 +244,19 @@ func TestSweepUsesTheIndex(t *testing.T) {
 	if err := s.SetExpiry(ctx, "new1", session.Expiry{TTL: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	mustCheck(t, s, 3005)
+	storetest.MustCheck(t, s, 3005)
 	clock.Advance(15 * time.Minute) // old: 35m idle; new: 15m; old8, new1 past their deadlines
 	n, err := s.Sweep(ctx)
 	if err != nil || n != 3000 {
 		t.Fatalf("Sweep = %d, %v; want 3000 (more than one batch)", n, err)
 	}
-	mustGet(t, s, "old7", "k", "v")
+	storetest.MustGet(t, s, "old7", "k", "v")
 	for _, id := range []string{"old8", "new1", "old0"} {
 		if _, err := s.TTL(ctx, id); !errors.Is(err, session.ErrNotFound) {
 			t.Errorf("TTL(%s): %v, want ErrNotFound", id, err)
 		}
 	}
-	mustCheck(t, s, 5)
+	storetest.MustCheck(t, s, 5)
 	if n, err := s.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("second Sweep = %d, %v", n, err)
 	}
@@ -299,9 +266,9 @@ func TestSweepUsesTheIndex(t *testing.T) {
 }
 
 func TestBackgroundSweeper(t *testing.T) {
-	clock := newClock()
-	s := open(t, dbPath(t), withClock(clock), func(c *bolt.Config) { c.SweepInterval = 5 * time.Millisecond })
-	mustSave(t, s, "a", "k", "v")
+	clock := storetest.NewClock()
+	s := open(t, dbPath(t), withNow(clock.Now), func(c *bolt.Config) { c.SweepInterval = 5 * time.Millisecond })
+	storetest.MustSave(t, s, "a", "k", "v")
 	clock.Advance(time.Hour)
 	deadline := time.Now().Add(10 * time.Second)
 	for s.Stats().Expired != 1 {
@@ -310,7 +277,7 @@ func TestBackgroundSweeper(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	mustCheck(t, s, 0)
+	storetest.MustCheck(t, s, 0)
 }
 
 func TestLargeValues(t *testing.T) {
@@ -344,35 +311,19 @@ func TestLargeValues(t *testing.T) {
 	if got, err := s.GetProp(ctx, "u", "bigprop"); err != nil || !bytes.Equal(got, big) {
 		t.Fatalf("GetProp: %d bytes, %v", len(got), err)
 	}
-	mustGet(t, s, "u", "small", "x")
+	storetest.MustGet(t, s, "u", "small", "x")
 	tooBig := make([]byte, session.DefaultMaxValueSize+1)
 	if _, err := s.Save(ctx, "u", session.Field{Key: "huge", Value: tooBig}); !errors.Is(err, session.ErrTooLarge) {
 		t.Fatalf("Save over the limit: %v, want ErrTooLarge", err)
 	}
-	mustCheck(t, s, 2)
+	storetest.MustCheck(t, s, 2)
 }
 
 func TestClosedAndCancelled(t *testing.T) {
 	s := open(t, dbPath(t))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := s.Save(ctx, "a", session.Field{Key: "k", Value: nil}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Save with a cancelled ctx: %v", err)
-	}
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	if _, err := s.Get(context.Background(), "a", "k"); !errors.Is(err, session.ErrClosed) {
-		t.Fatalf("Get after Close: %v", err)
-	}
+	storetest.ClosedAndCancelled(t, s)
 	if _, err := s.Globals(context.Background()); !errors.Is(err, session.ErrClosed) {
 		t.Fatalf("Globals after Close: %v", err)
-	}
-	if _, err := s.Sweep(context.Background()); !errors.Is(err, session.ErrClosed) {
-		t.Fatalf("Sweep after Close: %v", err)
 	}
 }
 
@@ -429,36 +380,8 @@ func TestConcurrentWritersOneSession(t *testing.T) {
 	for _, batch := range []bool{false, true} {
 		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
 			s := open(t, dbPath(t), func(c *bolt.Config) { c.Batch = batch })
-			ctx := context.Background()
-			const writers, each = 8, 25
-			var wg sync.WaitGroup
-			for w := range writers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range each {
-						key := fmt.Sprintf("w%d-%d", w, i)
-						if _, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte(key)}); err != nil {
-							t.Error(err)
-							return
-						}
-						if err := s.SaveProp(ctx, "shared", key, []byte(key)); err != nil {
-							t.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			all, err := s.GetAll(ctx, "shared")
-			if err != nil || len(all) != writers*each {
-				t.Fatalf("GetAll: %d keys, %v; want %d", len(all), err, writers*each)
-			}
-			props, err := s.Props(ctx, "shared")
-			if err != nil || len(props) != writers*each {
-				t.Fatalf("Props: %d keys, %v; want %d", len(props), err, writers*each)
-			}
-			mustCheck(t, s, 1)
+			storetest.ConcurrentWriters(t, s)
+			storetest.MustCheck(t, s, 1)
 		})
 	}
 }

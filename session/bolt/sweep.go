@@ -2,11 +2,9 @@ package bolt
 
 import (
 	"context"
-	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
-	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
@@ -19,17 +17,14 @@ const sweepBatch = 1024
 // not the number stored, and removes them in transactions of up to 1024.
 // A corrupt record is logged, counted in Stats and left in place.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return 0, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	total := 0
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := s.life.Stopped(ctx); err != nil {
 			return total, err
-		}
-		if s.stopCtx.Err() != nil {
-			return total, session.ErrClosed
 		}
 		if !s.sweepDue() {
 			return total, nil
@@ -111,25 +106,4 @@ func (s *Store) sweepTx(tx *bbolt.Tx) (removed int, more bool, err error) {
 		removed++
 	}
 	return removed, len(due) == sweepBatch, nil
-}
-
-// sweepLoop runs Sweep every SweepInterval until Close.
-func (s *Store) sweepLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.SweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stopCtx.Done():
-			return
-		case <-t.C:
-			n, err := s.Sweep(s.stopCtx)
-			switch {
-			case err != nil && s.stopCtx.Err() == nil:
-				s.cfg.Logger.Warn("bolt: sweep failed", "err", err, "removed", n)
-			case n > 0:
-				s.cfg.Logger.Debug("bolt: swept expired sessions", "removed", n)
-			}
-		}
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Check reads and verifies every session and global file (checksum,
@@ -15,10 +17,10 @@ import (
 // returned error (errors.Join), each matching ErrCorrupt. It takes each
 // chain's lock while reading it, so it may run beside other operations.
 func (s *Store) Check(ctx context.Context) (int, error) {
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return 0, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	var errs []error
 	n := 0
 	for _, sp := range []*space{&s.sessions, &s.globals} {
@@ -71,7 +73,7 @@ func (s *Store) checkFile(sp *space, dir, name string, h nameHash) error {
 	}
 	if got := s.hash(string(r.ID)); got != h || sp.dir(got) != dir {
 		s.corrupt.Add(1)
-		return fmt.Errorf("%w: %s holds id %q, which belongs in %s", ErrCorrupt, p, truncate(string(r.ID)),
+		return fmt.Errorf("%w: %s holds id %q, which belongs in %s", ErrCorrupt, p, record.Truncate(string(r.ID)),
 			filepath.Join(sp.dir(got), slotName(got, 0)))
 	}
 	return nil

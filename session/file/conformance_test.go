@@ -5,6 +5,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/file"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 	"github.com/sessiongrid/sessiongrid/session/sessiontest"
 )
 
@@ -22,7 +23,7 @@ func TestConformance(t *testing.T) {
 				cfg.DefaultIdle = env.DefaultIdle
 				cfg.Now = env.Now
 				cfg.SweepInterval = -1
-				cfg.Logger = testLogger(t)
+				cfg.Logger = storetest.Logger(t)
 				s, err := file.New(cfg)
 				if err != nil {
 					t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 // are few and rarely written.
 
 func (s *Store) checkGlobal(key string) error {
-	if s.closing.Load() {
+	if s.life.Closing() {
 		return session.ErrClosed
 	}
 	return session.ValidateKey(key)
@@ -32,10 +32,10 @@ func (s *Store) SaveGlobal(ctx context.Context, key string, value []byte) error 
 	if err := s.checkValue(value); err != nil {
 		return err
 	}
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	s.gmu.Lock()
 	defer s.gmu.Unlock()
 	c, err := s.find(&s.globals, s.hash(key), key)
@@ -50,10 +50,10 @@ func (s *Store) GetGlobal(ctx context.Context, key string) ([]byte, error) {
 	if err := s.checkGlobal(key); err != nil {
 		return nil, err
 	}
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return nil, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	s.gmu.RLock()
 	defer s.gmu.RUnlock()
 	c, err := s.find(&s.globals, s.hash(key), key)
@@ -61,9 +61,9 @@ func (s *Store) GetGlobal(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	if c.slot < 0 {
-		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, truncate(key))
+		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, record.Truncate(key))
 	}
-	return clone(c.rec.Value), nil
+	return record.Clone(c.rec.Value), nil
 }
 
 // EvictGlobal implements session.Store.
@@ -71,10 +71,10 @@ func (s *Store) EvictGlobal(ctx context.Context, key string) (bool, error) {
 	if err := s.checkGlobal(key); err != nil {
 		return false, err
 	}
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return false, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	s.gmu.Lock()
 	defer s.gmu.Unlock()
 	c, err := s.find(&s.globals, s.hash(key), key)
@@ -90,13 +90,13 @@ func (s *Store) EvictGlobal(ctx context.Context, key string) (bool, error) {
 // Globals implements session.Store. A corrupt global file fails the call
 // with ErrCorrupt rather than be left out silently.
 func (s *Store) Globals(ctx context.Context) (map[string][]byte, error) {
-	if s.closing.Load() {
+	if s.life.Closing() {
 		return nil, session.ErrClosed
 	}
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return nil, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	s.gmu.RLock()
 	defer s.gmu.RUnlock()
 	dir := s.globals.dirs[0]
@@ -121,7 +121,7 @@ func (s *Store) Globals(ctx context.Context) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[string(r.ID)] = clone(r.Value)
+		out[string(r.ID)] = record.Clone(r.Value)
 	}
 	return out, nil
 }

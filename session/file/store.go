@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/lifecycle"
 	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
@@ -36,16 +37,8 @@ type Store struct {
 	stripes [stripeCount]sync.RWMutex
 	gmu     sync.RWMutex // guards the globals directory
 
-	// mu is read-held by every operation and write-held by Close, which
-	// thereby waits for operations in flight.
-	mu     sync.RWMutex
-	closed bool // guarded by mu
-
-	closing atomic.Bool // set when Close starts; a fast check before mu
-
-	stopCtx context.Context // cancelled by Close; stops sweeps
-	stop    context.CancelFunc
-	wg      sync.WaitGroup // the sweeper goroutine
+	// life admits operations until Close and owns the sweeper goroutine.
+	life lifecycle.Gate
 
 	expired atomic.Uint64
 	corrupt atomic.Uint64
@@ -96,16 +89,12 @@ func newStore(cfg Config, hash func(string) nameHash) (*Store, error) {
 	s.sessionOps = record.Sessions{
 		Update:       s.update,
 		Read:         s.read,
-		Closing:      s.closing.Load,
+		Closing:      s.life.Closing,
 		DefaultIdle:  cfg.DefaultIdle,
 		MaxValueSize: cfg.MaxValueSize,
 		TouchOnRead:  cfg.TouchOnRead,
 	}
-	s.stopCtx, s.stop = context.WithCancel(context.Background())
-	if cfg.SweepInterval > 0 {
-		s.wg.Add(1)
-		go s.sweepLoop()
-	}
+	s.life.Open("file", cfg.SweepInterval, s.Sweep, cfg.Logger)
 	cfg.Logger.Debug("file store opened", "dir", cfg.Dir, "fsync", cfg.Fsync)
 	return s, nil
 }
@@ -114,42 +103,18 @@ func newStore(cfg Config, hash func(string) nameHash) (*Store, error) {
 // directory lock. It is idempotent; every later call returns
 // session.ErrClosed.
 func (s *Store) Close(context.Context) error {
-	s.closing.Store(true)
-	s.stop()
-	s.wg.Wait()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	return s.life.Close(func() error {
+		if err := s.lock.unlock(); err != nil {
+			return fmt.Errorf("file: release lock: %w", err)
+		}
 		return nil
-	}
-	s.closed = true
-	if err := s.lock.unlock(); err != nil {
-		return fmt.Errorf("file: release lock: %w", err)
-	}
-	return nil
+	})
 }
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
 	return Stats{Expired: s.expired.Load(), Corrupt: s.corrupt.Load()}
 }
-
-// enter starts an operation: it fails once the store is closed or ctx is
-// done. A nil error must be paired with leave.
-func (s *Store) enter(ctx context.Context) error {
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return session.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		s.mu.RUnlock()
-		return err
-	}
-	return nil
-}
-
-func (s *Store) leave() { s.mu.RUnlock() }
 
 func (s *Store) now() int64 { return s.cfg.Now().UnixNano() }
 
@@ -168,10 +133,10 @@ func (s *Store) checkValue(v []byte) error {
 // alone is deleted on the way (as a sweep would). The record fn gets may be
 // modified and returned.
 func (s *Store) update(ctx context.Context, id string, reclaim bool, fn record.UpdateFunc) error {
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	h := s.hash(id)
 	mu := s.stripe(h)
 	mu.Lock()
@@ -207,10 +172,10 @@ func (s *Store) update(ctx context.Context, id string, reclaim bool, fn record.U
 // id (nil when missing or expired). With touch (Config.TouchOnRead for the
 // reads that slide), a live session's idle clock is restarted first.
 func (s *Store) read(ctx context.Context, id string, touch bool, fn record.ReadFunc) error {
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	h := s.hash(id)
 	mu := s.stripe(h)
 	if touch {
@@ -237,15 +202,4 @@ func (s *Store) read(ctx context.Context, id string, touch bool, fn record.ReadF
 	}
 	fn(&c.rec, now)
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}
-
-func clone(b []byte) []byte {
-	return append(make([]byte, 0, len(b)), b...)
 }

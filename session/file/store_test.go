@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/file"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 )
 
 // open opens a store in dir with fsync off and no background sweeper.
@@ -25,7 +25,7 @@ func open(t *testing.T, dir string, mod ...func(*file.Config)) *file.Store {
 	cfg.Dir = dir
 	cfg.Fsync = false
 	cfg.SweepInterval = -1
-	cfg.Logger = testLogger(t)
+	cfg.Logger = storetest.Logger(t)
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -37,30 +37,8 @@ func open(t *testing.T, dir string, mod ...func(*file.Config)) *file.Store {
 	return s
 }
 
-func withClock(c *clock) func(*file.Config) {
-	return func(cfg *file.Config) { cfg.Now = c.Now }
-}
-
-func mustSave(t *testing.T, s session.Store, id string, kv ...string) {
-	t.Helper()
-	var fields []session.Field
-	for i := 0; i+1 < len(kv); i += 2 {
-		fields = append(fields, session.Field{Key: kv[i], Value: []byte(kv[i+1])})
-	}
-	if _, err := s.Save(context.Background(), id, fields...); err != nil {
-		t.Fatalf("Save(%.40q): %v", id, err)
-	}
-}
-
-func mustGet(t *testing.T, s session.Store, id, key, want string) {
-	t.Helper()
-	got, err := s.Get(context.Background(), id, key)
-	if err != nil {
-		t.Fatalf("Get(%.40q, %q): %v", id, key, err)
-	}
-	if string(got) != want {
-		t.Fatalf("Get(%.40q, %q) = %q, want %q", id, key, got, want)
-	}
+func withNow(now func() time.Time) func(*file.Config) {
+	return func(cfg *file.Config) { cfg.Now = now }
 }
 
 // sessionFiles returns every file under dir/sessions, relative to dir.
@@ -96,10 +74,10 @@ func TestIDsMapToSafeDistinctNames(t *testing.T) {
 		strings.Repeat("L", session.MaxIDLen), // the longest id allowed
 	}
 	for i, id := range ids {
-		mustSave(t, s, id, "k", fmt.Sprint(i))
+		storetest.MustSave(t, s, id, "k", fmt.Sprint(i))
 	}
 	for i, id := range ids {
-		mustGet(t, s, id, "k", fmt.Sprint(i))
+		storetest.MustGet(t, s, id, "k", fmt.Sprint(i))
 	}
 	files := sessionFiles(t, dir)
 	if len(files) != len(ids) {
@@ -123,7 +101,7 @@ func TestIDsMapToSafeDistinctNames(t *testing.T) {
 	if err := s.SaveGlobal(ctx, "global", []byte("G")); err != nil {
 		t.Fatal(err)
 	}
-	mustGet(t, s, "global", "k", "9")
+	storetest.MustGet(t, s, "global", "k", "9")
 	if g, err := s.GetGlobal(ctx, "global"); err != nil || string(g) != "G" {
 		t.Fatalf("GetGlobal(global) = %q, %v", g, err)
 	}
@@ -134,17 +112,17 @@ func TestIDsMapToSafeDistinctNames(t *testing.T) {
 
 func TestPersistsAcrossReopen(t *testing.T) {
 	dir := t.TempDir()
-	clock := newClock()
+	clock := storetest.NewClock()
 	ctx := context.Background()
-	s := open(t, dir, withClock(clock))
-	mustSave(t, s, "u1", "stage", "menu", "auth", "tok")
+	s := open(t, dir, withNow(clock.Now))
+	storetest.MustSave(t, s, "u1", "stage", "menu", "auth", "tok")
 	if err := s.SaveProp(ctx, "u1", "name", []byte("Ada")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetExpiry(ctx, "u1", session.Expiry{Idle: time.Hour, TTL: 3 * time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	mustSave(t, s, "u2", "stage", "start")
+	storetest.MustSave(t, s, "u2", "stage", "start")
 	if err := s.SetExpiry(ctx, "u2", session.Expiry{Idle: session.NoExpiry}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +134,9 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	}
 
 	clock.Advance(10 * time.Minute)
-	s = open(t, dir, withClock(clock))
-	mustGet(t, s, "u1", "stage", "menu")
-	mustGet(t, s, "u1", "auth", "tok")
+	s = open(t, dir, withNow(clock.Now))
+	storetest.MustGet(t, s, "u1", "stage", "menu")
+	storetest.MustGet(t, s, "u1", "auth", "tok")
 	if p, err := s.GetProp(ctx, "u1", "name"); err != nil || string(p) != "Ada" {
 		t.Fatalf("GetProp = %q, %v", p, err)
 	}
@@ -193,7 +171,7 @@ func TestSecondOpenerRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2 := open(t, dir) // released by Close
-	mustSave(t, s2, "a", "k", "v")
+	storetest.MustSave(t, s2, "a", "k", "v")
 }
 
 func TestCorruptionIsReported(t *testing.T) {
@@ -212,8 +190,8 @@ func TestCorruptionIsReported(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			s := open(t, dir)
-			mustSave(t, s, "victim", "stage", "menu-with-some-length")
-			mustSave(t, s, "bystander", "stage", "ok")
+			storetest.MustSave(t, s, "victim", "stage", "menu-with-some-length")
+			storetest.MustSave(t, s, "bystander", "stage", "ok")
 			var victim string
 			for _, f := range sessionFiles(t, dir) {
 				b, _ := os.ReadFile(filepath.Join(dir, f))
@@ -242,7 +220,7 @@ func TestCorruptionIsReported(t *testing.T) {
 			if !bytes.Equal(after, damaged) {
 				t.Errorf("the corrupt file was rewritten")
 			}
-			mustGet(t, s, "bystander", "stage", "ok")
+			storetest.MustGet(t, s, "bystander", "stage", "ok")
 			if n, err := s.Sweep(ctx); err != nil || n != 0 {
 				t.Errorf("Sweep = %d, %v; want 0, nil (corrupt files are skipped)", n, err)
 			}
@@ -260,8 +238,8 @@ func TestCorruptionIsReported(t *testing.T) {
 func TestMisplacedFileIsCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	mustSave(t, s, "a", "k", "1")
-	mustSave(t, s, "b", "k", "2")
+	storetest.MustSave(t, s, "a", "k", "1")
+	storetest.MustSave(t, s, "b", "k", "2")
 	files := sessionFiles(t, dir)
 	// Copy a's file over b's name: b's lookup reads a's id and must not
 	// return a's data as b's.
@@ -291,15 +269,15 @@ func TestMisplacedFileIsCorrupt(t *testing.T) {
 
 func TestSweepRemovesExpiredFilesAndTemps(t *testing.T) {
 	dir := t.TempDir()
-	clock := newClock()
-	s := open(t, dir, withClock(clock))
+	clock := storetest.NewClock()
+	s := open(t, dir, withNow(clock.Now))
 	ctx := context.Background()
 	for i := range 20 {
-		mustSave(t, s, fmt.Sprint("old", i), "k", "v")
+		storetest.MustSave(t, s, fmt.Sprint("old", i), "k", "v")
 	}
 	clock.Advance(20 * time.Minute)
 	for i := range 5 {
-		mustSave(t, s, fmt.Sprint("new", i), "k", "v")
+		storetest.MustSave(t, s, fmt.Sprint("new", i), "k", "v")
 	}
 	// A crash leaves a temporary file behind.
 	tmp := filepath.Join(dir, "sessions", "ab", strings.Repeat("ab", 16)+".tmp")
@@ -327,9 +305,9 @@ func TestSweepRemovesExpiredFilesAndTemps(t *testing.T) {
 
 func TestBackgroundSweeper(t *testing.T) {
 	dir := t.TempDir()
-	clock := newClock()
-	s := open(t, dir, withClock(clock), func(c *file.Config) { c.SweepInterval = 5 * time.Millisecond })
-	mustSave(t, s, "a", "k", "v")
+	clock := storetest.NewClock()
+	s := open(t, dir, withNow(clock.Now), func(c *file.Config) { c.SweepInterval = 5 * time.Millisecond })
+	storetest.MustSave(t, s, "a", "k", "v")
 	clock.Advance(time.Hour)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(sessionFiles(t, dir)) != 0 {
@@ -358,24 +336,7 @@ func TestLargeValues(t *testing.T) {
 }
 
 func TestClosedAndCancelled(t *testing.T) {
-	s := open(t, t.TempDir())
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := s.Save(ctx, "a", session.Field{Key: "k", Value: nil}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Save with a cancelled ctx: %v", err)
-	}
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	if _, err := s.Get(context.Background(), "a", "k"); !errors.Is(err, session.ErrClosed) {
-		t.Fatalf("Get after Close: %v", err)
-	}
-	if _, err := s.Sweep(context.Background()); !errors.Is(err, session.ErrClosed) {
-		t.Fatalf("Sweep after Close: %v", err)
-	}
+	storetest.ClosedAndCancelled(t, open(t, t.TempDir()))
 }
 
 func TestConfig(t *testing.T) {
@@ -419,34 +380,5 @@ func TestConfig(t *testing.T) {
 // TestConcurrentWritersOneSession checks that read-modify-write operations
 // on one session from many goroutines lose nothing.
 func TestConcurrentWritersOneSession(t *testing.T) {
-	s := open(t, t.TempDir())
-	ctx := context.Background()
-	const writers, each = 8, 25
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				key := fmt.Sprintf("w%d-%d", w, i)
-				if _, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte(key)}); err != nil {
-					t.Error(err)
-					return
-				}
-				if err := s.SaveProp(ctx, "shared", key, []byte(key)); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	all, err := s.GetAll(ctx, "shared")
-	if err != nil || len(all) != writers*each {
-		t.Fatalf("GetAll: %d keys, %v; want %d", len(all), err, writers*each)
-	}
-	props, err := s.Props(ctx, "shared")
-	if err != nil || len(props) != writers*each {
-		t.Fatalf("Props: %d keys, %v; want %d", len(props), err, writers*each)
-	}
+	storetest.ConcurrentWriters(t, open(t, t.TempDir()))
 }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/record"
@@ -20,17 +19,17 @@ import (
 // files left by a crash. A corrupt file is logged, counted in Stats and
 // left in place. Sweep stops early when ctx is done or the store closes.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	if err := s.enter(ctx); err != nil {
+	if err := s.life.Enter(ctx); err != nil {
 		return 0, err
 	}
-	defer s.leave()
+	defer s.life.Leave()
 	dirs, err := s.sessions.existingDirs()
 	if err != nil {
 		return 0, err
 	}
 	removed := 0
 	for _, dir := range dirs {
-		if err := s.sweepStopped(ctx); err != nil {
+		if err := s.life.Stopped(ctx); err != nil {
 			return removed, err
 		}
 		n, err := s.sweepDir(ctx, dir)
@@ -43,16 +42,6 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	return removed, nil
 }
 
-func (s *Store) sweepStopped(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.stopCtx.Err() != nil {
-		return session.ErrClosed
-	}
-	return nil
-}
-
 func (s *Store) sweepDir(ctx context.Context, dir string) (int, error) {
 	names, err := readDirNames(dir)
 	if err != nil {
@@ -60,7 +49,7 @@ func (s *Store) sweepDir(ctx context.Context, dir string) (int, error) {
 	}
 	removed := 0
 	for _, name := range names {
-		if err := s.sweepStopped(ctx); err != nil {
+		if err := s.life.Stopped(ctx); err != nil {
 			return removed, err
 		}
 		h, slot, tmp, ok := parseName(name)
@@ -166,25 +155,4 @@ func readHeader(p string) (record.Header, error) {
 		return record.Header{}, err
 	}
 	return record.DecodeHeader(b[:])
-}
-
-// sweepLoop runs Sweep every SweepInterval until Close.
-func (s *Store) sweepLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.SweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stopCtx.Done():
-			return
-		case <-t.C:
-			n, err := s.Sweep(s.stopCtx)
-			switch {
-			case err != nil && s.stopCtx.Err() == nil:
-				s.cfg.Logger.Warn("file: sweep failed", "err", err, "removed", n)
-			case n > 0:
-				s.cfg.Logger.Debug("file: swept expired sessions", "removed", n)
-			}
-		}
-	}
 }

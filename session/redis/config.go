@@ -162,3 +162,20 @@ func (c Config) withDefaults() Config {
 func millis(d time.Duration) int64 {
 	return int64((d + time.Millisecond - 1) / time.Millisecond)
 }
+
+// expiryArgs returns the idle and TTL arguments, in milliseconds, of the
+// commands that set an expiry (gridnode's SESSION.EXPIRY, the set-expiry
+// script), with session.Expiry's meanings: idle 0 keeps the current idle
+// timeout and -1 disables it; ttl 0 removes the absolute deadline.
+func expiryArgs(x session.Expiry) (idle, ttl int64) {
+	switch {
+	case x.Idle > 0:
+		idle = millis(x.Idle)
+	case x.Idle < 0:
+		idle = -1
+	}
+	if x.TTL > 0 {
+		ttl = millis(x.TTL)
+	}
+	return idle, ttl
+}

@@ -11,20 +11,25 @@ import (
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
-// errorCodes maps the first word of an error reply to a session sentinel:
-// Redis's own WRONGTYPE and the codes gridnode adds (see gridnode's RESP
-// command table). Any other reply error is returned as it is, wrapped.
-var errorCodes = map[string]error{
-	"WRONGTYPE":   session.ErrWrongType,
-	"INVALIDID":   session.ErrInvalidID,
-	"INVALIDKEY":  session.ErrInvalidKey,
-	"TOOLARGE":    session.ErrTooLarge,
-	"UNAVAILABLE": session.ErrUnavailable,
-	"LOADING":     session.ErrUnavailable, // redis-server still loading its data
-	"BUSY":        session.ErrUnavailable, // a script is running too long
-	"MASTERDOWN":  session.ErrUnavailable,
-	"TRYAGAIN":    session.ErrUnavailable,
-	"CLUSTERDOWN": session.ErrUnavailable,
+// busyCodes are the codes redis-server itself replies with while it cannot
+// serve; they stand for session.ErrUnavailable. Redis's WRONGTYPE and the
+// codes gridnode adds come from the contract's table, session.ErrorForCode.
+var busyCodes = map[string]bool{
+	"LOADING":     true, // redis-server still loading its data
+	"BUSY":        true, // a script is running too long
+	"MASTERDOWN":  true,
+	"TRYAGAIN":    true,
+	"CLUSTERDOWN": true,
+}
+
+// replySentinel returns the sentinel that the code of an error reply (its
+// first word) stands for, nil when none: any other reply error is returned
+// as it is, wrapped.
+func replySentinel(code string) error {
+	if busyCodes[code] {
+		return session.ErrUnavailable
+	}
+	return session.ErrorForCode(code)
 }
 
 // mapErr turns a go-redis error of operation op into one matching the
@@ -37,7 +42,7 @@ func mapErr(op string, err error) error {
 	var rerr goredis.Error
 	if errors.As(err, &rerr) && !isNetErr(err) {
 		code, _, _ := strings.Cut(rerr.Error(), " ")
-		if sentinel, ok := errorCodes[code]; ok {
+		if sentinel := replySentinel(code); sentinel != nil {
 			return fmt.Errorf("redis: %s: %w: %w", op, sentinel, err)
 		}
 		return fmt.Errorf("redis: %s: %w", op, err)

@@ -118,16 +118,7 @@ func (b *gridnode) evictProp(ctx context.Context, id, key string) (bool, error) 
 }
 
 func (b *gridnode) setExpiry(ctx context.Context, id string, x session.Expiry) (bool, error) {
-	var idle, ttl int64
-	switch {
-	case x.Idle > 0:
-		idle = millis(x.Idle)
-	case x.Idle < 0:
-		idle = -1
-	}
-	if x.TTL > 0 {
-		ttl = millis(x.TTL)
-	}
+	idle, ttl := expiryArgs(x)
 	n, err := b.c.Do(ctx, "SESSION.EXPIRY", b.key(id), idle, ttl).Int()
 	if err != nil {
 		return false, mapErr("SESSION.EXPIRY", err)

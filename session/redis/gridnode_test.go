@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -102,14 +101,3 @@ func TestGridnodeKeysAreSessionIDs(t *testing.T) {
 
 // TestScriptModeRefusesGridnode checks that ModeScript pointed at gridnode,
 // which runs no Lua, fails in New with an error naming ModeGridnode.
-func TestScriptModeRefusesGridnode(t *testing.T) {
-	addr := startGridnode(t, memory.Config{})
-	s, err := redisstore.New(redisstore.Config{Addr: addr, Logger: testLogger(t)})
-	if err == nil {
-		_ = s.Close(context.Background())
-		t.Fatal("New(ModeScript) against gridnode succeeded")
-	}
-	if !strings.Contains(err.Error(), "ModeGridnode") {
-		t.Fatalf("New(ModeScript) against gridnode: %v; want an error pointing to ModeGridnode", err)
-	}
-}

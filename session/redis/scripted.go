@@ -181,16 +181,7 @@ func (b *scripted) evictProp(ctx context.Context, id, key string) (bool, error) 
 }
 
 func (b *scripted) setExpiry(ctx context.Context, id string, x session.Expiry) (bool, error) {
-	var idle, ttl int64
-	switch {
-	case x.Idle > 0:
-		idle = millis(x.Idle)
-	case x.Idle < 0:
-		idle = -1
-	}
-	if x.TTL > 0 {
-		ttl = millis(x.TTL)
-	}
+	idle, ttl := expiryArgs(x)
 	n, err := b.run(ctx, scriptSetExpiry, id, idle, ttl).Int()
 	if err != nil {
 		return false, mapErr("set expiry", err)

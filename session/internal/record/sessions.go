@@ -116,7 +116,7 @@ func (o *Sessions) Get(ctx context.Context, id, key string) ([]byte, error) {
 	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
 		if r != nil {
 			v, ok = r.Data.Get(key)
-			v = clone(v) // r aliases memory valid only inside fn
+			v = Clone(v) // r aliases memory valid only inside fn
 		}
 	})
 	if err != nil {
@@ -266,7 +266,7 @@ func (o *Sessions) GetProp(ctx context.Context, id, key string) ([]byte, error) 
 	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
 		if r != nil {
 			v, ok = r.Props.Get(key)
-			v = clone(v) // r aliases memory valid only inside fn
+			v = Clone(v) // r aliases memory valid only inside fn
 		}
 	})
 	if err != nil {
@@ -362,18 +362,22 @@ func (o *Sessions) TTL(ctx context.Context, id string) (time.Duration, error) {
 
 func notFound(id, key string) error {
 	if key == "" {
-		return fmt.Errorf("%w: session %q", session.ErrNotFound, truncate(id))
+		return fmt.Errorf("%w: session %q", session.ErrNotFound, Truncate(id))
 	}
-	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, truncate(key), truncate(id))
+	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, Truncate(key), Truncate(id))
 }
 
-func truncate(s string) string {
+// Truncate shortens an id or key for an error message: its first 64 bytes
+// and "...".
+func Truncate(s string) string {
 	if len(s) > 64 {
 		return s[:64] + "..."
 	}
 	return s
 }
 
-func clone(b []byte) []byte {
+// Clone copies b into a new non-nil slice, for a value that must outlive
+// the record (or transaction) it was read from.
+func Clone(b []byte) []byte {
 	return append(make([]byte, 0, len(b)), b...)
 }

@@ -1,0 +1,363 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (see
+// script.go for the atomicity and the bounds).
+
+func (c *conn) eval(args [][]byte)      { c.evalGeneric(args, false, false) }
+func (c *conn) evalsha(args [][]byte)   { c.evalGeneric(args, true, false) }
+func (c *conn) evalRO(args [][]byte)    { c.evalGeneric(args, false, true) }
+func (c *conn) evalshaRO(args [][]byte) { c.evalGeneric(args, true, true) }
+
+// evalGeneric is EVAL script numkeys [key ...] [arg ...] and its variants
+// (bySHA: the script is named by its SHA1; readOnly: write commands are
+// refused).
+func (c *conn) evalGeneric(args [][]byte, bySHA, readOnly bool) {
+	sc := scriptingOf(c.s)
+	n, ok := parseInt(args[2])
+	switch {
+	case !ok:
+		c.out.error(msgNotInteger)
+		return
+	case n < 0:
+		c.out.error("ERR Number of keys can't be negative")
+		return
+	case n > int64(len(args)-3):
+		c.out.error("ERR Number of keys can't be greater than number of args")
+		return
+	}
+	keys, argv := args[3:3+n], args[3+n:]
+
+	var script *cachedScript
+	if bySHA {
+		script = sc.cache.get(strings.ToLower(string(args[1])))
+		if script == nil {
+			c.out.error("NOSCRIPT No matching script. Please use EVAL.")
+			return
+		}
+	} else {
+		var err error
+		if script, err = sc.load(args[1]); err != nil {
+			c.out.error("ERR Error compiling script (new function): " + err.Error())
+			return
+		}
+	}
+
+	r := &scriptRun{sha: script.sha, readOnly: readOnly, partition: -1,
+		maxMemory: sc.maxMemory.Load(), log: c.s.log}
+	if cl, ok := c.s.backend.(Cluster); ok {
+		// The rule of Redis Cluster: a script's keys live in one partition.
+		r.cluster = cl
+		for _, k := range keys {
+			p, _, _ := cl.ClusterOwner(string(k))
+			if r.partition >= 0 && p != r.partition {
+				c.out.error("CROSSSLOT Keys in request don't hash to the same slot (a script's keys must all be in one partition)")
+				return
+			}
+			r.partition = p
+		}
+	}
+	r.c = c.s.newDetachedConn()
+	sc.run(c, r, script, keys, argv)
+}
+
+// load compiles src and caches it (or finds it in the cache).
+func (sc *scripting) load(src []byte) (*cachedScript, error) {
+	sha := sha1hex(src)
+	if s := sc.cache.get(sha); s != nil {
+		return s, nil
+	}
+	proto, err := compileLua(string(src), scriptChunkName)
+	if err != nil {
+		return nil, err
+	}
+	return sc.cache.add(&cachedScript{sha: sha, proto: proto, size: len(src) + protoSize(proto)}), nil
+}
+
+// run runs script on the caller c's behalf, alone on the node, and
+// appends its reply to c's.
+func (sc *scripting) run(c *conn, r *scriptRun, script *cachedScript, keys, argv [][]byte) {
+	vm := vmPool.Get().(*luaVM)
+	ret, cause, err := sc.runLocked(c.s.ctx, vm, r, script, keys, argv)
+	switch {
+	case err == nil:
+		mark := len(c.out.b)
+		if err := luaToReply(&c.out, ret, 0, int(r.maxMemory)); err != nil {
+			c.out.b = c.out.b[:mark]
+			c.out.error(err.Error())
+		}
+		vmPool.Put(vm)
+	case cause != nil:
+		// Stopped: the interpreter is dropped (it may hold a lot).
+		c.out.error(stoppedMessage(cause, sc, r))
+	default:
+		var apiErr *lua.ApiError
+		if !errors.As(err, &apiErr) {
+			c.out.error("ERR Error running script: " + err.Error() + " script: " + r.sha)
+			return
+		}
+		if t, ok := apiErr.Object.(*lua.LTable); ok {
+			if e, ok := t.RawGetString("err").(lua.LString); ok {
+				// An error reply of a call (or redis.error_reply): as is.
+				msg := string(e)
+				if msg == "" {
+					msg = "ERR"
+				}
+				c.out.error(msg)
+				vmPool.Put(vm)
+				return
+			}
+		}
+		msg := lua.LVAsString(apiErr.Object)
+		if apiErr.Object == nil || msg == "" {
+			msg = apiErr.Error()
+		}
+		c.out.error("ERR " + msg + " script: " + r.sha)
+		if apiErr.Type != lua.ApiErrorPanic {
+			vmPool.Put(vm)
+		}
+	}
+}
+
+// runLocked runs the script holding the gate, with the time and memory
+// limits. cause is why the script was stopped (nil when it was not).
+func (sc *scripting) runLocked(parent context.Context, vm *luaVM, r *scriptRun, script *cachedScript,
+	keys, argv [][]byte) (ret lua.LValue, cause, err error) {
+	sc.gate.lockAll()
+	defer sc.gate.unlockAll()
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, time.Duration(sc.timeout.Load()), errScriptTimeout)
+	defer cancelTimeout()
+	sc.setRunning(cancel)
+	defer sc.setRunning(nil)
+	endWatch := watchMemory(r.maxMemory, func() { cancel(errScriptMemory) })
+	defer endWatch()
+	defer func() {
+		if p := recover(); p != nil {
+			ret, err = nil, fmt.Errorf("panic: %v", p)
+			r.log.Error("panic running a script", "script", r.sha, "panic", p)
+		}
+	}()
+	ret, err = vm.exec(ctx, r, script.proto, keys, argv)
+	if err != nil && ctx.Err() != nil {
+		cause = context.Cause(ctx)
+	}
+	return ret, cause, err
+}
+
+// stoppedMessage is the error reply of a script stopped by a limit.
+func stoppedMessage(cause error, sc *scripting, r *scriptRun) string {
+	const kept = " (the writes it made before are kept) script: "
+	switch {
+	case errors.Is(cause, errScriptTimeout):
+		return "ERR Script killed: it ran longer than the time limit of " +
+			time.Duration(sc.timeout.Load()).String() + kept + r.sha
+	case errors.Is(cause, errScriptMemory):
+		return "ERR Script killed: its memory grew over the limit of " +
+			strconv.FormatInt(r.maxMemory, 10) + " bytes" + kept + r.sha
+	case errors.Is(cause, errScriptKilled):
+		return "ERR Script killed by user with SCRIPT KILL" + kept + r.sha
+	}
+	return "UNAVAILABLE the server is shutting down: script stopped" + kept + r.sha
+}
+
+// script is SCRIPT LOAD|EXISTS|FLUSH|KILL|HELP.
+func (c *conn) script(args [][]byte) {
+	sc := scriptingOf(c.s)
+	sub := strings.ToLower(string(args[1]))
+	arity := func(ok bool) bool {
+		if !ok {
+			c.arityError("script|" + sub)
+		}
+		return ok
+	}
+	switch sub {
+	case "load":
+		if !arity(len(args) == 3) {
+			return
+		}
+		s, err := sc.load(args[2])
+		if err != nil {
+			c.out.error("ERR Error compiling script (new function): " + err.Error())
+			return
+		}
+		c.out.bulkString(s.sha)
+	case "exists":
+		if !arity(len(args) >= 3) {
+			return
+		}
+		c.out.array(len(args) - 2)
+		for _, sha := range args[2:] {
+			c.out.bool(sc.cache.get(strings.ToLower(string(sha))) != nil)
+		}
+	case "flush":
+		if !arity(len(args) <= 3) {
+			return
+		}
+		if len(args) == 3 && !strings.EqualFold(string(args[2]), "async") && !strings.EqualFold(string(args[2]), "sync") {
+			c.out.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+			return
+		}
+		sc.cache.flush()
+		c.out.ok()
+	case "kill":
+		if !arity(len(args) == 2) {
+			return
+		}
+		if !sc.kill() {
+			c.out.error("NOTBUSY No scripts in execution right now.")
+			return
+		}
+		c.out.ok()
+	case "help":
+		c.out.strings([]string{
+			"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+			"EXISTS <sha1> [<sha1> ...]",
+			"    Return information about the existence of the scripts in the script cache.",
+			"FLUSH [ASYNC|SYNC]",
+			"    Flush the Lua scripts cache.",
+			"KILL",
+			"    Kill the currently executing Lua script (its writes are kept).",
+			"LOAD <script>",
+			"    Load a script into the scripts cache without executing it.",
+			"HELP",
+			"    Print this help.",
+		})
+	default:
+		c.out.error("ERR unknown subcommand '" + string(clip(args[1], 128)) + "'. Try SCRIPT HELP.")
+	}
+}
+
+// scriptRun is one run of a script.
+type scriptRun struct {
+	c         *conn // detached: runs the script's calls
+	sha       string
+	readOnly  bool
+	cluster   Cluster // nil on a standalone node
+	partition int     // of the script's keys; -1 until known
+	maxMemory int64
+	env       *lua.LTable // the run's globals
+	args      [][]byte    // reused by the calls
+	log       *slog.Logger
+}
+
+// call runs one command of the script and returns its reply (RESP2),
+// valid until the next call.
+func (r *scriptRun) call(args [][]byte) []byte {
+	c := r.c
+	c.out.b = c.out.b[:0]
+	if id := lookup(args[0]); id >= 0 {
+		if msg := r.check(id, args); msg != "" {
+			c.out.error(msg)
+			return c.out.b
+		}
+	}
+	return c.execDetached(args)
+}
+
+// scriptCallable reports whether scripts may call command id: the data
+// commands (with keys, the keyspace ones, SESSION.*, GLOBAL.*) and PING,
+// ECHO, TIME; not those that touch the connection or the server.
+func scriptCallable(id int, cmd *command) bool {
+	switch id {
+	case cmdPing, cmdEcho, cmdTime:
+		return true
+	case cmdGridTable, cmdGridOwner, cmdGridMembers:
+		return false
+	}
+	return cmd.flags&(flagWrite|flagReadonly) != 0
+}
+
+func isGlobalCommand(id int) bool {
+	switch id {
+	case cmdGlobalSet, cmdGlobalGet, cmdGlobalDel, cmdGlobalAll, cmdGlobalKeys:
+		return true
+	}
+	return false
+}
+
+// check returns the error reply refusing a call, or "".
+func (r *scriptRun) check(id int, args [][]byte) string {
+	cmd := &r.c.s.table[id]
+	if !scriptCallable(id, cmd) {
+		return "ERR This Redis command is not allowed from script: '" + cmd.name + "'"
+	}
+	if r.readOnly && cmd.flags&flagWrite != 0 {
+		return "ERR Write commands are not allowed from read-only scripts."
+	}
+	if r.cluster == nil || isGlobalCommand(id) || id == cmdPing || id == cmdEcho || id == cmdTime {
+		return ""
+	}
+	if cmd.first <= 0 {
+		return "CROSSSLOT '" + cmd.name + "' reads or writes every partition: not allowed from a script in a grid"
+	}
+	last, step := cmd.last, max(cmd.step, 1)
+	if last < 0 {
+		last += len(args)
+	}
+	for i := cmd.first; i <= last && i < len(args); i += step {
+		p, _, _ := r.cluster.ClusterOwner(string(args[i]))
+		if r.partition >= 0 && p != r.partition {
+			return fmt.Sprintf("CROSSSLOT Script attempted to access key '%s' of partition %d, but its keys are in partition %d",
+				clip(args[i], 128), p, r.partition)
+		}
+		r.partition = p
+	}
+	return ""
+}
+
+// Detached connections.
+
+// newDetachedConn returns a connection without a socket, authenticated,
+// speaking RESP2, on which the server runs commands for itself (the calls
+// of scripts). It is not registered with the server.
+func (s *Server) newDetachedConn() *conn {
+	c := &conn{s: s, nc: noSocket{}, id: detachedConnID, authed: true, created: time.Now()}
+	c.lastCmd.Store(-1)
+	c.proto.Store(2)
+	return c
+}
+
+// execDetached runs one command on a detached connection and returns its
+// reply (RESP2), valid until the next call.
+func (c *conn) execDetached(args [][]byte) []byte {
+	c.out.b = c.out.b[:0]
+	c.mark = c.s.clock()
+	c.exec(args)
+	if c.quit { // QUIT and the like are not callable; never leave it set
+		c.quit = false
+	}
+	return c.out.b
+}
+
+// noSocket is the net.Conn of a detached connection: nothing to read, and
+// writes go nowhere.
+type noSocket struct{}
+
+func (noSocket) Read([]byte) (int, error)         { return 0, io.EOF }
+func (noSocket) Write(p []byte) (int, error)      { return len(p), nil }
+func (noSocket) Close() error                     { return nil }
+func (noSocket) LocalAddr() net.Addr              { return detachedAddr{} }
+func (noSocket) RemoteAddr() net.Addr             { return detachedAddr{} }
+func (noSocket) SetDeadline(time.Time) error      { return nil }
+func (noSocket) SetReadDeadline(time.Time) error  { return nil }
+func (noSocket) SetWriteDeadline(time.Time) error { return nil }
+
+type detachedAddr struct{}
+
+func (detachedAddr) Network() string { return "detached" }
+func (detachedAddr) String() string  { return "script" }
