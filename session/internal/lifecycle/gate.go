@@ -47,6 +47,9 @@ func (g *Gate) sweepLoop(name string, every time.Duration, sweep func(context.Co
 		case <-g.stopCtx.Done():
 			return
 		case <-t.C:
+			if g.stopCtx.Err() != nil { // Close raced with the tick
+				return
+			}
 			n, err := sweep(g.stopCtx)
 			switch {
 			case err != nil && g.stopCtx.Err() == nil:
