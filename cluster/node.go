@@ -347,12 +347,18 @@ func (n *Node) Leave(ctx context.Context) error {
 		n.metaMu.Lock()
 		n.metaBytes = b
 		n.metaMu.Unlock()
-		if err := n.ml.UpdateNode(timeout / 2); err != nil {
+		if err := n.ml.UpdateNode(max(timeout/2, 100*time.Millisecond)); err != nil {
 			n.log.Warn("cluster: could not announce the leave", "err", err)
 		}
 		if dl, ok := ctx.Deadline(); ok {
 			timeout = time.Until(dl)
 		}
+	}
+	// memberlist's Leave waits forever for a timeout that is not positive:
+	// a deadline already passed (a drain that used it all) still gets a
+	// short, bounded leave.
+	if timeout < 200*time.Millisecond {
+		timeout = 200 * time.Millisecond
 	}
 	if err := n.ml.Leave(timeout); err != nil {
 		return fmt.Errorf("cluster: leave: %w", err)

@@ -37,7 +37,7 @@ func BenchmarkGetLocal(b *testing.B) {
 		r := m.node.Router(nil)
 		id := ""
 		for i := 0; id == ""; i++ { // a session this member owns
-			if c := fmt.Sprint("u", i); m.node.Owner(c) == m.name {
+			if c := fmt.Sprint("u", i); m.node.Owner(c) == m.node.Name() {
 				id = c
 			}
 		}

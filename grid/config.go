@@ -35,9 +35,34 @@ type Config struct {
 	// FreezeTimeout bounds one handoff attempt's freeze of a partition; 3 s
 	// when 0.
 	FreezeTimeout time.Duration
+	// BackupCount is the number of synchronous backups of every partition
+	// (0–6): a write is acknowledged only once the primary and every
+	// synchronous backup hold it. AsyncBackupCount backups more receive
+	// every write without being waited for (they may miss the last writes
+	// before a crash). The coordinator that makes the grid's first table
+	// writes both counts into it; the table's counts rule from then on, and
+	// members configured otherwise follow the table (and log it).
+	BackupCount      int
+	AsyncBackupCount int
+	// BackupTimeout bounds the wait for the backups' acknowledgement of a
+	// write: a backup that does not answer is resynced, or dropped from the
+	// table once it is declared dead, and the write waits for either. Past
+	// it the write fails with session.ErrUnavailable, its outcome unknown.
+	// Keep it above failure detection plus the lease. 5 s when 0.
+	BackupTimeout time.Duration
+	// LeaseDuration is how long a primary may serve after the coordinator
+	// last renewed its lease (measured on the primary's monotonic clock from
+	// when it asked). The coordinator hands a dead member's partitions to
+	// their backups only once that lease has run out by its own clock, plus
+	// a margin for clock-rate drift. Keep it below failure detection so that
+	// leases never slow a failover. 2 s when 0.
+	LeaseDuration time.Duration
 	// Logger receives the node's logs; slog.Default() when nil.
 	Logger *slog.Logger
 }
+
+// MaxBackups bounds BackupCount + AsyncBackupCount.
+const MaxBackups = 6
 
 // DefaultConfig returns the defaults of an owning member.
 func DefaultConfig() Config {
@@ -50,6 +75,9 @@ func DefaultConfig() Config {
 		BatchBytes:    256 << 10,
 		RouteTimeout:  5 * time.Second,
 		FreezeTimeout: 3 * time.Second,
+		BackupCount:   1,
+		BackupTimeout: 5 * time.Second,
+		LeaseDuration: 2 * time.Second,
 	}
 }
 
@@ -60,8 +88,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("grid: Partitions must be in 1..65536, got %d", c.Partitions)
 	case c.MaxMigrations < 0, c.BatchBytes < 0:
 		return fmt.Errorf("grid: MaxMigrations and BatchBytes must not be negative")
-	case c.RouteTimeout < 0, c.FreezeTimeout < 0, c.PlanInterval < 0, c.SweepInterval < 0:
+	case c.RouteTimeout < 0, c.FreezeTimeout < 0, c.PlanInterval < 0, c.SweepInterval < 0,
+		c.BackupTimeout < 0, c.LeaseDuration < 0:
 		return fmt.Errorf("grid: durations must not be negative")
+	case c.BackupCount < 0 || c.AsyncBackupCount < 0 || c.BackupCount+c.AsyncBackupCount > MaxBackups:
+		return fmt.Errorf("grid: BackupCount (%d) and AsyncBackupCount (%d) must be 0..%d together", c.BackupCount, c.AsyncBackupCount, MaxBackups)
 	}
 	return c.Store.Validate()
 }
@@ -88,6 +119,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FreezeTimeout == 0 {
 		c.FreezeTimeout = d.FreezeTimeout
+	}
+	if c.BackupTimeout == 0 {
+		c.BackupTimeout = d.BackupTimeout
+	}
+	if c.LeaseDuration == 0 {
+		c.LeaseDuration = d.LeaseDuration
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

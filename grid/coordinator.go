@@ -38,6 +38,10 @@ func (n *Node) planLoop() {
 			if err := n.PlanNow(context.Background()); err != nil && !errors.Is(err, ErrNotCoordinator) {
 				n.logger.Warn("planning failed", "err", err)
 			}
+		} else {
+			n.lmu.Lock()
+			n.coordinating = false
+			n.lmu.Unlock()
 		}
 	}
 }
@@ -64,12 +68,16 @@ func (n *Node) owners() (ring []string, alive func(string) bool) {
 		if m.Role == cluster.RoleLite {
 			continue
 		}
-		live[m.Name] = true
-		if !draining[m.Name] && !m.Leaving {
-			ring = append(ring, m.Name)
+		id := identity(m)
+		live[id] = true
+		if !draining[id] && !m.Leaving {
+			ring = append(ring, id)
 		}
 	}
-	return ring, func(name string) bool { return live[name] }
+	// A member that looks gone may still hold a lease (cut off, paused):
+	// it keeps its partitions until the lease has run out, so that no
+	// backup is promoted while it may still serve.
+	return ring, func(id string) bool { return live[id] || n.leaseMayHold(id) }
 }
 
 // PlanNow runs one planning round now (tests use it instead of waiting for
@@ -82,14 +90,19 @@ func (n *Node) PlanNow(ctx context.Context) error {
 	if len(members) == 0 {
 		return nil
 	}
-	ring, err := partition.NewRing(partition.RingConfig{Count: n.cfg.Partitions}, members)
+	t := n.log.Current()
+	backups, async := t.Backups, t.AsyncBackups
+	if len(t.Partitions) == 0 {
+		backups, async = n.cfg.BackupCount, n.cfg.AsyncBackupCount
+	}
+	ring, err := partition.NewRing(partition.RingConfig{Count: n.cfg.Partitions, Backups: backups + async}, members)
 	if err != nil {
 		return err
 	}
-	t := n.log.Current()
 	if len(t.Partitions) == 0 {
 		first := partition.NewTable(ring)
 		first.Epoch = t.Epoch + 1
+		first.Backups, first.AsyncBackups = backups, async
 		return n.log.Propose(ctx, first)
 	}
 	steps := partition.Plan(partition.PlanInput{
@@ -99,12 +112,18 @@ func (n *Node) PlanNow(ctx context.Context) error {
 		InSync:      func(int, string) bool { return false }, // learners become owners by handoff
 		MaxLearners: n.cfg.MaxMigrations,
 	})
+	steps = n.switchesFirst(t, steps)
 	if len(steps) == 0 {
 		return nil
 	}
 	for _, s := range steps {
-		if s.Kind == partition.Reseed {
+		switch s.Kind {
+		case partition.Reseed:
 			n.logger.Error("partition lost every copy; reseeded empty", "partition", s.Partition, "on", s.Member)
+		case partition.DropDead:
+			if t.Partitions[s.Partition].Primary() == s.Member {
+				n.logger.Info("primary gone; its first backup takes over", "partition", s.Partition, "gone", s.Member)
+			}
 		}
 	}
 	next, err := t.Apply(steps)
@@ -114,19 +133,94 @@ func (n *Node) PlanNow(ctx context.Context) error {
 	return n.log.Propose(ctx, next)
 }
 
-// handleSynced runs on the coordinator: a primary whose learner is in sync
-// (and whose partition is frozen) asks for the handoff, or aborts it. The
-// reply is the epoch of the table that settles the question.
-func (n *Node) handleSynced(ctx context.Context, b []byte) ([]byte, error) {
+// switchesFirst keeps the plan's changes of primary out of the table: a
+// primary hands its partition over itself (freeze, wait until the new
+// primary holds every write, switch), so the coordinator asks it to, and
+// plans nothing else for that partition until the switch is done. A dead
+// primary's replacement (DropDead) is not a switch: it happens only once
+// the dead primary's lease has run out.
+func (n *Node) switchesFirst(t partition.Table, steps []partition.Step) []partition.Step {
+	switching := map[int]string{}
+	for _, s := range steps {
+		if s.Kind == partition.MakePrimary {
+			switching[s.Partition] = s.Member
+		}
+	}
+	if len(switching) == 0 {
+		return steps
+	}
+	primaryDropped := map[int]bool{}
+	for _, s := range steps {
+		if s.Kind == partition.DropDead && t.Partitions[s.Partition].Primary() == s.Member {
+			primaryDropped[s.Partition] = true
+		}
+	}
+	out := steps[:0]
+	for _, s := range steps {
+		target, ok := switching[s.Partition]
+		switch {
+		case !ok, s.Kind == partition.DropDead:
+			out = append(out, s)
+		case s.Kind == partition.MakePrimary && !primaryDropped[s.Partition]:
+			n.askSwitch(t, s.Partition, target)
+		}
+	}
+	return out
+}
+
+// askSwitch asks p's primary to hand p to target, at most once a second.
+func (n *Node) askSwitch(t partition.Table, p int, target string) {
+	primary := t.Partitions[p].Primary()
+	n.lmu.Lock()
+	if at, ok := n.switchAsked[p]; ok && time.Since(at) < time.Second {
+		n.lmu.Unlock()
+		return
+	}
+	n.switchAsked[p] = time.Now()
+	n.lmu.Unlock()
+	req := appendList(nil, u64(uint64(p)), []byte(target))
+	if primary == n.self {
+		n.handleHandoff(context.Background(), req)
+		return
+	}
+	addr := n.addrOf(primary)
+	if addr == "" {
+		return
+	}
+	n.goFunc(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n.tr.Call(ctx, addr, msgHandoff, req)
+	})
+}
+
+// handleHandoff runs on a primary the coordinator asks to hand p over.
+func (n *Node) handleHandoff(_ context.Context, b []byte) ([]byte, error) {
 	items, rest, err := decodeList(b)
-	if err != nil || len(rest) != 0 || len(items) != 4 {
+	if err != nil || len(rest) != 0 || len(items) != 2 {
 		return nil, fmt.Errorf("%w: handoff request", errMalformed)
 	}
 	pv, err := getU64(items[0])
 	if err != nil || pv >= uint64(n.cfg.Partitions) {
 		return nil, fmt.Errorf("%w: handoff partition", errMalformed)
 	}
-	p, learner, primary, abort := int(pv), string(items[1]), string(items[2]), len(items[3]) == 1 && items[3][0] == 1
+	n.startSwitch(int(pv), string(items[1]))
+	return encodeResponse(), nil
+}
+
+// handleSynced runs on the coordinator: a primary settles a handoff of its
+// partition (see the handoff modes). The reply is the epoch of the table
+// that settles it.
+func (n *Node) handleSynced(ctx context.Context, b []byte) ([]byte, error) {
+	items, rest, err := decodeList(b)
+	if err != nil || len(rest) != 0 || len(items) != 4 || len(items[3]) != 1 {
+		return nil, fmt.Errorf("%w: handoff request", errMalformed)
+	}
+	pv, err := getU64(items[0])
+	if err != nil || pv >= uint64(n.cfg.Partitions) {
+		return nil, fmt.Errorf("%w: handoff partition", errMalformed)
+	}
+	p, member, primary, mode := int(pv), string(items[1]), string(items[2]), items[3][0]
 	if !n.log.IsCoordinator() {
 		return nil, ErrNotCoordinator
 	}
@@ -134,20 +228,20 @@ func (n *Node) handleSynced(ctx context.Context, b []byte) ([]byte, error) {
 	a := t.Partitions[p]
 	var steps []partition.Step
 	switch {
-	case a.Primary() == learner && !abort:
-		return encodeResponse(u64(t.Epoch)), nil // already handed over
-	case a.Primary() != primary || !slices.Contains(a.Learners, learner):
-		// Settled already (handed over, or the learner dropped): the table in
+	case mode == handoffQuery, a.Primary() != primary:
+		// Settled already (switched, or the primary replaced): the table in
 		// force says how.
 		return encodeResponse(u64(t.Epoch)), nil
-	case abort:
-		steps = []partition.Step{{Kind: partition.DropDead, Partition: p, Member: learner}}
+	case mode == handoffPromote && slices.Contains(a.Learners, member):
+		steps = []partition.Step{{Kind: partition.Promote, Partition: p, Member: member}}
+	case mode == handoffAbort && slices.Contains(a.Learners, member):
+		steps = []partition.Step{{Kind: partition.DropDead, Partition: p, Member: member}}
+	case mode == handoffSwitch && slices.Contains(a.Replicas[1:], member):
+		steps = []partition.Step{{Kind: partition.MakePrimary, Partition: p, Member: member}}
+	case mode > handoffQuery:
+		return nil, fmt.Errorf("%w: handoff mode %d", errMalformed, mode)
 	default:
-		steps = []partition.Step{
-			{Kind: partition.Promote, Partition: p, Member: learner},
-			{Kind: partition.MakePrimary, Partition: p, Member: learner},
-			{Kind: partition.DropReplica, Partition: p, Member: primary},
-		}
+		return encodeResponse(u64(t.Epoch)), nil
 	}
 	next, err := t.Apply(steps)
 	if err != nil {
@@ -199,7 +293,7 @@ func (n *Node) Drain(ctx context.Context) error {
 		if n.Held() == 0 {
 			return nil
 		}
-		coord := n.log.Coordinator()
+		coord := n.coordinator()
 		switch {
 		case coord == n.self:
 			n.handleDrain(ctx, []byte(n.self))
@@ -230,7 +324,8 @@ func encodeTable(t partition.Table) []byte {
 		b = appendList(b, bs(a.Replicas...)...)
 		b = appendList(b, bs(a.Learners...)...)
 	}
-	return b
+	b = binary.AppendUvarint(b, uint64(t.Backups))
+	return binary.AppendUvarint(b, uint64(t.AsyncBackups))
 }
 
 // DecodeTable decodes encodeTable's form (smart clients use it).
@@ -259,6 +354,17 @@ func DecodeTable(b []byte) (partition.Table, error) {
 		}
 		b = rest
 		t.Partitions[i] = partition.Assignment{Replicas: strs(reps), Learners: strs(lrns)}
+	}
+	if len(b) > 0 { // tables written before backups existed end here
+		var counts [2]uint64
+		for i := range counts {
+			v, k := binary.Uvarint(b)
+			if k <= 0 || v > MaxBackups {
+				return t, fmt.Errorf("%w: table backup counts", errMalformed)
+			}
+			counts[i], b = v, b[k:]
+		}
+		t.Backups, t.AsyncBackups = int(counts[0]), int(counts[1])
 	}
 	if len(b) != 0 {
 		return t, fmt.Errorf("%w: table trailing bytes", errMalformed)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,7 +91,10 @@ func newTestGrid(t testing.TB, n int) *testGrid {
 	return g
 }
 
-func quiet(testing.TB) *slog.Logger {
+func quiet(t testing.TB) *slog.Logger {
+	if os.Getenv("GRID_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
@@ -131,6 +135,8 @@ func (g *testGrid) add(role cluster.Role) *member {
 	cfg := grid.DefaultConfig()
 	cfg.Logger = logger
 	cfg.PlanInterval = 50 * time.Millisecond
+	cfg.LeaseDuration = 300 * time.Millisecond
+	cfg.BackupTimeout = 3 * time.Second
 	cfg.Store.Now = func() time.Time { return (*g.now.Load())() }
 	node, err := grid.New(cfg, cl, tr, g.log.View(name), g.globals)
 	if err != nil {
@@ -202,9 +208,10 @@ func (g *testGrid) waitStable() {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		live := g.live()
-		names := map[string]bool{}
+		names, ids := map[string]bool{}, map[string]bool{}
 		for _, m := range live {
 			names[m.name] = true
+			ids[m.node.Name()] = true
 		}
 		ok := true
 		var epoch uint64
@@ -225,7 +232,7 @@ func (g *testGrid) waitStable() {
 				ok = false
 			}
 			for _, a := range t.Partitions {
-				if len(a.Learners) > 0 || !names[a.Primary()] {
+				if len(a.Learners) > 0 || !ids[a.Primary()] {
 					ok = false
 				}
 			}
@@ -245,6 +252,24 @@ func (g *testGrid) waitStable() {
 				g.t.Logf("%s: epoch %d, members %d", m.name, t.Epoch, len(m.cl.Members()))
 			}
 			g.t.Fatal("grid did not become stable")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitSafe waits until the grid is cluster-safe: every partition has its
+// full backup count, in sync, and nothing moves.
+func (g *testGrid) waitSafe() {
+	g.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		live := g.live()
+		st := live[0].node.Safe(context.Background())
+		if st.Safe {
+			return
+		}
+		if time.Now().After(deadline) {
+			g.t.Fatalf("grid not safe: %+v", st)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -161,7 +161,7 @@ func (n *Node) partitionKeys(ctx context.Context, p int, pattern string) ([]stri
 		owner := t.Owner(p)
 		if owner == n.self {
 			var keys []string
-			served, err := n.serveLocal(p, "", false, func(s *memory.Store) error {
+			served, err := n.serveLocal(ctx, p, "", false, func(s *memory.Store) error {
 				var err error
 				keys, err = scanAll(ctx, s, pattern)
 				return err
@@ -217,11 +217,11 @@ func (n *Node) handleScan(ctx context.Context, b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: scan partition", errMalformed)
 	}
 	pattern := string(b[k+k2:])
-	if epoch > n.table.Load().Epoch {
+	if epoch > n.applied.Load() {
 		n.waitTable(ctx, epoch, time.Now().Add(time.Second))
 	}
 	var keys []string
-	served, err := n.serveLocal(int(p), "", false, func(s *memory.Store) error {
+	served, err := n.serveLocal(ctx, int(p), "", false, func(s *memory.Store) error {
 		var err error
 		keys, err = scanAll(ctx, s, pattern)
 		return err

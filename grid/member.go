@@ -241,6 +241,10 @@ func (m *Member) WaitReady(ctx context.Context) error {
 	}
 }
 
+// leaveGrace bounds the steps of Leave after the drain when the caller's
+// deadline leaves less.
+const leaveGrace = 3 * time.Second
+
 // Leave hands every owned partition over, leaves the gossip group and
 // closes the member: a graceful exit that loses no session.
 func (m *Member) Leave(ctx context.Context) error {
@@ -248,13 +252,21 @@ func (m *Member) Leave(ctx context.Context) error {
 	if err := m.Node.Drain(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	if err := m.Globals.Leave(ctx); err != nil {
+	// The drain may have used the whole deadline (every member stopping at
+	// once cannot hand anything over): the leave and the close still get a
+	// few seconds of their own, so that a member always exits.
+	lctx, cancel := context.WithTimeout(context.Background(), leaveGrace)
+	defer cancel()
+	if d, ok := ctx.Deadline(); ok && time.Until(d) > leaveGrace {
+		lctx = ctx
+	}
+	if err := m.Globals.Leave(lctx); err != nil {
 		errs = append(errs, err)
 	}
-	if err := m.Cluster.Leave(ctx); err != nil {
+	if err := m.Cluster.Leave(lctx); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, m.Close(ctx))
+	errs = append(errs, m.Close(lctx))
 	return errors.Join(errs...)
 }
 

@@ -111,7 +111,10 @@ func (n *Node) migrate(p int, learner string) error {
 	return n.handoff(ctx, p, learner, b)
 }
 
-// handoff freezes p, sends the last dirty keys and switches ownership.
+// handoff freezes p, sends the last dirty keys and the sequence number the
+// learner now holds, and asks the coordinator to make the learner a full
+// replica (a backup: a primary switch, if the target wants one, follows as
+// its own step).
 func (n *Node) handoff(ctx context.Context, p int, learner string, b *batcher) error {
 	pt := n.parts[p]
 	pt.gate.Lock()
@@ -123,7 +126,20 @@ func (n *Node) handoff(ctx context.Context, p int, learner string, b *batcher) e
 	if err := b.sendKeys(s, pt.takeDirty()); err != nil {
 		return err // nothing asked of the coordinator yet: unfreezing is safe
 	}
-	epoch, err := n.askCoordinator(ctx, p, learner, false)
+	r := &pt.repl
+	r.wmu.Lock()
+	b.sync, b.syncAt = true, [2]uint64{r.tenure, r.seq}
+	r.wmu.Unlock()
+	if err := b.flush(); err != nil {
+		return err
+	}
+	r.wmu.Lock()
+	if r.handoff == nil {
+		r.handoff = map[string]uint64{}
+	}
+	r.handoff[learner] = b.syncAt[1]
+	r.wmu.Unlock()
+	epoch, err := n.askCoordinator(ctx, p, learner, handoffPromote)
 	for err != nil {
 		// The handoff may or may not have been committed: stay frozen until
 		// an abort (or the committed handoff) gives a definite epoch.
@@ -133,27 +149,114 @@ func (n *Node) handoff(ctx context.Context, p int, learner string, b *batcher) e
 		case <-n.stop:
 			return errors.New("stopped during a handoff")
 		}
-		epoch, err = n.askCoordinator(ctx, p, learner, true)
+		epoch, err = n.askCoordinator(ctx, p, learner, handoffAbort)
 	}
 	for !n.waitTable(ctx, epoch, time.Now().Add(time.Second)) {
 		if n.stopped() {
 			return errors.New("stopped during a handoff")
 		}
 	}
-	if n.table.Load().Owner(p) == learner {
-		n.logger.Debug("partition handed over", "partition", p, "to", learner, "epoch", epoch)
+	if slices.Contains(n.table.Load().Partitions[p].Replicas, learner) {
+		n.metrics.migrations.Add(1)
+		n.logger.Debug("learner in sync; now a replica", "partition", p, "learner", learner, "epoch", epoch)
 	}
 	return nil
 }
 
-// askCoordinator asks the coordinator to hand p over to learner (or, with
-// abort, to drop learner) and returns the epoch of the table that settles it.
-func (n *Node) askCoordinator(ctx context.Context, p int, learner string, abort bool) (uint64, error) {
-	coord := n.log.Coordinator()
+// startSwitch hands the lead of p to replica target (the coordinator asked
+// for it): freeze p, wait until target holds every write, have the
+// coordinator commit the switch, and stay frozen until it is applied here.
+func (n *Node) startSwitch(p int, target string) {
+	n.mmu.Lock()
+	if n.migrating[p] {
+		n.mmu.Unlock()
+		return
+	}
+	n.migrating[p] = true
+	n.mmu.Unlock()
+	n.goFunc(func() {
+		defer func() {
+			n.mmu.Lock()
+			delete(n.migrating, p)
+			n.mmu.Unlock()
+		}()
+		if err := n.switchPrimary(p, target); err != nil && !n.stopped() {
+			n.logger.Info("primary switch not done; the coordinator will ask again", "partition", p, "to", target, "err", err)
+		}
+	})
+}
+
+func (n *Node) switchPrimary(p int, target string) error {
+	pt := n.parts[p]
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.FreezeTimeout)
+	defer cancel()
+	pt.gate.Lock()
+	defer pt.gate.Unlock()
+	a := n.table.Load().Partitions[p]
+	if a.Primary() != n.self || !slices.Contains(a.Replicas, target) || !pt.primary.Load() {
+		return nil
+	}
+	// Frozen: no write runs. Wait until target has applied every write.
+	r := &pt.repl
+	deadline := time.Now().Add(n.cfg.FreezeTimeout)
+	for {
+		r.wmu.Lock()
+		caught := false
+		for _, l := range r.links {
+			if l.member == target && l.healthy && l.acked >= r.seq {
+				caught = true
+			}
+		}
+		if caught {
+			r.wmu.Unlock()
+			break
+		}
+		ch := r.waitLocked()
+		r.wmu.Unlock()
+		ok := n.wait(ctx, ch, deadline)
+		r.doneWaiting()
+		if !ok {
+			return fmt.Errorf("replica %s is not in sync", target)
+		}
+	}
+	epoch, err := n.askCoordinator(ctx, p, target, handoffSwitch)
+	if err != nil {
+		// Committed or not: stay frozen until the table says.
+		for {
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-n.stop:
+				return errors.New("stopped during a switch")
+			}
+			if epoch, err = n.askCoordinator(context.Background(), p, target, handoffQuery); err == nil {
+				break
+			}
+		}
+	}
+	for !n.waitTable(context.Background(), epoch, time.Now().Add(time.Second)) {
+		if n.stopped() {
+			return errors.New("stopped during a switch")
+		}
+	}
+	return nil
+}
+
+// Handoff requests to the coordinator.
+const (
+	handoffPromote byte = 0 // the learner is in sync: make it a replica
+	handoffAbort   byte = 1 // drop the learner
+	handoffSwitch  byte = 2 // the replica holds every write: make it primary
+	handoffQuery   byte = 3 // no change: the epoch of the table in force
+)
+
+// askCoordinator asks the coordinator to settle a handoff of p to member
+// and returns the epoch of the table that settles it.
+func (n *Node) askCoordinator(ctx context.Context, p int, member string, mode byte) (uint64, error) {
+	coord := n.coordinator()
 	if coord == "" {
 		return 0, errors.New("no coordinator")
 	}
-	req := appendList(nil, u64(uint64(p)), []byte(learner), []byte(n.self), boolb(abort))
+	req := appendList(nil, u64(uint64(p)), []byte(member), []byte(n.self), []byte{mode})
 	var b []byte
 	var err error
 	if coord == n.self {
@@ -214,6 +317,10 @@ type batcher struct {
 	buf   []byte
 	count int
 	reset bool // the next batch first empties the learner's copy
+	// sync, on the last batch of a handoff, tells the learner the tenure
+	// and sequence number its copy now holds.
+	sync   bool
+	syncAt [2]uint64
 }
 
 func newBatcher(n *Node, ctx context.Context, addr string, epoch uint64, p int) *batcher {
@@ -255,13 +362,24 @@ func (b *batcher) sendKeys(s *memory.Store, keys []string) error {
 }
 
 func (b *batcher) flush() error {
-	if b.count == 0 && !b.reset {
+	if b.count == 0 && !b.reset && !b.sync {
 		return nil
 	}
-	req := append([]byte(nil), boolb(b.reset)...)
+	var flags byte
+	if b.reset {
+		flags |= 1
+	}
+	if b.sync {
+		flags |= 2
+	}
+	req := []byte{flags}
 	b.reset = false
 	req = binary.AppendUvarint(req, b.epoch)
 	req = binary.AppendUvarint(req, uint64(b.p))
+	if b.sync {
+		req = binary.AppendUvarint(req, b.syncAt[0])
+		req = binary.AppendUvarint(req, b.syncAt[1])
+	}
 	req = binary.AppendUvarint(req, uint64(b.count))
 	req = append(req, b.buf...)
 	b.buf, b.count = b.buf[:0], 0
@@ -273,10 +391,10 @@ func (b *batcher) flush() error {
 
 // handleImport applies a batch of records on a learner.
 func (n *Node) handleImport(ctx context.Context, b []byte) ([]byte, error) {
-	if len(b) < 1 || b[0] > 1 {
+	if len(b) < 1 || b[0] > 3 {
 		return nil, fmt.Errorf("%w: import flags", errMalformed)
 	}
-	reset := b[0] == 1
+	reset, sync := b[0]&1 != 0, b[0]&2 != 0
 	b = b[1:]
 	epoch, k := binary.Uvarint(b)
 	if k <= 0 {
@@ -288,19 +406,36 @@ func (n *Node) handleImport(ctx context.Context, b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: import partition", errMalformed)
 	}
 	b = b[k:]
+	var syncAt [2]uint64
+	if sync {
+		for i := range syncAt {
+			v, k := binary.Uvarint(b)
+			if k <= 0 {
+				return nil, fmt.Errorf("%w: import sync point", errMalformed)
+			}
+			syncAt[i], b = v, b[k:]
+		}
+	}
 	count, k := binary.Uvarint(b)
 	if k <= 0 || count > uint64(len(b)) {
 		return nil, fmt.Errorf("%w: import count", errMalformed)
 	}
 	b = b[k:]
-	if epoch > n.table.Load().Epoch {
+	if epoch > n.applied.Load() {
 		n.waitTable(ctx, epoch, time.Now().Add(2*time.Second))
 	}
 	if !slices.Contains(n.table.Load().Partitions[p].Learners, n.self) {
 		return nil, fmt.Errorf("grid: %s is not a learner of partition %d at epoch %d", n.self, p, n.table.Load().Epoch)
 	}
+	pt := n.parts[p]
+	r := &pt.repl
+	r.bmu.Lock() // setRole takes it too: a role change never interleaves with an import
+	defer r.bmu.Unlock()
+	if !slices.Contains(n.table.Load().Partitions[p].Learners, n.self) {
+		return nil, fmt.Errorf("grid: %s is no longer a learner of partition %d", n.self, p)
+	}
 	if reset { // a new attempt: forget whatever an earlier one copied
-		n.parts[p].store.Store(n.newStore())
+		pt.store.Store(n.newStore(pt))
 	}
 	s := n.parts[p].store.Load()
 	if s == nil {
@@ -326,6 +461,9 @@ func (n *Node) handleImport(ctx context.Context, b []byte) ([]byte, error) {
 	}
 	if len(b) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes", errMalformed, len(b))
+	}
+	if sync {
+		r.btenure, r.applied = syncAt[0], syncAt[1]
 	}
 	return encodeResponse(), nil
 }

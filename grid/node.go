@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,9 @@ type Node struct {
 
 	parts []*part
 	table atomic.Pointer[partition.Table] // the table in force here
+	// applied is the epoch of the last table whose roles are set up here:
+	// the table is in force (table) a moment before its roles are.
+	applied atomic.Uint64
 
 	tmu     sync.Mutex    // guards tableCh
 	tableCh chan struct{} // closed when a new table is applied
@@ -58,6 +62,20 @@ type Node struct {
 
 	migrations chan struct{} // semaphore of running migrations
 
+	start      time.Time     // origin of mono
+	leaseUntil atomic.Int64  // mono time this member's lease runs out
+	leaseEpoch atomic.Uint64 // the table epoch the lease needs applied
+
+	lmu          sync.Mutex       // guards the coordinator's lease book below
+	grants       map[string]int64 // member -> mono time of its last lease grant
+	coordinating bool             // this member coordinated at the last look
+	coordSince   int64            // mono time it became coordinator
+	switchAsked  map[int]time.Time
+
+	dropBackup atomic.Pointer[func(member string) bool] // test hook: lose backup messages to member
+
+	metrics nodeMetrics
+
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -67,6 +85,8 @@ type Node struct {
 type part struct {
 	gate     sync.RWMutex // operations hold it shared; a handoff freezes it
 	store    atomic.Pointer[memory.Store]
+	primary  atomic.Bool // set up as the partition's primary (after the table says so)
+	repl     repl
 	tracking atomic.Bool // a migration is recording written keys
 	dmu      sync.Mutex  // guards dirty
 	dirty    map[string]struct{}
@@ -83,19 +103,22 @@ func New(cfg Config, mem Membership, tr *transport.Transport, log TableLog, glob
 	}
 	cfg = cfg.withDefaults()
 	n := &Node{
-		cfg:        cfg,
-		self:       mem.Local().Name,
-		mem:        mem,
-		tr:         tr,
-		log:        log,
-		globals:    globals,
-		logger:     cfg.Logger.With("member", mem.Local().Name),
-		parts:      make([]*part, cfg.Partitions),
-		tableCh:    make(chan struct{}),
-		migrating:  map[int]bool{},
-		draining:   map[string]time.Time{},
-		migrations: make(chan struct{}, cfg.MaxMigrations),
-		stop:       make(chan struct{}),
+		cfg:         cfg,
+		self:        identity(mem.Local()),
+		mem:         mem,
+		tr:          tr,
+		log:         log,
+		globals:     globals,
+		logger:      cfg.Logger.With("member", mem.Local().Name),
+		start:       time.Now(),
+		grants:      map[string]int64{},
+		switchAsked: map[int]time.Time{},
+		parts:       make([]*part, cfg.Partitions),
+		tableCh:     make(chan struct{}),
+		migrating:   map[int]bool{},
+		draining:    map[string]time.Time{},
+		migrations:  make(chan struct{}, cfg.MaxMigrations),
+		stop:        make(chan struct{}),
 	}
 	for i := range n.parts {
 		n.parts[i] = &part{}
@@ -108,10 +131,16 @@ func New(cfg Config, mem Membership, tr *transport.Transport, log TableLog, glob
 	tr.Handle(msgTable, n.handleTable)
 	tr.Handle(msgScan, n.handleScan)
 	tr.Handle(msgDrain, n.handleDrain)
+	tr.Handle(msgBackup, n.handleBackup)
+	tr.Handle(msgSnapshot, n.handleSnapshot)
+	tr.Handle(msgLease, n.handleLease)
+	tr.Handle(msgHandoff, n.handleHandoff)
+	tr.Handle(msgSafe, n.handleSafe)
 	n.applyTable(log.Current())
 	n.goFunc(n.tableLoop)
 	n.goFunc(n.planLoop)
 	n.goFunc(n.sweepLoop)
+	n.goFunc(n.leaseLoop)
 	return n, nil
 }
 
@@ -177,10 +206,14 @@ func (n *Node) tableLoop() {
 	}
 }
 
-// applyTable makes t the table in force here if it is newer: it drops the
-// partitions this member no longer holds, gives fresh stores to partitions
-// it starts to learn or own, and starts migrations of partitions it leads
-// that have learners.
+// applyTable makes t the table in force here if it is newer, then sets up
+// each partition's new role: it drops the copies this member no longer
+// holds, gives fresh stores to partitions it starts to learn, starts the
+// primary side (and the backups' resync) of partitions it now leads, stops
+// it on partitions it no longer leads, and starts migrations of partitions
+// it leads that have learners. The table is in force before roles change:
+// a partition is served only once set up as primary (part.primary), and a
+// backup entry is applied only while the table in force names its sender.
 func (n *Node) applyTable(t partition.Table) {
 	old := n.table.Load()
 	if t.Epoch <= old.Epoch || len(t.Partitions) != n.cfg.Partitions {
@@ -189,20 +222,20 @@ func (n *Node) applyTable(t partition.Table) {
 		}
 		return
 	}
-	for p, a := range t.Partitions {
-		pt := n.parts[p]
-		isReplica, isLearner := slices.Contains(a.Replicas, n.self), slices.Contains(a.Learners, n.self)
-		wasLearner := len(old.Partitions) > 0 && slices.Contains(old.Partitions[p].Learners, n.self)
-		switch {
-		case !isReplica && !isLearner:
-			pt.store.Store(nil) // no longer held; in-flight readers finish on the old store
-		case isLearner && !wasLearner:
-			pt.store.Store(n.newStore()) // a new copy starts empty
-		case isReplica && pt.store.Load() == nil:
-			pt.store.Store(n.newStore()) // first table, or reseeded after a loss
-		}
+	if len(old.Partitions) == 0 && (t.Backups != n.cfg.BackupCount || t.AsyncBackups != n.cfg.AsyncBackupCount) {
+		n.logger.Warn("the grid's backup counts differ from this member's configuration; the grid's apply",
+			"grid_backups", t.Backups, "grid_async_backups", t.AsyncBackups,
+			"configured_backups", n.cfg.BackupCount, "configured_async_backups", n.cfg.AsyncBackupCount)
 	}
 	n.table.Store(&t)
+	for p, a := range t.Partitions {
+		var oa partition.Assignment
+		if len(old.Partitions) > 0 {
+			oa = old.Partitions[p]
+		}
+		n.setRole(p, t, oa, a)
+	}
+	n.applied.Store(t.Epoch)
 	n.tmu.Lock()
 	close(n.tableCh)
 	n.tableCh = make(chan struct{})
@@ -216,8 +249,60 @@ func (n *Node) applyTable(t partition.Table) {
 	}
 }
 
-func (n *Node) newStore() *memory.Store {
-	s, err := memory.New(n.cfg.Store)
+// setRole moves partition p from its role in oa to its role in a.
+func (n *Node) setRole(p int, t partition.Table, oa, a partition.Assignment) {
+	pt := n.parts[p]
+	r := &pt.repl
+	isPrimary, isReplica, isLearner := a.Primary() == n.self, slices.Contains(a.Replicas, n.self), slices.Contains(a.Learners, n.self)
+	wasPrimary, wasLearner := oa.Primary() == n.self, slices.Contains(oa.Learners, n.self)
+	if !isReplica && !isLearner && pt.store.Load() == nil {
+		return
+	}
+	r.wmu.Lock()
+	r.bmu.Lock()
+	defer r.bmu.Unlock()
+	defer r.wmu.Unlock()
+	switch {
+	case !isReplica && !isLearner:
+		pt.primary.Store(false)
+		dropPrimaryLocked(r)
+		pt.store.Store(nil) // no longer held; in-flight readers finish on the old store
+		r.btenure, r.applied, r.staging = 0, 0, nil
+	case isLearner && !wasLearner:
+		pt.primary.Store(false)
+		dropPrimaryLocked(r)
+		pt.store.Store(n.newStore(pt)) // a new copy starts empty
+		r.btenure, r.applied, r.staging = 0, 0, nil
+	case isLearner:
+	case isPrimary:
+		becoming := !wasPrimary || !pt.primary.Load()
+		if pt.store.Load() == nil { // the first table, or reseeded after a loss
+			pt.store.Store(n.newStore(pt))
+			r.btenure, r.applied = 0, 0
+		}
+		if becoming && len(oa.Replicas) > 0 && !wasPrimary {
+			n.metrics.promotions.Add(1)
+			n.logger.Info("partition promoted here", "partition", p, "epoch", t.Epoch, "seq", r.applied)
+		}
+		n.setLinksLocked(pt, p, t, becoming)
+		pt.primary.Store(true)
+	default: // a backup
+		if pt.primary.Load() {
+			pt.primary.Store(false)
+			r.btenure, r.applied = r.tenure, r.seq
+			dropPrimaryLocked(r)
+		}
+		if pt.store.Load() == nil { // the first table
+			pt.store.Store(n.newStore(pt))
+			r.btenure, r.applied = 0, 0
+		}
+	}
+}
+
+func (n *Node) newStore(pt *part) *memory.Store {
+	cfg := n.cfg.Store
+	cfg.Now = n.clock(pt)
+	s, err := memory.New(cfg)
 	if err != nil { // the config was validated by New
 		panic(fmt.Sprintf("grid: memory store: %v", err))
 	}
@@ -231,7 +316,7 @@ func (n *Node) waitTable(ctx context.Context, epoch uint64, deadline time.Time) 
 		n.tmu.Lock()
 		ch := n.tableCh
 		n.tmu.Unlock()
-		if n.table.Load().Epoch >= epoch {
+		if n.applied.Load() >= epoch {
 			return true
 		}
 		wait := time.Until(deadline)
@@ -243,7 +328,7 @@ func (n *Node) waitTable(ctx context.Context, epoch uint64, deadline time.Time) 
 		case <-ch:
 			t.Stop()
 		case <-t.C:
-			return n.table.Load().Epoch >= epoch
+			return n.applied.Load() >= epoch
 		case <-ctx.Done():
 			t.Stop()
 			return false
@@ -259,7 +344,7 @@ func (n *Node) refreshAddrs() {
 	m := map[string]string{}
 	for _, mb := range n.mem.Members() {
 		if mb.State == cluster.StateAlive || mb.State == cluster.StateSuspect {
-			m[mb.Name] = mb.Addrs.Transport
+			m[identity(mb)] = mb.Addrs.Transport
 		}
 	}
 	n.addrs.Store(&m)
@@ -286,18 +371,28 @@ func (n *Node) sweepLoop() {
 		case <-t.C:
 		}
 		for j := 0; j < 16; j++ {
-			if s := n.parts[i].store.Load(); s != nil {
-				s.Sweep(context.Background())
+			if n.parts[i].primary.Load() { // expiry is the primary's decision
+				n.sweepReplicated(i)
 			}
 			i = (i + 1) % len(n.parts)
 		}
 	}
 }
 
-// Stats sums the counters of the partitions this member holds.
-func (n *Node) Stats() memory.Stats {
+// Stats sums the counters of the partitions this member leads: each
+// session is counted once in the grid, on its primary. BackupStats sums
+// the copies held for other primaries.
+func (n *Node) Stats() memory.Stats { return n.sumStats(true) }
+
+// BackupStats sums the counters of the backup and learner copies held here.
+func (n *Node) BackupStats() memory.Stats { return n.sumStats(false) }
+
+func (n *Node) sumStats(primaries bool) memory.Stats {
 	var st memory.Stats
 	for _, pt := range n.parts {
+		if pt.primary.Load() != primaries {
+			continue
+		}
 		if s := pt.store.Load(); s != nil {
 			ps := s.Stats()
 			st.Keys += ps.Keys
@@ -308,6 +403,54 @@ func (n *Node) Stats() memory.Stats {
 		}
 	}
 	return st
+}
+
+// identity names one start of a member in the table: its name and the id
+// of this start. A member restarted under the same name is a new identity,
+// so it is never taken for the replica it was before.
+func identity(m cluster.Member) string { return m.Name + "#" + m.ID }
+
+// nameOf returns the member name of an identity.
+func nameOf(id string) string {
+	if i := strings.LastIndexByte(id, '#'); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// aliveMembers returns the identities of the members alive (or suspect).
+func (n *Node) aliveMembers() map[string]cluster.Member {
+	out := map[string]cluster.Member{}
+	for _, mb := range n.mem.Members() {
+		if mb.State == cluster.StateAlive || mb.State == cluster.StateSuspect {
+			out[identity(mb)] = mb
+		}
+	}
+	return out
+}
+
+// coordinator returns the identity of the coordinator, "" if unknown.
+func (n *Node) coordinator() string {
+	name := n.log.Coordinator()
+	if name == "" {
+		return ""
+	}
+	if name == nameOf(n.self) {
+		return n.self
+	}
+	for _, mb := range n.mem.Members() {
+		if mb.Name == name && (mb.State == cluster.StateAlive || mb.State == cluster.StateSuspect) {
+			return identity(mb)
+		}
+	}
+	return ""
+}
+
+// nodeMetrics counts replication events (metrics, logs, /cluster).
+type nodeMetrics struct {
+	promotions   atomic.Uint64 // partitions this member took over as primary from a predecessor
+	backupBreaks atomic.Uint64 // backup links that fell behind and needed a resync
+	migrations   atomic.Uint64 // migrations to learners completed
 }
 
 var errNoTable = fmt.Errorf("%w: the grid has no partition table yet", session.ErrUnavailable)

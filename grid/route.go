@@ -62,11 +62,12 @@ func (n *Node) route(ctx context.Context, c call) error {
 		}
 		owner := t.Owner(p)
 		if owner == n.self {
-			served, err := n.serveLocal(p, c.key, c.write, c.local)
+			served, err := n.serveLocal(ctx, p, c.key, c.write, c.local)
 			if served {
 				return err
 			}
-			lastErr = errors.New("ownership moved while serving")
+			lastErr = errors.New("this member leads the partition but holds no lease (cut off from the coordinator?) or is still taking it over")
+			n.waitTable(ctx, t.Epoch+1, earlier(deadline, 20*time.Millisecond))
 			continue
 		}
 		addr := n.addrOf(owner)
@@ -102,11 +103,15 @@ func (n *Node) route(ctx context.Context, c call) error {
 // member owns it now; nil otherwise. The caller runs its operation on the
 // store and then calls release. This is the allocation-free fast path of
 // the hottest operations (an embedded peer reading its own sessions).
+//
+// Partitions with backups take the routed path (serveLocal), which
+// replicates writes and orders reads after them.
 func (n *Node) acquire(key string) (*part, *memory.Store) {
 	p := partition.ID(key, n.cfg.Partitions)
 	pt := n.parts[p]
 	pt.gate.RLock()
-	if t := n.table.Load(); len(t.Partitions) > 0 && t.Owner(p) == n.self {
+	if t := n.table.Load(); len(t.Partitions) > 0 && t.Owner(p) == n.self && pt.primary.Load() &&
+		!pt.repl.hasLinks.Load() && pt.repl.npending.Load() == 0 && n.leased(t) {
 		if s := pt.store.Load(); s != nil {
 			return pt, s
 		}
@@ -128,18 +133,37 @@ func (pt *part) release(key string, write bool) {
 	pt.gate.RUnlock()
 }
 
-// serveLocal runs fn on partition p's store if this member owns p now. The
-// partition's gate is held shared, so a handoff freeze waits for fn and fn
-// never runs after the partition was handed over.
-func (n *Node) serveLocal(p int, key string, write bool, fn func(s *memory.Store) error) (served bool, err error) {
+// serveLocal runs fn on partition p's store if this member leads p now and
+// holds its lease. The partition's gate is held shared, so a handoff freeze
+// waits for fn (and for its backups' acknowledgement) and fn never runs
+// after the partition was handed over. A write returns once every
+// synchronous backup holds it; a read waits until what it read is on every
+// synchronous backup.
+func (n *Node) serveLocal(ctx context.Context, p int, key string, write bool, fn func(s *memory.Store) error) (served bool, err error) {
 	pt := n.parts[p]
 	pt.gate.RLock()
 	s := pt.store.Load()
-	if t := n.table.Load(); len(t.Partitions) == 0 || t.Owner(p) != n.self || s == nil {
+	if t := n.table.Load(); len(t.Partitions) == 0 || t.Owner(p) != n.self || s == nil || !pt.primary.Load() || !n.leased(t) {
 		pt.gate.RUnlock()
 		return false, nil
 	}
-	err = fn(s)
+	if write {
+		err = n.write(ctx, pt, p, s, key, func() error { return fn(s) })
+	} else {
+		err = fn(s)
+		again, berr := n.readBarrier(ctx, pt, p, key)
+		switch {
+		case berr != nil:
+			err = berr
+		case again:
+			err = fn(s)
+		}
+		if berr == nil {
+			if aerr := n.afterRead(ctx, pt, p, s, key); aerr != nil {
+				err = aerr
+			}
+		}
+	}
 	pt.release(key, write)
 	return true, err
 }
@@ -157,11 +181,11 @@ func (n *Node) handleOp(ctx context.Context, b []byte) ([]byte, error) {
 	if partition.ID(key, n.cfg.Partitions) != req.partition {
 		return nil, fmt.Errorf("%w: key is not in partition %d", errMalformed, req.partition)
 	}
-	if req.epoch > n.table.Load().Epoch { // the sender saw a newer table: catch up first
+	if req.epoch > n.applied.Load() { // the sender saw a newer table: catch up first
 		n.waitTable(ctx, req.epoch, time.Now().Add(time.Second))
 	}
 	var items [][]byte
-	served, err := n.serveLocal(req.partition, key, isWrite(req.op), func(s *memory.Store) error {
+	served, err := n.serveLocal(ctx, req.partition, key, isWrite(req.op), func(s *memory.Store) error {
 		var err error
 		items, err = exec(ctx, s, req.op, req.args)
 		return err

@@ -36,7 +36,7 @@ func (b *ServerBackend) Member() *Member { return b.m }
 func (b *ServerBackend) clientAddrs() map[string]string {
 	out := map[string]string{}
 	for _, mb := range b.m.Cluster.Members() {
-		out[mb.Name] = mb.Addrs.Client
+		out[identity(mb)] = mb.Addrs.Client
 	}
 	return out
 }
@@ -55,14 +55,14 @@ func (b *ServerBackend) ClusterTable() (uint64, []string) {
 // ClusterOwner implements server.Cluster.
 func (b *ServerBackend) ClusterOwner(key string) (int, string, string) {
 	owner := b.m.Node.Owner(key)
-	return b.m.Node.Partition(key), owner, b.clientAddrs()[owner]
+	return b.m.Node.Partition(key), nameOf(owner), b.clientAddrs()[owner]
 }
 
 // ClusterStatus implements server.Cluster.
 func (b *ServerBackend) ClusterStatus(ctx context.Context) server.ClusterStatus {
 	t := b.m.Node.Table()
 	gs := b.m.Globals.Status(ctx)
-	primaries, _ := t.Counts()
+	primaries, backups := t.Counts()
 	st := server.ClusterStatus{
 		Self: b.m.Cluster.Name(), Epoch: t.Epoch, Partitions: b.m.Node.cfg.Partitions,
 		Leader: gs.Leader, RaftState: gs.State, Voters: gs.Voters, NonVoters: gs.NonVoters,
@@ -72,7 +72,7 @@ func (b *ServerBackend) ClusterStatus(ctx context.Context) server.ClusterStatus 
 		st.Members = append(st.Members, server.ClusterMember{
 			Name: mb.Name, ID: mb.ID, Role: string(mb.Role), State: string(mb.State),
 			Client: mb.Addrs.Client, Gossip: mb.Gossip, Raft: mb.Addrs.Raft, Transport: mb.Addrs.Transport,
-			Primaries: primaries[mb.Name], Version: mb.Version, Leaving: mb.Leaving,
+			Primaries: primaries[identity(mb)], Backups: backups[identity(mb)], Version: mb.Version, Leaving: mb.Leaving,
 			IsLeader: mb.Name == gs.Leader, IsVoter: slices.Contains(gs.Voters, mb.Name),
 			IsThisNode: mb.Name == b.m.Cluster.Name(),
 		})

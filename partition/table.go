@@ -31,6 +31,12 @@ func (a Assignment) clone() Assignment {
 type Table struct {
 	Epoch      uint64
 	Partitions []Assignment
+	// Backups is the grid's count of synchronous backups per partition and
+	// AsyncBackups that of asynchronous ones: the first table fixes them
+	// for the grid's life, so every member agrees. Replicas[1:1+Backups] are
+	// synchronous, the rest asynchronous.
+	Backups      int
+	AsyncBackups int
 }
 
 // NewTable returns the first table (epoch 1) placing every partition on
@@ -48,7 +54,7 @@ func (t Table) Owner(p int) string { return t.Partitions[p].Primary() }
 
 // Clone returns a deep copy.
 func (t Table) Clone() Table {
-	c := Table{Epoch: t.Epoch, Partitions: make([]Assignment, len(t.Partitions))}
+	c := Table{Epoch: t.Epoch, Partitions: make([]Assignment, len(t.Partitions)), Backups: t.Backups, AsyncBackups: t.AsyncBackups}
 	for i, a := range t.Partitions {
 		c.Partitions[i] = a.clone()
 	}

@@ -42,6 +42,7 @@ type ClusterMember struct {
 	Raft       string `json:"raft_addr,omitempty"`
 	Transport  string `json:"transport_addr,omitempty"`
 	Primaries  int    `json:"primaries"`
+	Backups    int    `json:"backups"`
 	Version    string `json:"version,omitempty"`
 	Leaving    bool   `json:"leaving,omitempty"`
 	IsLeader   bool   `json:"leader,omitempty"`

@@ -27,6 +27,7 @@ type conn struct {
 	t      *Transport
 	nc     net.Conn
 	peer   string // the dialed address, or the remote address when accepted
+	key    string // dialed: the address and lane it is kept under
 	dialed bool
 	nextID atomic.Uint64
 

@@ -129,6 +129,24 @@ func (t *Transport) blocked(addr string) bool {
 // an error returned by the peer's handler is a *RemoteError that unwraps to
 // its sentinel.
 func (t *Transport) Call(ctx context.Context, addr string, typ uint16, req []byte) ([]byte, error) {
+	return t.CallLane(ctx, addr, 0, typ, req)
+}
+
+// Lanes of connections to one peer. Each lane is its own connection, with
+// its own handler bound on the peer, so requests of one lane never wait
+// behind those of another: a handler of lane 0 that waits for a reply on
+// lane 1 cannot starve it.
+const (
+	LaneDefault = 0 // requests, forwarded operations, migration
+	LaneBackup  = 1 // replication to backups: handlers never call back
+)
+
+// CallLane is Call on one lane of connections to addr.
+func (t *Transport) CallLane(ctx context.Context, addr string, lane int, typ uint16, req []byte) ([]byte, error) {
+	key := addr
+	if lane != 0 {
+		key = fmt.Sprintf("%s#%d", addr, lane)
+	}
 	if len(req)+HeaderSize > t.cfg.MaxFrameSize {
 		return nil, fmt.Errorf("%w: request of %d bytes, limit %d", ErrFrameTooLarge, len(req)+HeaderSize, t.cfg.MaxFrameSize)
 	}
@@ -139,40 +157,41 @@ func (t *Transport) Call(ctx context.Context, addr string, typ uint16, req []byt
 	}
 	if t.blocked(addr) {
 		t.mu.Lock()
-		c := t.conns[addr]
+		c := t.conns[key]
 		t.mu.Unlock()
 		if c != nil {
 			c.close(fmt.Errorf("%w: network to %s is cut (test hook)", session.ErrUnavailable, addr))
 		}
 		return nil, fmt.Errorf("%w: %w: network to %s is cut (test hook)", session.ErrUnavailable, ErrConnect, addr)
 	}
-	c, err := t.conn(ctx, addr)
+	c, err := t.conn(ctx, key, addr)
 	if err != nil {
 		return nil, err
 	}
 	return c.call(ctx, typ, req)
 }
 
-// conn returns the open connection to addr, dialing it if needed.
-func (t *Transport) conn(ctx context.Context, addr string) (*conn, error) {
+// conn returns the open connection of key (addr and lane), dialing addr if
+// needed.
+func (t *Transport) conn(ctx context.Context, key, addr string) (*conn, error) {
 	for {
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()
 			return nil, fmt.Errorf("transport: %w", session.ErrClosed)
 		}
-		if c := t.conns[addr]; c != nil && !c.closed() {
+		if c := t.conns[key]; c != nil && !c.closed() {
 			t.mu.Unlock()
 			return c, nil
 		}
-		d := t.dialing[addr]
+		d := t.dialing[key]
 		if d == nil {
 			d = &dialState{done: make(chan struct{})}
-			t.dialing[addr] = d
+			t.dialing[key] = d
 			t.mu.Unlock()
-			d.c, d.err = t.dial(ctx, addr)
+			d.c, d.err = t.dial(ctx, key, addr)
 			t.mu.Lock()
-			delete(t.dialing, addr)
+			delete(t.dialing, key)
 			t.mu.Unlock()
 			close(d.done)
 			return d.c, d.err
@@ -195,7 +214,7 @@ func (t *Transport) conn(ctx context.Context, addr string) (*conn, error) {
 }
 
 // dial connects to addr and runs the handshake.
-func (t *Transport) dial(ctx context.Context, addr string) (*conn, error) {
+func (t *Transport) dial(ctx context.Context, key, addr string) (*conn, error) {
 	d := net.Dialer{Timeout: t.cfg.DialTimeout}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -213,13 +232,14 @@ func (t *Transport) dial(ctx context.Context, addr string) (*conn, error) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	c := newConn(t, nc, addr, true)
+	c.key = key
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
 		_ = nc.Close()
 		return nil, fmt.Errorf("transport: %w", session.ErrClosed)
 	}
-	t.conns[addr] = c
+	t.conns[key] = c
 	t.all[c] = struct{}{}
 	c.start()
 	t.mu.Unlock()
@@ -287,8 +307,8 @@ func (t *Transport) forget(c *conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.all, c)
-	if t.conns[c.peer] == c {
-		delete(t.conns, c.peer)
+	if c.dialed && t.conns[c.key] == c {
+		delete(t.conns, c.key)
 	}
 }
 

@@ -112,3 +112,76 @@ func (s *Store) Import(_ context.Context, r Record) error {
 	}
 	return nil
 }
+
+// Record returns a copy of key as it is now (the post-image of a write, for
+// replication), and false when the key is missing or expired.
+func (s *Store) Record(key string) (Record, bool) {
+	sh := s.shard(key)
+	now := s.now()
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e := sh.lookupLocked(key, now)
+	if e == nil {
+		return Record{}, false
+	}
+	return e.record(key), true
+}
+
+// Expired reports whether key is present but expired (not yet reclaimed):
+// a replicating owner turns that into a delete its backups see.
+func (s *Store) Expired(key string) bool {
+	sh := s.shard(key)
+	now := s.now()
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e := sh.m[key]
+	return e != nil && !e.live(now)
+}
+
+// Touched returns the last touch of key's live session or string.
+func (s *Store) Touched(key string) (time.Time, bool) {
+	sh := s.shard(key)
+	now := s.now()
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e := sh.lookupLocked(key, now)
+	if e == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, e.touched.Load()), true
+}
+
+// SetTouched sets the last touch of key (a backup learning of a read that
+// slid its primary's idle timer). It reports whether key exists.
+func (s *Store) SetTouched(key string, at time.Time) bool {
+	sh := s.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e := sh.m[key]
+	if e == nil {
+		return false
+	}
+	e.touched.Store(at.UnixNano())
+	return true
+}
+
+// SweepFunc removes every expired key now, like Sweep, and calls fn with
+// each key removed (under the key's shard lock: fn must not call the store).
+func (s *Store) SweepFunc(fn func(key string)) int {
+	removed := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		now := s.now()
+		sh.mu.Lock()
+		for id, e := range sh.m {
+			if !e.live(now) {
+				sh.removeLocked(id, e)
+				fn(id)
+				removed++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	s.expired.Add(uint64(removed))
+	return removed
+}
