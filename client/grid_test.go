@@ -185,7 +185,7 @@ func TestSmartClientRoutesToOwners(t *testing.T) {
 		owner := g.nodes[0].Node.Owner(id)
 		var addr string
 		for _, m := range g.nodes {
-			if m.Cluster.Name() == owner {
+			if m.Node.Name() == owner {
 				addr = m.Cluster.Local().Addrs.Client
 			}
 		}

@@ -63,6 +63,7 @@ func (g *memGlobals) All(context.Context) (map[string][]byte, error) {
 // internal transport on loopback, one in-memory table log.
 type testGrid struct {
 	t       testing.TB
+	tweak   func(*grid.Config) // applied to every member's config
 	log     *grid.MemLog
 	globals *memGlobals
 	now     atomic.Pointer[func() time.Time]
@@ -72,15 +73,60 @@ type testGrid struct {
 }
 
 type member struct {
-	name string
-	cl   *cluster.Node
-	tr   *transport.Transport
-	node *grid.Node
-	up   bool
+	name   string
+	cl     *cluster.Node
+	tr     *transport.Transport
+	node   *grid.Node
+	up     bool
+	offset atomic.Int64 // this member's clock runs ahead of the grid's by offset
+
+	bmu     sync.Mutex      // guards blocked
+	blocked map[string]bool // gossip and transport addresses this member cannot reach
 }
 
-func newTestGrid(t testing.TB, n int) *testGrid {
-	g := &testGrid{t: t, log: grid.NewMemLog("m1"), globals: &memGlobals{m: map[string][]byte{}}}
+// blocks is the member's Blocked hook: a cut is simulated on the sender.
+func (m *member) blocks(addr string) bool {
+	m.bmu.Lock()
+	defer m.bmu.Unlock()
+	return m.blocked[addr]
+}
+
+func (m *member) block(addrs ...string) {
+	m.bmu.Lock()
+	defer m.bmu.Unlock()
+	for _, a := range addrs {
+		m.blocked[a] = true
+	}
+}
+
+func (m *member) unblock() {
+	m.bmu.Lock()
+	defer m.bmu.Unlock()
+	clear(m.blocked)
+}
+
+// cut isolates m from every other member (gossip and transport, both ways);
+// heal ends every cut.
+func (g *testGrid) cut(m *member) {
+	for _, o := range g.live() {
+		if o != m {
+			m.block(o.cl.GossipAddr(), o.tr.Addr())
+			o.block(m.cl.GossipAddr(), m.tr.Addr())
+		}
+	}
+}
+
+func (g *testGrid) heal() {
+	for _, o := range g.live() {
+		o.unblock()
+	}
+}
+
+func newTestGrid(t testing.TB, n int) *testGrid { return newTestGridWith(t, n, nil) }
+
+// newTestGridWith is newTestGrid with tweak applied to every member's config.
+func newTestGridWith(t testing.TB, n int, tweak func(*grid.Config)) *testGrid {
+	g := &testGrid{t: t, tweak: tweak, log: grid.NewMemLog("m1"), globals: &memGlobals{m: map[string][]byte{}}}
 	now := time.Now
 	g.now.Store(&now)
 	t.Cleanup(g.closeAll)
@@ -104,6 +150,16 @@ func (g *testGrid) add(role cluster.Role) *member {
 	g.mu.Lock()
 	g.seq++
 	name := fmt.Sprintf("m%d", g.seq)
+	g.mu.Unlock()
+	return g.addNamed(role, name, nil)
+}
+
+// addNamed starts a member called name (a restart reuses a name), with
+// tweak applied to its grid config.
+func (g *testGrid) addNamed(role cluster.Role, name string, tweak func(*grid.Config)) *member {
+	g.t.Helper()
+	m := &member{name: name, up: true, blocked: map[string]bool{}}
+	g.mu.Lock()
 	var seeds []string
 	for _, m := range g.members {
 		if m.up {
@@ -114,6 +170,7 @@ func (g *testGrid) add(role cluster.Role) *member {
 	logger := quiet(g.t)
 	tcfg := transport.DefaultLocalConfig()
 	tcfg.Logger = logger
+	tcfg.Blocked = m.blocks
 	tr, err := transport.New(tcfg)
 	if err != nil {
 		g.t.Fatal(err)
@@ -123,6 +180,7 @@ func (g *testGrid) add(role cluster.Role) *member {
 	ccfg.Role = role
 	ccfg.Addrs.Transport = tr.Addr()
 	ccfg.Logger = logger
+	ccfg.Blocked = m.blocks
 	cl, err := cluster.New(ccfg)
 	if err != nil {
 		g.t.Fatal(err)
@@ -137,12 +195,18 @@ func (g *testGrid) add(role cluster.Role) *member {
 	cfg.PlanInterval = 50 * time.Millisecond
 	cfg.LeaseDuration = 300 * time.Millisecond
 	cfg.BackupTimeout = 3 * time.Second
-	cfg.Store.Now = func() time.Time { return (*g.now.Load())() }
+	cfg.Store.Now = func() time.Time { return (*g.now.Load())().Add(time.Duration(m.offset.Load())) }
+	if g.tweak != nil {
+		g.tweak(&cfg)
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	node, err := grid.New(cfg, cl, tr, g.log.View(name), g.globals)
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	m := &member{name: name, cl: cl, tr: tr, node: node, up: true}
+	m.cl, m.tr, m.node = cl, tr, node
 	g.mu.Lock()
 	g.members = append(g.members, m)
 	g.mu.Unlock()
@@ -255,6 +319,13 @@ func (g *testGrid) waitStable() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// advance moves every member's clock forward by d.
+func (g *testGrid) advance(d time.Duration) {
+	base := *g.now.Load()
+	now := func() time.Time { return base().Add(d) }
+	g.now.Store(&now)
 }
 
 // waitSafe waits until the grid is cluster-safe: every partition has its

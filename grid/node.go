@@ -152,7 +152,8 @@ func (n *Node) goFunc(f func()) {
 	}()
 }
 
-// Name returns this member's name.
+// Name returns this member's identity in the table: its name and the id of
+// this start ("name#id").
 func (n *Node) Name() string { return n.self }
 
 // Table returns the table in force on this member.
@@ -161,8 +162,8 @@ func (n *Node) Table() partition.Table { return *n.table.Load() }
 // Partition returns the partition of key.
 func (n *Node) Partition(key string) int { return partition.ID(key, n.cfg.Partitions) }
 
-// Owner returns the member that owns key's partition, "" before the first
-// table.
+// Owner returns the identity ("name#id") of the member that leads key's
+// partition, "" before the first table.
 func (n *Node) Owner(key string) string {
 	t := n.table.Load()
 	if len(t.Partitions) == 0 {

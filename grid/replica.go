@@ -487,13 +487,14 @@ func (n *Node) resync(pt *part, p int, l *link) {
 		var recs []memory.Record
 		err := s.Export(ctx, nil, func(rec memory.Record) error { recs = append(recs, rec); return nil })
 		r.wmu.Unlock()
+		var applied uint64
 		if err == nil {
-			err = n.sendSnapshot(ctx, p, l.member, tenure, seq, recs)
+			applied, err = n.sendSnapshot(ctx, p, l.member, tenure, seq, recs)
 		}
 		r.wmu.Lock()
 		if err == nil && l.gen == gen && slices.Contains(r.links, l) {
 			l.healthy, l.syncing = true, false
-			l.acked = max(l.acked, seq)
+			l.acked = applied // what the backup holds now, exactly
 			r.cleanLocked()
 			r.signalLocked()
 			r.wmu.Unlock()
@@ -507,15 +508,17 @@ func (n *Node) resync(pt *part, p int, l *link) {
 	}
 }
 
-// sendSnapshot streams recs to member in chunks of about BatchBytes.
-func (n *Node) sendSnapshot(ctx context.Context, p int, member string, tenure, seq uint64, recs []memory.Record) error {
+// sendSnapshot streams recs to member in chunks of about BatchBytes and
+// returns the sequence number the backup holds after it.
+func (n *Node) sendSnapshot(ctx context.Context, p int, member string, tenure, seq uint64, recs []memory.Record) (uint64, error) {
 	addr := n.addrOf(member)
 	if addr == "" {
-		return fmt.Errorf("backup %q has no address", member)
+		return 0, fmt.Errorf("backup %q has no address", member)
 	}
 	if hook := n.dropBackup.Load(); hook != nil && (*hook)(member) {
-		return errors.New("dropped by a test hook")
+		return 0, errors.New("dropped by a test hook")
 	}
+	var applied uint64
 	first := true
 	for i := 0; first || i < len(recs); {
 		var body []byte
@@ -544,17 +547,21 @@ func (n *Node) sendSnapshot(ctx context.Context, p int, member string, tenure, s
 		resp, err := n.tr.CallLane(cctx, addr, transport.LaneBackup, msgSnapshot, req)
 		cancel()
 		if err != nil {
-			return err
+			return 0, err
 		}
-		status, _, err := decodeBackupReply(resp)
+		status, a, err := decodeBackupReply(resp)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if status != backupOK {
-			return fmt.Errorf("backup refused the snapshot (status %d)", status)
+			return 0, fmt.Errorf("backup refused the snapshot (status %d)", status)
 		}
+		applied = a
 	}
-	return nil
+	if applied < seq {
+		return 0, fmt.Errorf("backup holds %d after a snapshot at %d", applied, seq)
+	}
+	return applied, nil
 }
 
 // backupHeader is the common head of msgBackup and msgSnapshot.
@@ -742,9 +749,13 @@ func (n *Node) handleSnapshot(ctx context.Context, b []byte) ([]byte, error) {
 		}
 	}
 	if last {
-		pt.store.Store(r.staging)
+		// A copy of the same tenure that applied entries past the snapshot
+		// is newer than it (entries apply in order): keep it, never go back.
+		if r.btenure != h.tenure || r.applied < seq {
+			pt.store.Store(r.staging)
+			r.btenure, r.applied = h.tenure, seq
+		}
 		r.staging = nil
-		r.btenure, r.applied = h.tenure, seq
 		if r.bch != nil {
 			close(r.bch)
 			r.bch = nil
@@ -863,7 +874,11 @@ func (n *Node) setLinksLocked(pt *part, p int, t partition.Table, becoming bool)
 	old := r.links
 	r.links = nil
 	for i, m := range a.Replicas[1:] {
-		async := i >= t.Backups
+		// Replicas past the synchronous count are asynchronous only when the
+		// grid has asynchronous backups; otherwise the replicas a migration
+		// adds beyond the count are synchronous too, so that dropping one
+		// never leaves a lagging copy in a synchronous place.
+		async := t.AsyncBackups > 0 && i >= t.Backups
 		var l *link
 		for _, o := range old {
 			if o.member == m {

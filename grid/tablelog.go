@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/sessiongrid/sessiongrid/partition"
@@ -47,8 +48,17 @@ var (
 type MemLog struct {
 	mu          sync.Mutex // guards the fields below
 	table       partition.Table
+	history     []partition.Table
 	coordinator string
 	subs        []chan struct{}
+}
+
+// History returns every table committed so far, in epoch order (tests
+// check invariants over every epoch).
+func (l *MemLog) History() []partition.Table {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.history)
 }
 
 // NewMemLog returns an empty log whose coordinator is the named member.
@@ -107,6 +117,7 @@ func (v *memView) Propose(_ context.Context, next partition.Table) error {
 		return fmt.Errorf("%w: proposal for epoch %d, table in force %d", ErrStaleTable, next.Epoch, l.table.Epoch)
 	}
 	l.table = next.Clone()
+	l.history = append(l.history, l.table)
 	for _, ch := range l.subs {
 		select {
 		case ch <- struct{}{}:

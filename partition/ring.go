@@ -92,17 +92,50 @@ func NewRing(cfg RingConfig, members []string) (r *Ring, err error) {
 	n := min(cfg.Backups+1, len(ids))
 	r = &Ring{count: cfg.Count, targets: make([][]string, cfg.Count)}
 	for p := 0; p < cfg.Count; p++ {
-		got, err := c.GetClosestNForPartition(p, n)
-		if err != nil {
-			return nil, fmt.Errorf("partition: replicas of %d: %w", p, err)
+		owner := c.GetPartitionOwner(p)
+		if owner == nil {
+			return nil, fmt.Errorf("partition: no owner for partition %d", p)
 		}
-		reps := make([]string, len(got))
-		for i, m := range got {
-			reps[i] = m.String()
-		}
-		r.targets[p] = reps
+		r.targets[p] = append([]string{owner.String()}, backups(cfg.Hasher, p, owner.String(), ids, n-1)...)
 	}
 	return r, nil
+}
+
+// backups picks n members other than primary for partition p by
+// rendezvous hashing: each member scores hash(p, member) and the highest
+// win. consistent's GetClosestN would give every partition of one primary
+// the same backups (the next members by name hash), so one member's death
+// would double the load of a single other member; rendezvous spreads a
+// member's backups over all the others, and moves few when members change.
+func backups(h Hasher, p int, primary string, ids []string, n int) []string {
+	if n <= 0 {
+		return nil
+	}
+	type scored struct {
+		id    string
+		score uint64
+	}
+	var c []scored
+	buf := make([]byte, 0, 64)
+	for _, id := range ids {
+		if id == primary {
+			continue
+		}
+		buf = append(buf[:0], id...)
+		buf = append(buf, 0, byte(p), byte(p>>8), byte(p>>16), byte(p>>24))
+		c = append(c, scored{id, h.Sum64(buf)})
+	}
+	sort.Slice(c, func(i, j int) bool {
+		if c[i].score != c[j].score {
+			return c[i].score > c[j].score
+		}
+		return c[i].id < c[j].id
+	})
+	out := make([]string, 0, n)
+	for i := 0; i < n && i < len(c); i++ {
+		out = append(out, c[i].id)
+	}
+	return out
 }
 
 // Count returns the number of partitions.
