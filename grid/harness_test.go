@@ -122,6 +122,10 @@ func (g *testGrid) heal() {
 	}
 }
 
+// testLease is the members' lease: short, but long enough that renewals
+// never lapse on a loaded machine under the race detector.
+const testLease = time.Second
+
 func newTestGrid(t testing.TB, n int) *testGrid { return newTestGridWith(t, n, nil) }
 
 // newTestGridWith is newTestGrid with tweak applied to every member's config.
@@ -193,7 +197,7 @@ func (g *testGrid) addNamed(role cluster.Role, name string, tweak func(*grid.Con
 	cfg := grid.DefaultConfig()
 	cfg.Logger = logger
 	cfg.PlanInterval = 50 * time.Millisecond
-	cfg.LeaseDuration = 300 * time.Millisecond
+	cfg.LeaseDuration = testLease
 	cfg.BackupTimeout = 3 * time.Second
 	cfg.Store.Now = func() time.Time { return (*g.now.Load())().Add(time.Duration(m.offset.Load())) }
 	if g.tweak != nil {

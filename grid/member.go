@@ -252,9 +252,18 @@ func (m *Member) Leave(ctx context.Context) error {
 	if err := m.Node.Drain(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	// The drain may have used the whole deadline (every member stopping at
-	// once cannot hand anything over): the leave and the close still get a
-	// few seconds of their own, so that a member always exits.
+	errs = append(errs, m.Depart(ctx))
+	return errors.Join(errs...)
+}
+
+// Depart leaves the Raft group (handing leadership over) and the gossip
+// group, and closes the member, without handing partitions over first
+// (Leave does that): after a Drain that may have run out of time. The drain
+// may have used the whole deadline (every member stopping at once cannot
+// hand anything over), so these steps get a few seconds of their own when
+// ctx leaves less: a member always exits.
+func (m *Member) Depart(ctx context.Context) error {
+	var errs []error
 	lctx, cancel := context.WithTimeout(context.Background(), leaveGrace)
 	defer cancel()
 	if d, ok := ctx.Deadline(); ok && time.Until(d) > leaveGrace {

@@ -285,10 +285,33 @@ func (n *Node) write(ctx context.Context, pt *part, p int, s *memory.Store, key 
 		r.signalLocked()
 	}
 	r.wmu.Unlock()
-	if !n.leasedNow() {
+	if !n.stillPrimary(ctx, pt, p, tenure, deadline) {
 		return errLeaseLost
 	}
 	return nil
+}
+
+// stillPrimary reports, after a write's backups acknowledged it, whether
+// this member was primary of p under one lease throughout: it holds a lease
+// now and leads p with the tenure the write had. A lease that lapsed while
+// the write was in flight may come back (a slow renewal): a lease granted
+// again is for a table this member must have applied, and a primary that
+// lost p and got it back has a new tenure, so an unchanged tenure under a
+// valid lease means no other member led p meanwhile.
+func (n *Node) stillPrimary(ctx context.Context, pt *part, p int, tenure uint64, deadline time.Time) bool {
+	for {
+		t := n.table.Load()
+		if n.leased(t) {
+			pt.repl.wmu.Lock()
+			same := pt.repl.tenure == tenure
+			pt.repl.wmu.Unlock()
+			return same && pt.primary.Load() && t.Owner(p) == n.self
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil || n.stopped() {
+			return false
+		}
+		n.waitTable(ctx, t.Epoch+1, earlier(deadline, 10*time.Millisecond))
+	}
 }
 
 // waitCommitted waits, after a backup failed to acknowledge entry seq,
@@ -330,16 +353,17 @@ func postImage(s *memory.Store, seq uint64, key string) entry {
 	return entry{seq: seq, kind: entryDelete, key: key}
 }
 
-// target is a link and its generation when entries were given to it.
+// target is a link, its generation and mode when entries were given to it.
 type target struct {
-	l   *link
-	gen uint64
+	l     *link
+	gen   uint64
+	async bool
 }
 
 func (r *repl) targetsLocked() []target {
 	out := make([]target, len(r.links))
 	for i, l := range r.links {
-		out[i] = target{l, l.gen}
+		out[i] = target{l, l.gen, l.async}
 	}
 	return out
 }
@@ -355,7 +379,7 @@ func (n *Node) replicate(ctx context.Context, pt *part, p int, tenure uint64, ta
 	last := es[len(es)-1].seq
 	var sync []target
 	for _, tg := range targets {
-		if tg.l.async {
+		if tg.async {
 			n.goFunc(func() {
 				cctx, cancel := context.WithTimeout(context.Background(), n.cfg.BackupTimeout)
 				defer cancel()
@@ -398,7 +422,7 @@ func (n *Node) encodeBackup(p int, tenure uint64, es []entry) []byte {
 func (n *Node) sendBackup(ctx context.Context, pt *part, p int, tg target, req []byte, last uint64) bool {
 	var status byte = backupResync
 	var applied uint64
-	addr := n.addrOf(tg.l.member)
+	addr := n.addrOf(tg.l.member) // member never changes
 	if addr != "" {
 		if hook := n.dropBackup.Load(); hook == nil || !(*hook)(tg.l.member) {
 			resp, err := n.tr.CallLane(ctx, addr, transport.LaneBackup, msgBackup, req)
@@ -968,6 +992,7 @@ func (n *Node) renewLease() {
 		b, err := n.tr.Call(ctx, addr, msgLease, []byte(n.self))
 		cancel()
 		if err != nil {
+			n.logger.Debug("lease renewal failed", "coordinator", coord, "err", err)
 			return
 		}
 		if epoch, err = getU64(b); err != nil {

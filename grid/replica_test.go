@@ -27,6 +27,17 @@ type acks struct {
 
 func newAcks() *acks { return &acks{last: map[string]int{}, at: map[string]time.Time{}} }
 
+// total sums the acknowledged counters.
+func (a *acks) total() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, c := range a.last {
+		n += c
+	}
+	return n
+}
+
 func (a *acks) set(id string, c int) {
 	a.mu.Lock()
 	a.last[id], a.at[id] = c, time.Now()
@@ -142,7 +153,7 @@ func TestCrashUnderWritesLosesNothing(t *testing.T) {
 			before := victim.node.Table()
 			g.stop(victim, false)
 			g.waitStable()
-			waitAcks(t, a, len(a.last)+200) // writes go on after the failover
+			waitAcks(t, a, a.total()+200) // writes go on after the failover
 			cancel()
 			ok, failed := wait()
 			checkAcked(t, g, a)
@@ -158,12 +169,7 @@ func waitAcks(t *testing.T, a *acks, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		a.mu.Lock()
-		got := 0
-		for _, c := range a.last {
-			got += c
-		}
-		a.mu.Unlock()
+		got := a.total()
 		if got >= n {
 			return
 		}
@@ -426,14 +432,14 @@ func TestTouchedSessionSurvivesPromotion(t *testing.T) {
 	if _, err := r.Save(ctx, id, field("c", "1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.SetExpiry(ctx, id, session.Expiry{Idle: 10 * time.Second}); err != nil {
+	if err := r.SetExpiry(ctx, id, session.Expiry{Idle: 100 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	g.advance(8 * time.Second)
+	g.advance(80 * time.Second)
 	if _, err := r.Get(ctx, id, "c"); err != nil { // touches
 		t.Fatal(err)
 	}
-	g.advance(8 * time.Second) // 16 s after the write, 8 s after the touch
+	g.advance(80 * time.Second) // 160 s after the write, 80 s after the touch
 	g.stop(p, false)
 	g.waitStable()
 	if v, err := b.node.Router(nil).Get(ctx, id, "c"); err != nil || string(v) != "1" {
@@ -449,7 +455,7 @@ func TestCutPrimaryStopsAcknowledging(t *testing.T) {
 	g := newTestGrid(t, 3)
 	g.waitSafe()
 	victim := g.live()[2]
-	lease := 300 * time.Millisecond
+	lease := testLease
 	a := newAcks()
 	ctx, cancel := context.WithCancel(context.Background())
 	via := victim.node.Router(nil)

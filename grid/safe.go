@@ -18,8 +18,9 @@ type SafeStatus struct {
 	// Reason says why not, "" when safe.
 	Reason string `json:"reason,omitempty"`
 	// Epoch is the table's epoch, Backups its synchronous backup count.
-	Epoch   uint64 `json:"epoch"`
-	Backups int    `json:"backups"`
+	Epoch        uint64 `json:"epoch"`
+	Backups      int    `json:"backups"`
+	AsyncBackups int    `json:"async_backups"`
 	// Short counts partitions with fewer replicas than the backup count
 	// asks for (too few members, or re-replication under way).
 	Short int `json:"short_partitions"`
@@ -35,7 +36,7 @@ type SafeStatus struct {
 // that holds partitions how many of its backup links are behind.
 func (n *Node) Safe(ctx context.Context) SafeStatus {
 	t := n.table.Load()
-	st := SafeStatus{Epoch: t.Epoch, Backups: t.Backups}
+	st := SafeStatus{Epoch: t.Epoch, Backups: t.Backups, AsyncBackups: t.AsyncBackups}
 	if len(t.Partitions) == 0 {
 		st.Reason = "no partition table yet"
 		return st
@@ -60,7 +61,10 @@ func (n *Node) Safe(ctx context.Context) SafeStatus {
 	var wg sync.WaitGroup
 	for m := range holders {
 		if m == n.self {
-			st.Behind += n.behind()
+			b := n.behind()
+			mu.Lock()
+			st.Behind += b
+			mu.Unlock()
 			continue
 		}
 		mb, ok := alive[m]

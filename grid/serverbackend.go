@@ -67,6 +67,11 @@ func (b *ServerBackend) ClusterStatus(ctx context.Context) server.ClusterStatus 
 		Self: b.m.Cluster.Name(), Epoch: t.Epoch, Partitions: b.m.Node.cfg.Partitions,
 		Leader: gs.Leader, RaftState: gs.State, Voters: gs.Voters, NonVoters: gs.NonVoters,
 		AppliedIndex: gs.AppliedIndex,
+		Backups:      t.Backups, AsyncBackups: t.AsyncBackups,
+		Promotions:  b.m.Node.metrics.promotions.Load(),
+		Resyncs:     b.m.Node.metrics.backupBreaks.Load(),
+		Migrations:  b.m.Node.metrics.migrations.Load(),
+		BackupBytes: b.m.Node.BackupStats().Bytes,
 	}
 	for _, mb := range b.m.Cluster.Members() {
 		st.Members = append(st.Members, server.ClusterMember{
@@ -78,6 +83,15 @@ func (b *ServerBackend) ClusterStatus(ctx context.Context) server.ClusterStatus 
 		})
 	}
 	return st
+}
+
+// ClusterSafe implements server.Cluster.
+func (b *ServerBackend) ClusterSafe(ctx context.Context) server.ClusterSafety {
+	st := b.m.Node.Safe(ctx)
+	return server.ClusterSafety{
+		Safe: st.Safe, Reason: st.Reason, Epoch: st.Epoch, Backups: st.Backups, AsyncBackups: st.AsyncBackups,
+		Short: st.Short, Migrating: st.Migrating, Behind: st.Behind, Unreached: st.Unreached,
+	}
 }
 
 // Stats reports the partitions this member holds (INFO keyspace, metrics).

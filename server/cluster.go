@@ -15,6 +15,28 @@ type Cluster interface {
 	ClusterOwner(key string) (partition int, owner, addr string)
 	// ClusterStatus describes the grid as this member sees it.
 	ClusterStatus(ctx context.Context) ClusterStatus
+	// ClusterSafe says whether the grid is cluster-safe: every partition
+	// has its full backup count, in sync, and no migration is in flight.
+	ClusterSafe(ctx context.Context) ClusterSafety
+}
+
+// ClusterSafety is the answer of GRID.SAFE and GET /cluster/safe.
+type ClusterSafety struct {
+	Safe bool `json:"safe"`
+	// Reason says why not, "" when safe.
+	Reason string `json:"reason,omitempty"`
+	// Epoch is the table's epoch; Backups and AsyncBackups the grid's
+	// backup counts.
+	Epoch        uint64 `json:"epoch"`
+	Backups      int    `json:"backup_count"`
+	AsyncBackups int    `json:"async_backup_count"`
+	// Short counts partitions lacking a replica (too few members, or
+	// re-replication under way), Migrating those with a learner being
+	// filled, Behind the backup copies being resynced.
+	Short     int      `json:"short_partitions"`
+	Migrating int      `json:"migrating_partitions"`
+	Behind    int      `json:"backups_behind"`
+	Unreached []string `json:"unreached,omitempty"`
 }
 
 // ClusterStatus is the grid as one member sees it (GRID.MEMBERS, INFO
@@ -29,6 +51,13 @@ type ClusterStatus struct {
 	NonVoters    []string        `json:"non_voters"`
 	AppliedIndex uint64          `json:"applied_index"`
 	Members      []ClusterMember `json:"members"`
+	// Replication, as this member counts it since it started.
+	Backups      int    `json:"backup_count"`
+	AsyncBackups int    `json:"async_backup_count"`
+	Promotions   uint64 `json:"promotions"`     // partitions taken over here from a failed or leaving primary
+	Resyncs      uint64 `json:"backup_resyncs"` // backup copies that fell behind and were resynced
+	Migrations   uint64 `json:"migrations"`     // learners filled by this member
+	BackupBytes  int64  `json:"backup_bytes"`   // bytes of the backup copies held here
 }
 
 // ClusterMember is one member in a ClusterStatus.

@@ -57,3 +57,20 @@ func (c *conn) gridMembers(args [][]byte) {
 	}
 	c.out.strings(lines)
 }
+
+// gridSafe is GRID.SAFE: 1 when the grid is cluster-safe (every partition
+// has its full backup count, in sync, and nothing moves), else an error
+// reply "NOTSAFE reason" — so a script can wait for it before stopping the
+// next member.
+func (c *conn) gridSafe(args [][]byte) {
+	cl, ok := c.grid()
+	if !ok {
+		return
+	}
+	st := cl.ClusterSafe(c.s.ctx)
+	if !st.Safe {
+		c.out.error("NOTSAFE " + st.Reason)
+		return
+	}
+	c.out.int(1)
+}

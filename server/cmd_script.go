@@ -276,7 +276,7 @@ func scriptCallable(id int, cmd *command) bool {
 	switch id {
 	case cmdPing, cmdEcho, cmdTime:
 		return true
-	case cmdGridTable, cmdGridOwner, cmdGridMembers:
+	case cmdGridTable, cmdGridOwner, cmdGridMembers, cmdGridSafe:
 		return false
 	}
 	return cmd.flags&(flagWrite|flagReadonly) != 0

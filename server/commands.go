@@ -76,6 +76,7 @@ const (
 	cmdGridTable
 	cmdGridOwner
 	cmdGridMembers
+	cmdGridSafe
 
 	cmdEval
 	cmdEvalSha
@@ -227,6 +228,8 @@ func lookup(name []byte) int {
 		return cmdGridOwner
 	case "grid.members":
 		return cmdGridMembers
+	case "grid.safe":
+		return cmdGridSafe
 	case "eval":
 		return cmdEval
 	case "evalsha":
@@ -344,6 +347,7 @@ func newCommandTable() [numCommands]command {
 	def(cmdGridTable, "grid.table", 1, r, 0, 0, 0, (*conn).gridTable)
 	def(cmdGridOwner, "grid.owner", 2, r|f, 1, 1, 1, (*conn).gridOwner)
 	def(cmdGridMembers, "grid.members", 1, r, 0, 0, 0, (*conn).gridMembers)
+	def(cmdGridSafe, "grid.safe", 1, r, 0, 0, 0, (*conn).gridSafe)
 	def(cmdEval, "eval", -3, 0, 0, 0, 0, (*conn).eval)
 	def(cmdEvalSha, "evalsha", -3, 0, 0, 0, 0, (*conn).evalsha)
 	def(cmdEvalRO, "eval_ro", -3, 0, 0, 0, 0, (*conn).evalRO)

@@ -15,6 +15,8 @@ import (
 //	GET /cluster  the grid as this node sees it, as JSON (members, Raft
 //	              leader and voters, applied index, table epoch); with
 //	              ?key=K also the partition and owner of K
+//	GET /cluster/safe  200 when the grid is cluster-safe (every partition has
+//	    its full backup count, in sync, nothing moving), 503 otherwise; JSON
 //	GET /cluster/table  the partition table: owner client address per partition
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -47,6 +49,21 @@ func (s *Server) Handler() http.Handler {
 			out.Key = &keyOwner{Key: k, Partition: p, Owner: owner, Addr: addr}
 		}
 		writeJSON(w, out)
+	})
+	mux.HandleFunc("GET /cluster/safe", func(w http.ResponseWriter, r *http.Request) {
+		cl, ok := s.backend.(Cluster)
+		if !ok {
+			http.Error(w, "this node is not in a grid", http.StatusNotFound)
+			return
+		}
+		st := cl.ClusterSafe(r.Context())
+		if !st.Safe {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(st)
+			return
+		}
+		writeJSON(w, st)
 	})
 	mux.HandleFunc("GET /cluster/table", func(w http.ResponseWriter, r *http.Request) {
 		cl, ok := s.backend.(Cluster)

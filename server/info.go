@@ -133,10 +133,24 @@ func (s *Server) infoText(want map[string]bool) string {
 			field("raft_leader", st.Leader)
 			field("raft_voters", strings.Join(st.Voters, ","))
 			field("raft_applied_index", st.AppliedIndex)
+			field("backup_count", st.Backups)
+			field("async_backup_count", st.AsyncBackups)
+			safe := cl.ClusterSafe(s.ctx)
+			field("cluster_safe", map[bool]string{true: "1", false: "0"}[safe.Safe])
+			if !safe.Safe {
+				field("cluster_safe_reason", safe.Reason)
+			}
+			field("partitions_short", safe.Short)
+			field("partitions_migrating", safe.Migrating)
+			field("backups_behind", safe.Behind)
+			field("promotions", st.Promotions)
+			field("backup_resyncs", st.Resyncs)
+			field("migrations", st.Migrations)
+			field("backup_bytes", st.BackupBytes)
 			field("members", len(st.Members))
 			for i, m := range st.Members {
 				field("member"+strconv.Itoa(i), "name="+m.Name+",state="+m.State+",role="+m.Role+
-					",client="+m.Client+",primaries="+strconv.Itoa(m.Primaries)+
+					",client="+m.Client+",primaries="+strconv.Itoa(m.Primaries)+",backups="+strconv.Itoa(m.Backups)+
 					",voter="+strconv.FormatBool(m.IsVoter)+",leader="+strconv.FormatBool(m.IsLeader))
 			}
 		}

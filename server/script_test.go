@@ -467,6 +467,8 @@ func (clusterBackend) ClusterOwner(key string) (int, string, string) {
 	return partition.ID(key, partition.DefaultCount), "self", "127.0.0.1:0"
 }
 
+func (clusterBackend) ClusterSafe(context.Context) ClusterSafety { return ClusterSafety{Safe: true} }
+
 func (clusterBackend) ClusterStatus(context.Context) ClusterStatus {
 	return ClusterStatus{Self: "self", Partitions: partition.DefaultCount}
 }

@@ -34,6 +34,9 @@ type clusterOptions struct {
 	maxVoters       int
 	joinTimeout     time.Duration
 	leaveTimeout    time.Duration
+	backups         int
+	asyncBackups    int
+	backupsSet      bool // --backup-count or --async-backup-count was given
 }
 
 func (c *clusterOptions) enabled() bool { return c.join != "" || c.bootstrapExpect > 0 }
@@ -53,15 +56,23 @@ func addClusterFlags(fs *flag.FlagSet, c *clusterOptions) {
 	fs.IntVar(&c.partitions, "partitions", partition.DefaultCount, "cluster mode: number of partitions; every member must use the same")
 	fs.IntVar(&c.maxVoters, "max-voters", 3, "cluster mode: Raft voters (odd: 1, 3, 5, 7); further servers are non-voters")
 	fs.DurationVar(&c.joinTimeout, "join-timeout", 60*time.Second, "cluster mode: give up joining after this long (the node then exits: it never serves alone)")
-	fs.DurationVar(&c.leaveTimeout, "leave-timeout", 60*time.Second, "cluster mode: on SIGTERM, how long to spend handing partitions over before leaving")
+	fs.DurationVar(&c.leaveTimeout, "leave-timeout", 60*time.Second, "cluster mode: on SIGTERM, how long to spend handing partitions over before leaving (the node exits a few seconds after it at the latest)")
+	fs.IntVar(&c.backups, "backup-count", 1, "cluster mode: synchronous backups of every session (0-6): a write is acknowledged once the primary and this many backups hold it, so this many members may crash at once without losing it; the grid's first table fixes it")
+	fs.IntVar(&c.asyncBackups, "async-backup-count", 0, "cluster mode: asynchronous backups more (0-6, with --backup-count at most 6): sent every write, not waited for (a crash may lose the last writes to them)")
 }
 
 // validate checks the cluster settings.
 func (c *clusterOptions) validate() error {
 	if !c.enabled() {
+		if c.backupsSet {
+			return errors.New("--backup-count and --async-backup-count apply to cluster mode only (give --join or --bootstrap-expect); a standalone node keeps one copy of each session")
+		}
 		return nil
 	}
 	var errs []error
+	if c.backups < 0 || c.asyncBackups < 0 || c.backups+c.asyncBackups > grid.MaxBackups {
+		errs = append(errs, fmt.Errorf("--backup-count (%d) and --async-backup-count (%d) must be 0..%d together", c.backups, c.asyncBackups, grid.MaxBackups))
+	}
 	if c.nodeName == "" {
 		errs = append(errs, errors.New("--node-name is required in cluster mode"))
 	}
@@ -119,6 +130,7 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	gcfg.MaxValueSize = int(o.maxValueBytes)
 	grcfg := grid.DefaultConfig()
 	grcfg.Partitions = c.partitions
+	grcfg.BackupCount, grcfg.AsyncBackupCount = c.backups, c.asyncBackups
 	mc := o.memoryConfig(nil)
 	mc.SweepInterval = 0
 	mc.Shards = 0

@@ -171,7 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	if member != nil {
-		if err := member.Member().Leave(sctx); err != nil {
+		if err := member.Member().Depart(sctx); err != nil {
 			log.Warn("leaving the grid", "err", err)
 		}
 	} else if err := closeBackend(sctx); err != nil {

@@ -130,6 +130,8 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	if err := errors.Join(errs...); err != nil {
 		return o, err
 	}
+	o.cluster.backupsSet = given["backup-count"] || given["async-backup-count"] ||
+		getenv(envName("backup-count")) != "" || getenv(envName("async-backup-count")) != ""
 	return o, o.validate()
 }
 
