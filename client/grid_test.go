@@ -76,7 +76,7 @@ func startGrid(t *testing.T) *testGrid {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.ServeForwarded(srv.Exec)
+		b.ServeForwarded(srv.ExecBatch)
 		go srv.Serve(l)
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -50,6 +50,7 @@ const (
 const (
 	entryRecord byte = 1 // the key's post-image
 	entryDelete byte = 2 // the key is gone
+	entryMulti  byte = 3 // several keys' post-images, applied as one (a unit's writes)
 )
 
 // Backup reply statuses.
@@ -65,17 +66,21 @@ const gapWait = time.Second
 
 // entry is one replicated change of one key.
 type entry struct {
-	seq  uint64
-	kind byte
-	key  string
-	rec  memory.Record
+	seq   uint64
+	kind  byte
+	key   string
+	rec   memory.Record
+	multi []entry // entryMulti
 }
 
 func appendEntry(b []byte, e entry) []byte {
 	b = binary.AppendUvarint(b, e.seq)
 	b = append(b, e.kind)
-	if e.kind == entryRecord {
+	switch e.kind {
+	case entryRecord:
 		return appendRecord(b, e.rec)
+	case entryMulti:
+		return appendMulti(b, e.multi)
 	}
 	return appendList(b, []byte(e.key))
 }
@@ -104,6 +109,13 @@ func decodeEntry(b []byte) (entry, []byte, error) {
 			return e, nil, fmt.Errorf("%w: entry key", errMalformed)
 		}
 		e.key = string(items[0])
+		return e, rest, nil
+	case entryMulti:
+		subs, rest, err := decodeMulti(b)
+		if err != nil {
+			return e, nil, err
+		}
+		e.multi = subs
 		return e, rest, nil
 	}
 	return e, nil, fmt.Errorf("%w: entry kind %d", errMalformed, e.kind)
@@ -241,6 +253,9 @@ func (n *Node) write(ctx context.Context, pt *part, p int, s *memory.Store, key 
 	r := &pt.repl
 	if !r.hasLinks.Load() {
 		return apply()
+	}
+	if u := unitOf(ctx); u != nil && u.n == n {
+		return n.writeInUnit(pt, p, key, apply, u)
 	}
 	deadline := time.Now().Add(n.cfg.BackupTimeout)
 	r.wmu.Lock()
@@ -651,8 +666,14 @@ func (n *Node) handleBackup(ctx context.Context, b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if partition.ID(e.key, n.cfg.Partitions) != h.p || session.ValidateID(e.key) != nil {
-			return nil, fmt.Errorf("%w: entry of another partition", errMalformed)
+		keys := []entry{e}
+		if e.kind == entryMulti {
+			keys = e.multi
+		}
+		for _, k := range keys {
+			if partition.ID(k.key, n.cfg.Partitions) != h.p || session.ValidateID(k.key) != nil {
+				return nil, fmt.Errorf("%w: entry of another partition", errMalformed)
+			}
 		}
 		es = append(es, e)
 		b = rest
@@ -711,6 +732,9 @@ func (n *Node) handleBackup(ctx context.Context, b []byte) ([]byte, error) {
 }
 
 func applyEntry(ctx context.Context, s *memory.Store, e entry) error {
+	if e.kind == entryMulti {
+		return applyMulti(ctx, s, e.multi)
+	}
 	if e.kind == entryDelete {
 		_, err := s.Delete(ctx, e.key)
 		return err
@@ -797,16 +821,18 @@ func (n *Node) readBarrier(ctx context.Context, pt *part, p int, key string) (ag
 		return false, nil
 	}
 	deadline := time.Now().Add(n.cfg.BackupTimeout)
+	u := unitOf(ctx)
 	for {
 		r.wmu.Lock()
-		if _, ok := r.pending[key]; !ok {
+		seq, ok := r.pending[key]
+		if !ok || (seq == unitMark && u != nil && u.has(p, key)) { // none, or the caller's own
 			r.wmu.Unlock()
 			return again, nil
 		}
 		again = true
 		ch := r.waitLocked()
 		r.wmu.Unlock()
-		ok := n.wait(ctx, ch, deadline)
+		ok = n.wait(ctx, ch, deadline)
 		r.doneWaiting()
 		if !ok {
 			return false, fmt.Errorf("%w: partition %d: the last write of this key is not yet on its backups", session.ErrUnavailable, p)

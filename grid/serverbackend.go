@@ -27,6 +27,7 @@ var (
 	_ server.Backend   = (*ServerBackend)(nil)
 	_ server.Cluster   = (*ServerBackend)(nil)
 	_ server.Forwarder = (*ServerBackend)(nil)
+	_ server.Batcher   = (*ServerBackend)(nil)
 )
 
 // Member returns the grid member.
@@ -97,9 +98,16 @@ func (b *ServerBackend) ClusterSafe(ctx context.Context) server.ClusterSafety {
 // Stats reports the partitions this member holds (INFO keyspace, metrics).
 func (b *ServerBackend) Stats() memory.Stats { return b.m.Node.Stats() }
 
-// Executor runs one RESP command as a client of the given RESP version
-// would and returns its reply (server.Server.Exec).
-type Executor func(proto int, args [][]byte) []byte
+// Executor runs RESP commands as a client of the given RESP version would
+// and returns one reply each (server.Server.ExecBatch).
+type Executor func(proto int, cmds [][][]byte) [][]byte
+
+// BeginBatch implements server.Batcher: the writes made with the returned
+// context replicate together when commit runs.
+func (b *ServerBackend) BeginBatch(ctx context.Context) (context.Context, func() error) {
+	uctx, u := b.m.Node.BeginUnit(ctx)
+	return uctx, func() error { return u.Commit(ctx) }
+}
 
 // ServeForwarded makes this member run the pipelined batches other
 // members forward to it, through exec (the member's own RESP server).
@@ -115,15 +123,15 @@ func (b *ServerBackend) ServeForwarded(exec Executor) {
 		if err != nil || len(rest) != 0 {
 			return nil, fmt.Errorf("%w: forwarded batch", errMalformed)
 		}
-		replies := make([][]byte, len(cmds))
+		batch := make([][][]byte, len(cmds))
 		for i, c := range cmds {
 			args, rest, err := decodeList(c)
 			if err != nil || len(rest) != 0 || len(args) == 0 {
 				return nil, fmt.Errorf("%w: forwarded command", errMalformed)
 			}
-			replies[i] = exec(proto, args)
+			batch[i] = args
 		}
-		return appendList(nil, replies...), nil
+		return appendList(nil, exec(proto, batch)...), nil
 	})
 }
 

@@ -1,9 +1,49 @@
 package server
 
 import (
+	"context"
 	"strings"
 	"sync"
 )
+
+// Batcher is an optional capability of a Backend that replicates writes:
+// the writes a batch of commands (a pipeline, a forwarded batch, a script)
+// makes with the context BeginBatch returns may be held back from the
+// backend's replicas until commit runs, so that the batch costs one round
+// trip to them, and a script's writes reach them as one unit. commit
+// returns once every such write is acknowledged, or an error: their
+// outcome is then unknown, and the server replaces the replies of the
+// batch's writes with it. No reply of such a write reaches a client before
+// commit returns.
+type Batcher interface {
+	BeginBatch(ctx context.Context) (bctx context.Context, commit func() error)
+}
+
+// beginBatch starts a batch on c when the backend is a Batcher; end
+// commits it and reports its error (nil without a batch).
+func (c *conn) beginBatch() (end func() error) {
+	b, ok := c.s.backend.(Batcher)
+	if !ok {
+		return func() error { return nil }
+	}
+	ctx, commit := b.BeginBatch(c.s.ctx)
+	c.ctx = ctx
+	return func() error {
+		c.ctx = nil
+		return commit()
+	}
+}
+
+// isWriteCommand reports whether args is a command that writes.
+func (c *conn) isWriteCommand(args [][]byte) bool {
+	id := lookup(args[0])
+	return id >= 0 && c.s.table[id].flags&flagWrite != 0
+}
+
+// unavailableReply is the reply of a write whose batch did not commit.
+func unavailableReply(err error) []byte {
+	return errorReply("UNAVAILABLE the backups did not acknowledge this batch's writes; they may or may not have been applied: " + errText(err))
+}
 
 // Pipelined forwarding in cluster mode. When the backend is a Forwarder
 // and a client has pipelined several requests, the single-key data
@@ -101,8 +141,11 @@ func (c *conn) runBatch(fw Forwarder, batch [][][]byte) {
 	}
 	// Local commands run now, while the remote ones travel; their replies
 	// are cut out of the output buffer and put back in request order.
+	// Their writes are replicated together (Batcher) while the remote ones
+	// travel too.
 	base := len(c.out.b)
 	spans := make([][2]int, len(batch))
+	end := c.beginBatch()
 	for i, args := range batch {
 		if owners[i] == "" {
 			start := len(c.out.b)
@@ -110,14 +153,18 @@ func (c *conn) runBatch(fw Forwarder, batch [][][]byte) {
 			spans[i] = [2]int{start - base, len(c.out.b) - base}
 		}
 	}
+	cerr := end()
 	wg.Wait()
 	local := append([]byte(nil), c.out.b[base:]...)
 	c.out.b = c.out.b[:base]
-	for i := range batch {
-		if owners[i] == "" {
-			c.out.b = append(c.out.b, local[spans[i][0]:spans[i][1]]...)
-		} else {
+	for i, args := range batch {
+		switch {
+		case owners[i] != "":
 			c.out.b = append(c.out.b, remote[i]...)
+		case cerr != nil && c.isWriteCommand(args):
+			c.out.b = append(c.out.b, unavailableReply(cerr)...)
+		default:
+			c.out.b = append(c.out.b, local[spans[i][0]:spans[i][1]]...)
 		}
 	}
 }
@@ -132,6 +179,41 @@ func errText(err error) string {
 		return "short reply"
 	}
 	return err.Error()
+}
+
+// ExecBatch runs requests, in order, as an authenticated client of RESP
+// version proto would (see Exec), with their writes replicated together
+// (Batcher), and returns one reply per request. A member runs the
+// pipelined batches other members forward to it with ExecBatch.
+func (s *Server) ExecBatch(proto int, cmds [][][]byte) [][]byte {
+	c := &conn{s: s, authed: true}
+	c.proto.Store(int32(proto))
+	c.out.resp3 = proto == 3
+	c.lastCmd.Store(-1)
+	replies := make([][]byte, len(cmds))
+	spans := make([][2]int, len(cmds))
+	end := c.beginBatch()
+	for i, args := range cmds {
+		start := len(c.out.b)
+		switch {
+		case len(args) == 0:
+			c.out.b = append(c.out.b, errorReply("ERR empty request")...)
+		case !c.batchable(args):
+			c.out.b = append(c.out.b, errorReply("ERR '"+strings.ToLower(string(args[0]))+"' cannot be forwarded")...)
+		default:
+			c.exec(args)
+		}
+		spans[i] = [2]int{start, len(c.out.b)}
+	}
+	cerr := end()
+	for i, args := range cmds {
+		if cerr != nil && len(args) > 0 && c.isWriteCommand(args) {
+			replies[i] = unavailableReply(cerr)
+			continue
+		}
+		replies[i] = c.out.b[spans[i][0]:spans[i][1]:spans[i][1]]
+	}
+	return replies
 }
 
 // Exec runs one request as an authenticated client of RESP version proto

@@ -35,7 +35,7 @@ func (c *conn) saveFields(args [][]byte) (int, bool) {
 		}
 		fields = append(fields, session.Field{Key: string(args[i]), Value: args[i+1]})
 	}
-	added, err := c.s.backend.Save(c.s.ctx, string(args[1]), fields...)
+	added, err := c.s.backend.Save(c.bctx(), string(args[1]), fields...)
 	clear(fields) // drop the references into the input buffer
 	c.fields = fields[:0]
 	if err != nil {
@@ -54,7 +54,7 @@ func (c *conn) checkValue(v []byte) error {
 }
 
 func (c *conn) hget(args [][]byte) {
-	v, err := c.s.backend.Get(c.s.ctx, string(args[1]), string(args[2]))
+	v, err := c.s.backend.Get(c.bctx(), string(args[1]), string(args[2]))
 	c.valueReply(v, err)
 }
 
@@ -72,7 +72,7 @@ func (c *conn) valueReply(v []byte, err error) {
 
 func (c *conn) hmget(args [][]byte) {
 	if len(args) == 3 {
-		v, err := c.s.backend.Get(c.s.ctx, string(args[1]), string(args[2]))
+		v, err := c.s.backend.Get(c.bctx(), string(args[1]), string(args[2]))
 		if err != nil && !errors.Is(err, session.ErrNotFound) {
 			c.storeError(err)
 			return
@@ -82,7 +82,7 @@ func (c *conn) hmget(args [][]byte) {
 		return
 	}
 	// Several fields: one snapshot of the session.
-	all, err := c.s.backend.GetAll(c.s.ctx, string(args[1]))
+	all, err := c.s.backend.GetAll(c.bctx(), string(args[1]))
 	if err != nil {
 		c.storeError(err)
 		return
@@ -99,7 +99,7 @@ func (c *conn) hmget(args [][]byte) {
 
 // getAll returns the session's data, or appends the error reply.
 func (c *conn) getAll(id []byte) (map[string][]byte, bool) {
-	all, err := c.s.backend.GetAll(c.s.ctx, string(id))
+	all, err := c.s.backend.GetAll(c.bctx(), string(id))
 	if err != nil {
 		c.storeError(err)
 		return nil, false
@@ -135,7 +135,7 @@ func (c *conn) hlen(args [][]byte) {
 }
 
 func (c *conn) hstrlen(args [][]byte) {
-	v, err := c.s.backend.Get(c.s.ctx, string(args[1]), string(args[2]))
+	v, err := c.s.backend.Get(c.bctx(), string(args[1]), string(args[2]))
 	switch {
 	case err == nil:
 		c.out.int(int64(len(v)))
@@ -151,7 +151,7 @@ func (c *conn) hdel(args [][]byte) {
 	for _, f := range args[2:] {
 		keys = append(keys, string(f))
 	}
-	n, err := c.s.backend.Evict(c.s.ctx, string(args[1]), keys...)
+	n, err := c.s.backend.Evict(c.bctx(), string(args[1]), keys...)
 	clear(keys)
 	c.strs = keys[:0]
 	if err != nil {
@@ -162,7 +162,7 @@ func (c *conn) hdel(args [][]byte) {
 }
 
 func (c *conn) hexists(args [][]byte) {
-	ok, err := c.s.backend.Exists(c.s.ctx, string(args[1]), string(args[2]))
+	ok, err := c.s.backend.Exists(c.bctx(), string(args[1]), string(args[2]))
 	if err != nil {
 		c.storeError(err)
 		return

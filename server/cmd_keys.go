@@ -17,7 +17,7 @@ func (c *conn) del(args [][]byte) {
 	for _, k := range args[1:] {
 		keys = append(keys, string(k))
 	}
-	n, err := c.s.backend.Delete(c.s.ctx, keys...)
+	n, err := c.s.backend.Delete(c.bctx(), keys...)
 	clear(keys)
 	c.strs = keys[:0]
 	if err != nil {
@@ -30,7 +30,7 @@ func (c *conn) del(args [][]byte) {
 func (c *conn) exists(args [][]byte) {
 	n := 0
 	for _, k := range args[1:] {
-		kind, err := c.s.backend.KindOf(c.s.ctx, string(k))
+		kind, err := c.s.backend.KindOf(c.bctx(), string(k))
 		if err != nil {
 			c.storeError(err)
 			return
@@ -43,7 +43,7 @@ func (c *conn) exists(args [][]byte) {
 }
 
 func (c *conn) typeCmd(args [][]byte) {
-	kind, err := c.s.backend.KindOf(c.s.ctx, string(args[1]))
+	kind, err := c.s.backend.KindOf(c.bctx(), string(args[1]))
 	if err != nil {
 		c.storeError(err)
 		return
@@ -72,7 +72,7 @@ func (c *conn) expireGeneric(args [][]byte, unit time.Duration) {
 	}
 	key := string(args[1])
 	if n <= 0 {
-		deleted, err := c.s.backend.Delete(c.s.ctx, key)
+		deleted, err := c.s.backend.Delete(c.bctx(), key)
 		if err != nil {
 			c.storeError(err)
 			return
@@ -80,7 +80,7 @@ func (c *conn) expireGeneric(args [][]byte, unit time.Duration) {
 		c.out.int(int64(deleted))
 		return
 	}
-	err := c.s.backend.SetExpiry(c.s.ctx, key, session.Expiry{TTL: time.Duration(n) * unit})
+	err := c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{TTL: time.Duration(n) * unit})
 	c.existedReply(err)
 }
 
@@ -100,7 +100,7 @@ func (c *conn) ttl(args [][]byte)  { c.ttlGeneric(args, false) }
 func (c *conn) pttl(args [][]byte) { c.ttlGeneric(args, true) }
 
 func (c *conn) ttlGeneric(args [][]byte, ms bool) {
-	d, err := c.s.backend.TTL(c.s.ctx, string(args[1]))
+	d, err := c.s.backend.TTL(c.bctx(), string(args[1]))
 	switch {
 	case errors.Is(err, session.ErrNotFound):
 		c.out.int(-2)
@@ -117,7 +117,7 @@ func (c *conn) ttlGeneric(args [][]byte, ms bool) {
 
 func (c *conn) persist(args [][]byte) {
 	key := string(args[1])
-	d, err := c.s.backend.TTL(c.s.ctx, key)
+	d, err := c.s.backend.TTL(c.bctx(), key)
 	switch {
 	case errors.Is(err, session.ErrNotFound):
 		c.out.int(0)
@@ -129,7 +129,7 @@ func (c *conn) persist(args [][]byte) {
 		c.out.int(0)
 		return
 	}
-	c.existedReply(c.s.backend.SetExpiry(c.s.ctx, key, session.Expiry{Idle: session.NoExpiry}))
+	c.existedReply(c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{Idle: session.NoExpiry}))
 }
 
 // scanBatch is the COUNT the server uses for its own full scans.
@@ -141,7 +141,7 @@ func (c *conn) keys(args [][]byte) {
 	var out []string
 	var cursor uint64
 	for {
-		next, keys, err := c.s.backend.Scan(c.s.ctx, cursor, pattern, scanBatch)
+		next, keys, err := c.s.backend.Scan(c.bctx(), cursor, pattern, scanBatch)
 		if err != nil {
 			c.storeError(err)
 			return
@@ -193,7 +193,7 @@ func (c *conn) scan(args [][]byte) {
 			return
 		}
 	}
-	next, keys, err := c.s.backend.Scan(c.s.ctx, cursor, pattern, count)
+	next, keys, err := c.s.backend.Scan(c.bctx(), cursor, pattern, count)
 	if err != nil {
 		if cursor != 0 && !isSentinel(err) {
 			c.out.error("ERR invalid cursor")
@@ -205,7 +205,7 @@ func (c *conn) scan(args [][]byte) {
 	if typ != "" {
 		kept := keys[:0]
 		for _, k := range keys {
-			kind, err := c.s.backend.KindOf(c.s.ctx, k)
+			kind, err := c.s.backend.KindOf(c.bctx(), k)
 			if err != nil {
 				c.storeError(err)
 				return
@@ -233,7 +233,7 @@ func isSentinel(err error) bool {
 }
 
 func (c *conn) dbsize([][]byte) {
-	n, err := c.s.backend.Len(c.s.ctx)
+	n, err := c.s.backend.Len(c.bctx())
 	if err != nil {
 		c.storeError(err)
 		return
@@ -253,13 +253,13 @@ func (c *conn) flushall(args [][]byte) {
 	if !c.flushMode(args) || !c.flushKeys() {
 		return
 	}
-	globals, err := c.s.backend.Globals(c.s.ctx)
+	globals, err := c.s.backend.Globals(c.bctx())
 	if err != nil {
 		c.storeError(err)
 		return
 	}
 	for k := range globals {
-		if _, err := c.s.backend.EvictGlobal(c.s.ctx, k); err != nil {
+		if _, err := c.s.backend.EvictGlobal(c.bctx(), k); err != nil {
 			c.storeError(err)
 			return
 		}
@@ -286,9 +286,9 @@ func (c *conn) flushMode(args [][]byte) bool {
 func (c *conn) flushKeys() bool {
 	var cursor uint64
 	for {
-		next, keys, err := c.s.backend.Scan(c.s.ctx, cursor, "", scanBatch)
+		next, keys, err := c.s.backend.Scan(c.bctx(), cursor, "", scanBatch)
 		if err == nil && len(keys) > 0 {
-			_, err = c.s.backend.Delete(c.s.ctx, keys...)
+			_, err = c.s.backend.Delete(c.bctx(), keys...)
 		}
 		if err != nil {
 			c.storeError(err)

@@ -71,7 +71,14 @@ func (c *conn) evalGeneric(args [][]byte, bySHA, readOnly bool) {
 		}
 	}
 	r.c = c.s.newDetachedConn()
+	// The script's writes replicate as one unit (Batcher): its reply waits
+	// for them, and a failover never shows half a script.
+	end := r.c.beginBatch()
+	mark := len(c.out.b)
 	sc.run(c, r, script, keys, argv)
+	if err := end(); err != nil {
+		c.out.b = append(c.out.b[:mark], unavailableReply(err)...)
+	}
 }
 
 // load compiles src and caches it (or finds it in the cache).

@@ -14,7 +14,7 @@ func (c *conn) propset(args [][]byte) {
 		c.storeError(err)
 		return
 	}
-	if err := c.s.backend.SaveProp(c.s.ctx, string(args[1]), string(args[2]), args[3]); err != nil {
+	if err := c.s.backend.SaveProp(c.bctx(), string(args[1]), string(args[2]), args[3]); err != nil {
 		c.storeError(err)
 		return
 	}
@@ -22,12 +22,12 @@ func (c *conn) propset(args [][]byte) {
 }
 
 func (c *conn) propget(args [][]byte) {
-	v, err := c.s.backend.GetProp(c.s.ctx, string(args[1]), string(args[2]))
+	v, err := c.s.backend.GetProp(c.bctx(), string(args[1]), string(args[2]))
 	c.valueReply(v, err)
 }
 
 func (c *conn) props(args [][]byte) {
-	m, err := c.s.backend.Props(c.s.ctx, string(args[1]))
+	m, err := c.s.backend.Props(c.bctx(), string(args[1]))
 	if err != nil {
 		c.storeError(err)
 		return
@@ -36,7 +36,7 @@ func (c *conn) props(args [][]byte) {
 }
 
 func (c *conn) propdel(args [][]byte) {
-	existed, err := c.s.backend.EvictProp(c.s.ctx, string(args[1]), string(args[2]))
+	existed, err := c.s.backend.EvictProp(c.bctx(), string(args[1]), string(args[2]))
 	if err != nil {
 		c.storeError(err)
 		return
@@ -63,7 +63,7 @@ func (c *conn) clear(args [][]byte) {
 			}
 		}
 	}
-	existed, err := c.s.backend.Clear(c.s.ctx, string(args[1]), retain...)
+	existed, err := c.s.backend.Clear(c.bctx(), string(args[1]), retain...)
 	if err != nil {
 		c.storeError(err)
 		return
@@ -90,7 +90,7 @@ func (c *conn) expiry(args [][]byte) {
 	if idle < 0 {
 		e.Idle = session.NoExpiry
 	}
-	c.existedReply(c.s.backend.SetExpiry(c.s.ctx, string(args[1]), e))
+	c.existedReply(c.s.backend.SetExpiry(c.bctx(), string(args[1]), e))
 }
 
 func (c *conn) globalSet(args [][]byte) {
@@ -98,7 +98,7 @@ func (c *conn) globalSet(args [][]byte) {
 		c.storeError(err)
 		return
 	}
-	if err := c.s.backend.SaveGlobal(c.s.ctx, string(args[1]), args[2]); err != nil {
+	if err := c.s.backend.SaveGlobal(c.bctx(), string(args[1]), args[2]); err != nil {
 		c.storeError(err)
 		return
 	}
@@ -106,12 +106,12 @@ func (c *conn) globalSet(args [][]byte) {
 }
 
 func (c *conn) globalGet(args [][]byte) {
-	v, err := c.s.backend.GetGlobal(c.s.ctx, string(args[1]))
+	v, err := c.s.backend.GetGlobal(c.bctx(), string(args[1]))
 	c.valueReply(v, err)
 }
 
 func (c *conn) globalDel(args [][]byte) {
-	existed, err := c.s.backend.EvictGlobal(c.s.ctx, string(args[1]))
+	existed, err := c.s.backend.EvictGlobal(c.bctx(), string(args[1]))
 	if err != nil {
 		c.storeError(err)
 		return
@@ -120,7 +120,7 @@ func (c *conn) globalDel(args [][]byte) {
 }
 
 func (c *conn) globalAll([][]byte) {
-	m, err := c.s.backend.Globals(c.s.ctx)
+	m, err := c.s.backend.Globals(c.bctx())
 	if err != nil {
 		c.storeError(err)
 		return
@@ -129,7 +129,7 @@ func (c *conn) globalAll([][]byte) {
 }
 
 func (c *conn) globalKeys([][]byte) {
-	m, err := c.s.backend.Globals(c.s.ctx)
+	m, err := c.s.backend.Globals(c.bctx())
 	if err != nil {
 		c.storeError(err)
 		return

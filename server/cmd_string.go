@@ -13,14 +13,14 @@ import (
 // Plain string commands.
 
 func (c *conn) get(args [][]byte) {
-	v, err := c.s.backend.GetString(c.s.ctx, string(args[1]))
+	v, err := c.s.backend.GetString(c.bctx(), string(args[1]))
 	c.valueReply(v, err)
 }
 
 func (c *conn) mget(args [][]byte) {
 	c.out.array(len(args) - 1)
 	for _, k := range args[1:] {
-		v, err := c.s.backend.GetString(c.s.ctx, string(k))
+		v, err := c.s.backend.GetString(c.bctx(), string(k))
 		if err != nil {
 			c.out.null() // missing, or not a string: nil as in Redis
 			continue
@@ -150,9 +150,9 @@ func (c *conn) setString(key, value []byte, a setArgs) (session.SetResult, bool)
 	if past {
 		a.opt.TTL = time.Nanosecond
 	}
-	res, err := c.s.backend.SetString(c.s.ctx, k, value, a.opt)
+	res, err := c.s.backend.SetString(c.bctx(), k, value, a.opt)
 	if err == nil && past && res.Applied {
-		_, err = c.s.backend.Delete(c.s.ctx, k)
+		_, err = c.s.backend.Delete(c.bctx(), k)
 	}
 	if err != nil {
 		c.storeError(err)
@@ -194,7 +194,7 @@ func (c *conn) delex(args [][]byte) {
 	key := string(args[1])
 	switch len(args) {
 	case 2:
-		n, err := c.s.backend.Delete(c.s.ctx, key)
+		n, err := c.s.backend.Delete(c.bctx(), key)
 		if err != nil {
 			c.storeError(err)
 			return
@@ -215,7 +215,7 @@ func (c *conn) delex(args [][]byte) {
 		c.syntaxError()
 		return
 	}
-	deleted, err := c.s.backend.DeleteIf(c.s.ctx, key, equal, args[3])
+	deleted, err := c.s.backend.DeleteIf(c.bctx(), key, equal, args[3])
 	if err != nil {
 		c.storeError(err)
 		return
@@ -252,9 +252,9 @@ const maxCASRetries = 1000
 func (c *conn) incrBy(key []byte, delta int64) {
 	k := string(key)
 	for range maxCASRetries {
-		old, err := c.s.backend.GetString(c.s.ctx, k)
+		old, err := c.s.backend.GetString(c.bctx(), k)
 		if errors.Is(err, session.ErrNotFound) {
-			res, err := c.s.backend.SetString(c.s.ctx, k, strconv.AppendInt(nil, delta, 10),
+			res, err := c.s.backend.SetString(c.bctx(), k, strconv.AppendInt(nil, delta, 10),
 				session.SetOptions{Cond: session.SetIfNotExists})
 			if err != nil {
 				c.storeError(err)
@@ -279,7 +279,7 @@ func (c *conn) incrBy(key []byte, delta int64) {
 			c.out.error("ERR increment or decrement would overflow")
 			return
 		}
-		res, err := c.s.backend.SetString(c.s.ctx, k, strconv.AppendInt(nil, n+delta, 10),
+		res, err := c.s.backend.SetString(c.bctx(), k, strconv.AppendInt(nil, n+delta, 10),
 			session.SetOptions{Cond: session.SetIfEqual, Match: old, KeepTTL: true})
 		if err != nil {
 			c.storeError(err)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -24,6 +25,10 @@ type conn struct {
 	id  int64
 	rd  *reader
 	out replies
+	// ctx, when set, is the context of the backend calls of the commands
+	// running now (a batch's or a script's, see Batcher); the server's
+	// otherwise.
+	ctx context.Context
 
 	authed  bool
 	quit    bool        // close after flushing the replies
@@ -49,6 +54,14 @@ type conn struct {
 	// Reused argument buffers of the hot paths.
 	fields []session.Field
 	strs   []string
+}
+
+// bctx returns the context of backend calls.
+func (c *conn) bctx() context.Context {
+	if c.ctx != nil {
+		return c.ctx
+	}
+	return c.s.ctx
 }
 
 func newConn(s *Server, nc net.Conn, id int64) *conn {

@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitConfig
 	}
 	if member != nil {
-		member.ServeForwarded(srv.Exec)
+		member.ServeForwarded(srv.ExecBatch)
 	}
 
 	errc := make(chan error, 2)
