@@ -37,6 +37,13 @@ func memberConfig(name string, role cluster.Role, expect int, seeds []string, cl
 	c.Name, c.Role = name, role
 	g := replication.DefaultLocalGlobalsConfig()
 	g.BootstrapExpect = expect
+	// Every member of the test grid runs in this process; under -race on a
+	// loaded machine a 200 ms leader lease is lost to scheduling alone, and
+	// each loss fails the global writes in flight. The LAN lease (500 ms,
+	// 1 s heartbeats) and a longer wait for a leader keep the rules about
+	// globals from measuring the machine's load.
+	g.HeartbeatTimeout, g.ElectionTimeout, g.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
+	g.LeaderWait = 5 * time.Second
 	gr := grid.DefaultConfig()
 	gr.PlanInterval = 50 * time.Millisecond
 	gr.Store.Now = clock.Now
@@ -98,9 +105,18 @@ func startGrid(t *testing.T) *testGrid {
 	return g
 }
 
-// wipe empties the grid between rules: every key and every global.
+// wipe empties the grid between rules: every key and every global, and
+// checks that it did. Evicting a global is a Raft write: when the leader
+// loses its lease (a loaded machine under -race can starve it), it fails
+// with ErrUnavailable, and a wipe that ignored that left the previous
+// rule's globals to the next rule (Bounds/ValueTooLarge, which follows the
+// only Bounds rule that saves a global, failed with an extra global). An
+// eviction is idempotent, so an unavailable one is tried again until the
+// grid is empty or the deadline passes.
 func wipe(t *testing.T, r *grid.Router) {
-	ctx := context.Background()
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var cursor uint64
 	for {
 		next, keys, err := r.Scan(ctx, cursor, "", 10000)
@@ -117,12 +133,25 @@ func wipe(t *testing.T, r *grid.Router) {
 		}
 		cursor = next
 	}
-	all, err := r.Globals(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k := range all {
-		r.EvictGlobal(ctx, k)
+	for {
+		all, err := r.Globals(ctx)
+		if err == nil && len(all) == 0 {
+			return
+		}
+		for k := range all {
+			if _, err = r.EvictGlobal(ctx, k); err != nil {
+				break
+			}
+		}
+		if err != nil && !errors.Is(err, session.ErrUnavailable) {
+			t.Fatalf("wipe: globals: %v", err)
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("wipe: globals left after 30 s: %d, last error %v", len(all), err)
+		}
+		if err != nil {
+			t.Logf("wipe: globals: %v (trying again)", err)
+		}
 	}
 }
 
