@@ -1,12 +1,14 @@
 package client
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,7 +62,8 @@ type testGrid struct {
 	nodes []*grid.Member
 }
 
-func startGrid(t *testing.T) *testGrid {
+// startGrid starts the grid; mods change each server's configuration.
+func startGrid(t *testing.T, mods ...func(*server.Config)) *testGrid {
 	t.Helper()
 	g := &testGrid{clock: &gridClock{}}
 	g.clock.set(time.Now)
@@ -79,6 +82,9 @@ func startGrid(t *testing.T) *testGrid {
 		b := grid.NewServerBackend(m)
 		scfg := server.DefaultConfig()
 		scfg.Logger = discard()
+		for _, mod := range mods {
+			mod(&scfg)
+		}
 		srv, err := server.New(scfg, b)
 		if err != nil {
 			t.Fatal(err)
@@ -237,5 +243,58 @@ func TestSmartClientRoutesToOwners(t *testing.T) {
 	}
 	if _, err := NewSmart(ctx, SmartConfig{RemoteConfig: RemoteConfig{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1}}); !errors.Is(err, session.ErrUnavailable) {
 		t.Fatalf("smart client with no reachable seed: %v", err)
+	}
+}
+
+// TestPipelinedNOAUTHAcrossMembers: on a real 3-member grid whose servers
+// require a password, a pipeline of unauthenticated writes sent to one
+// member on sessions the two others own gets NOAUTH for each command, and
+// no session is written on any member. The test fails if the pipelined
+// batch path (server batchable) forwards without checking authentication:
+// the owners run forwarded commands as authenticated.
+func TestPipelinedNOAUTHAcrossMembers(t *testing.T) {
+	g := startGrid(t, func(c *server.Config) { c.Password = "s3cret" })
+	ctx := context.Background()
+	self := g.nodes[0].Node
+	perOwner := map[string]int{}
+	var ids []string
+	for i := 0; len(ids) < 8 && i < 10000; i++ {
+		id := fmt.Sprint("user-", i)
+		if o := self.Owner(id); o != "s1" && o != "" && perOwner[o] < 4 {
+			perOwner[o]++
+			ids = append(ids, id)
+		}
+	}
+	if len(perOwner) != 2 || len(ids) != 8 {
+		t.Fatalf("sessions owned by the other members: %v", perOwner)
+	}
+	var req strings.Builder
+	for _, id := range ids {
+		fmt.Fprintf(&req, "*4\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n$1\r\nf\r\n$1\r\nv\r\n", len(id), id)
+	}
+	conn, err := net.Dial("tcp", g.addrs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := conn.Write([]byte(req.String())); err != nil { // one write: one pipeline
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	for _, id := range ids {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimRight(line, "\r\n"); got != "-NOAUTH Authentication required." {
+			t.Fatalf("unauthenticated pipelined HSET %s (owned by %s): %q, want NOAUTH", id, self.Owner(id), got)
+		}
+	}
+	router := self.Router(nil)
+	for _, id := range ids {
+		if ok, err := router.Exists(ctx, id, "f"); err != nil || ok {
+			t.Fatalf("session %s written on its owner %s by an unauthenticated pipeline (exists %v, %v)", id, self.Owner(id), ok, err)
+		}
 	}
 }
