@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 )
@@ -71,6 +72,11 @@ type fsm struct {
 	tableEpoch uint64
 	table      []byte
 	tableCh    chan struct{} // signalled (coalesced) when the table changes
+
+	// applyHook, when set (tests only), is called by Apply before it
+	// applies a save or an evict of key; it may block to hold the state
+	// machine back.
+	applyHook atomic.Pointer[func(key string)]
 }
 
 func newFSM() *fsm { return &fsm{m: make(map[string][]byte), tableCh: make(chan struct{}, 1)} }
@@ -126,6 +132,9 @@ func (f *fsm) Apply(l *raft.Log) any {
 	op, key, value, err := decodeCommand(l.Data)
 	if err != nil {
 		return fmt.Errorf("%w at index %d", err, l.Index)
+	}
+	if h := f.applyHook.Load(); h != nil {
+		(*h)(key)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -54,6 +54,10 @@ type Globals struct {
 
 	goneSince map[raft.ServerID]time.Time // reconcile loop only
 	waitLog   time.Time                   // bootstrap loop only: last "waiting" log
+
+	// localReadHook, when set (tests only, before any read), is called by a
+	// leader's read between the term's barrier and the leader check.
+	localReadHook func()
 }
 
 // NewGlobals starts the globals of node: on a server (node role

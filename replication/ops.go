@@ -269,6 +269,9 @@ func (g *Globals) readOnce(ctx context.Context, req readRequest, hops int, giveU
 		if err := g.ensureReadable(ctx); err != nil {
 			return nil, err
 		}
+		if g.localReadHook != nil {
+			g.localReadHook()
+		}
 		if err := g.wait(ctx, g.raft.VerifyLeader()); err != nil {
 			return nil, raftError("read", err)
 		}

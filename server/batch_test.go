@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -109,5 +110,58 @@ func TestExecRefusesConnectionCommands(t *testing.T) {
 	}
 	if r := string(n.srv.Exec(2, [][]byte{[]byte("HSET"), []byte("u"), []byte("k"), []byte("v")})); r != ":1\r\n" {
 		t.Fatalf("Exec HSET = %q", r)
+	}
+}
+
+// TestPipelinedUnauthenticatedGetsNOAUTH: with a password set and a backend
+// that forwards, a pipeline of data commands sent before AUTH, on keys
+// another member owns and on local keys, gets NOAUTH for each command and
+// writes nothing anywhere: no command is forwarded, no key is created on
+// the owner or here. The test fails if the pipelined batch path
+// (batchable) stops checking authentication.
+func TestPipelinedUnauthenticatedGetsNOAUTH(t *testing.T) {
+	owner := startNode(t, Config{})
+	var sb *splitBackend
+	n := newTestNode(t, Config{Password: "s3cret"}, func(b Backend) Backend {
+		sb = &splitBackend{Backend: b, owner: owner}
+		return sb
+	})
+	conn := n.dial(t)
+	r := bufio.NewReader(conn)
+	// One write: the requests are buffered together, as a pipeline.
+	cmds := [][]string{
+		{"HSET", "r:1", "f", "v"},
+		{"HSET", "r:2", "f", "v"},
+		{"SET", "r:3", "v"},
+		{"HSET", "l:1", "f", "v"},
+		{"HSET", "r:4", "f", "v"},
+	}
+	var req strings.Builder
+	for _, c := range cmds {
+		fmt.Fprintf(&req, "*%d\r\n", len(c))
+		for _, a := range c {
+			fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+		}
+	}
+	req.WriteString("PING\r\n")
+	if _, err := conn.Write([]byte(req.String())); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cmds {
+		if got := readReply(t, r); got != "-NOAUTH Authentication required." {
+			t.Fatalf("%v before AUTH, pipelined: got %q, want NOAUTH", c, got)
+		}
+	}
+	if got := readReply(t, r); got != "-NOAUTH Authentication required." {
+		t.Fatalf("PING before AUTH: got %q, want NOAUTH", got)
+	}
+	if f := sb.forwards.Load(); f != 0 {
+		t.Fatalf("%d forwards for unauthenticated commands", f)
+	}
+	ctx := context.Background()
+	for name, node := range map[string]*testNode{"the owner": owner, "this member": n} {
+		if keys, err := node.store.Len(ctx); err != nil || keys != 0 {
+			t.Fatalf("an unauthenticated pipeline wrote %d keys on %s (%v)", keys, name, err)
+		}
 	}
 }

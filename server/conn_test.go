@@ -433,3 +433,47 @@ func (g *gate) Save(ctx context.Context, id string, fields ...sessionField) (int
 	}
 	return g.Backend.Save(ctx, id, fields...)
 }
+
+// TestConnectionKeptAfterTOOLARGE: on one raw connection, a value over
+// MaxValueSize gets -TOOLARGE and the connection stays open: the next
+// request on it is answered, whether sent after the error was read or in
+// the same pipeline. (A client library that reconnects silently would hide
+// a server that closes after TOOLARGE; a raw connection cannot.) The test
+// fails if the server closes the connection after a TOOLARGE reply.
+func TestConnectionKeptAfterTOOLARGE(t *testing.T) {
+	n := startNode(t, Config{MaxValueSize: 100})
+	big := strings.Repeat("x", 101)
+	hset := fmt.Sprintf("*4\r\n$4\r\nHSET\r\n$1\r\nk\r\n$1\r\nf\r\n$%d\r\n%s\r\n", len(big), big)
+	type exchange struct {
+		send string
+		want []string // reply prefixes, read before the next send
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []exchange
+	}{
+		{"one by one", []exchange{{hset, []string{"-TOOLARGE"}}, {"PING\r\n", []string{"+PONG"}}}},
+		{"pipelined", []exchange{{hset + "PING\r\n" + hset + "HSET k f small\r\n", []string{"-TOOLARGE", "+PONG", "-TOOLARGE", ":1"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := n.dial(t)
+			r := bufio.NewReader(conn)
+			var got []string
+			for _, step := range tc.steps {
+				if _, err := conn.Write([]byte(step.send)); err != nil {
+					t.Fatalf("replies %q, then the write failed: %v", got, err)
+				}
+				for _, w := range step.want {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						t.Fatalf("replies %q, then: %v (the connection was closed)", got, err)
+					}
+					got = append(got, strings.TrimRight(line, "\r\n"))
+					if !strings.HasPrefix(got[len(got)-1], w) {
+						t.Fatalf("replies %q, want the last to start with %q", got, w)
+					}
+				}
+			}
+		})
+	}
+}

@@ -39,6 +39,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the store's logs; slog.Default() when nil.
 	Logger *slog.Logger
+
+	// fs carries the store's writes; the os when nil (set by tests only).
+	fs fsys
 }
 
 // DefaultConfig returns the configuration used for zero fields, with Fsync
@@ -79,6 +82,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.fs == nil {
+		c.fs = osFS{}
 	}
 	return c
 }

@@ -208,9 +208,9 @@ func (s *Store) remove(c *chain) error {
 	}
 	var err error
 	if last == c.slot {
-		err = os.Remove(c.path(c.slot))
+		err = s.cfg.fs.Remove(c.path(c.slot))
 	} else {
-		err = os.Rename(c.path(last), c.path(c.slot))
+		err = s.cfg.fs.Rename(c.path(last), c.path(c.slot))
 	}
 	if err != nil {
 		return fmt.Errorf("%w: file: %w", session.ErrUnavailable, err)
@@ -224,12 +224,12 @@ func (s *Store) remove(c *chain) error {
 // any point leaves either the old file or the new one, never a mix.
 func (s *Store) writeAtomic(dir, path, tmpName string, data []byte) error {
 	tmp := filepath.Join(dir, tmpName)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := s.cfg.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The first file of a fan-out directory.
-		if err = os.Mkdir(dir, 0o700); err == nil || errors.Is(err, fs.ErrExist) {
+		if err = s.cfg.fs.Mkdir(dir, 0o700); err == nil || errors.Is(err, fs.ErrExist) {
 			if err = s.syncDir(filepath.Dir(dir)); err == nil {
-				f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				f, err = s.cfg.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 			}
 		}
 	}
@@ -244,10 +244,10 @@ func (s *Store) writeAtomic(dir, path, tmpName string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = s.cfg.fs.Rename(tmp, path)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
+		_ = s.cfg.fs.Remove(tmp)
 		return fmt.Errorf("%w: file: write %s: %w", session.ErrUnavailable, path, err)
 	}
 	return s.syncDir(dir)
@@ -258,7 +258,7 @@ func (s *Store) syncDir(dir string) error {
 	if !s.cfg.Fsync {
 		return nil
 	}
-	if err := fsyncDir(dir); err != nil {
+	if err := s.cfg.fs.SyncDir(dir); err != nil {
 		return fmt.Errorf("%w: file: %w", session.ErrUnavailable, err)
 	}
 	return nil

@@ -123,7 +123,7 @@ func (s *Store) removeTemp(h nameHash, p string) {
 	mu := s.stripe(h)
 	mu.Lock()
 	defer mu.Unlock()
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.cfg.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.cfg.Logger.Warn("file: sweep: remove temporary file", "path", p, "err", err)
 	}
 }
@@ -138,7 +138,7 @@ func (s *Store) cleanGlobalTemps() {
 	defer s.gmu.Unlock()
 	for _, name := range names {
 		if _, _, tmp, ok := parseName(name); ok && tmp {
-			_ = os.Remove(filepath.Join(dir, name))
+			_ = s.cfg.fs.Remove(filepath.Join(dir, name))
 		}
 	}
 }

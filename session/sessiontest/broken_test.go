@@ -67,6 +67,16 @@ func breakages() []breakage {
 			rules: []string{"Clear/RetainExactNames"},
 		},
 		{
+			name:  "clear-retain-prefix-large", // past 128 fields, retain "f1" also keeps "f10"
+			wrap:  func(s *memory.Store) session.Store { return clearRetainPrefixLarge{Store: s} },
+			rules: []string{"Clear/RetainLargeSession"},
+		},
+		{
+			name:  "removals-do-not-slide", // Evict, EvictAll, Clear(retain) keep the old deadline
+			wrap:  func(s *memory.Store) session.Store { return removalsNoSlide{Store: s} },
+			rules: []string{"Expiry/RemovalsSlide"},
+		},
+		{
 			name:  "evict-reinserts", // Evict writes the key back as null
 			wrap:  func(s *memory.Store) session.Store { return evictReinserts{Store: s} },
 			rules: []string{"Evict/RemovesKeyForGood"},
@@ -312,6 +322,51 @@ func (s clearRetainSubstring) Clear(ctx context.Context, id string, retain ...st
 	}
 	_, err = s.Store.Evict(ctx, id, drop...)
 	return len(all) > 0, err
+}
+
+// clearRetainPrefixLarge keeps, in a session of more than 128 fields,
+// every key that starts with a retained name (exact names below).
+type clearRetainPrefixLarge struct{ session.Store }
+
+func (s clearRetainPrefixLarge) Clear(ctx context.Context, id string, retain ...string) (bool, error) {
+	all, err := s.Store.GetAll(ctx, id)
+	if err != nil || len(retain) == 0 || len(all) <= 128 {
+		return s.Store.Clear(ctx, id, retain...)
+	}
+	var drop []string
+	for k := range all {
+		if !slices.ContainsFunc(retain, func(r string) bool { return strings.HasPrefix(k, r) }) {
+			drop = append(drop, k)
+		}
+	}
+	_, err = s.Store.Evict(ctx, id, drop...)
+	return true, err
+}
+
+// removalsNoSlide removes data without sliding the idle timeout: after
+// Evict or Clear(retain) it sets the idle timeout to what was left of it.
+type removalsNoSlide struct{ session.Store }
+
+func (s removalsNoSlide) keepDeadline(ctx context.Context, id string) func() {
+	ttl, err := s.Store.TTL(ctx, id)
+	return func() {
+		if err == nil && ttl > 0 {
+			_ = s.Store.SetExpiry(ctx, id, session.Expiry{Idle: ttl})
+		}
+	}
+}
+
+func (s removalsNoSlide) Evict(ctx context.Context, id string, keys ...string) (int, error) {
+	defer s.keepDeadline(ctx, id)()
+	return s.Store.Evict(ctx, id, keys...)
+}
+
+func (s removalsNoSlide) Clear(ctx context.Context, id string, retain ...string) (bool, error) {
+	if len(retain) == 0 {
+		return s.Store.Clear(ctx, id)
+	}
+	defer s.keepDeadline(ctx, id)()
+	return s.Store.Clear(ctx, id, retain...)
 }
 
 // evictReinserts "removes" a key by writing null over it.

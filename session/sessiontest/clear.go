@@ -1,6 +1,10 @@
 package sessiontest
 
-import "github.com/sessiongrid/sessiongrid/session"
+import (
+	"fmt"
+
+	"github.com/sessiongrid/sessiongrid/session"
+)
 
 // clearRules: Clear(id) removes the whole session, data and props;
 // Clear(id, retain...) keeps exactly the named data keys and the props.
@@ -10,6 +14,7 @@ func clearRules() []rule {
 		{"RetainExactNames", clearRetainExact},
 		{"RetainKeepsProps", clearRetainKeepsProps},
 		{"RetainMissingKeys", clearRetainMissing},
+		{"RetainLargeSession", clearRetainLarge},
 		{"ThenReuse", clearThenReuse},
 		{"OtherSessionsUntouched", clearIsolation},
 	}
@@ -111,4 +116,35 @@ func clearIsolation(f *fixture) {
 		f.wantProps(id, map[string]any{"name": id})
 	}
 	f.wantGlobals(map[string]any{"stage": "global"})
+}
+
+// clearRetainLarge: retain names exactly on sessions of more than 128
+// fields (where a store may switch to another layout, as the memory store
+// does), whose names share prefixes both ways: f1 is a prefix of f10..f19
+// and f100..f199, and f12 of f123. Clearing down to a small session and
+// to one still over 128 fields both keep exactly the named keys.
+func clearRetainLarge(f *fixture) {
+	const n = 200
+	all := make(map[string]any, n)
+	for i := range n {
+		all[fmt.Sprint("f", i)] = i
+	}
+	f.saveAll(clearID, all)
+	f.saveProp(clearID, "name", "Ada")
+	f.must(`Clear(retain "f1", "f123", "f2000")`, f.m.Clear(f.ctx, clearID, "f1", "f123", "f2000"))
+	f.wantData(clearID, map[string]any{"f1": 1.0, "f123": 123.0})
+	f.wantProps(clearID, map[string]any{"name": "Ada"})
+
+	// Still large afterwards: keep 150 names, not f15 nor f12.
+	f.saveAll("large", all)
+	var keep []string
+	want := map[string]any{}
+	for i := range n {
+		if k := fmt.Sprint("f", i); i != 15 && i != 12 && len(keep) < 150 {
+			keep = append(keep, k)
+			want[k] = float64(i)
+		}
+	}
+	f.must("Clear(retain 150 of 200)", f.m.Clear(f.ctx, "large", keep...))
+	f.wantData("large", want)
 }

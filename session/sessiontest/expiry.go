@@ -17,6 +17,7 @@ func expiryRules() []rule {
 		{"IdleTimeout", expiryIdle},
 		{"WritesSlide", expiryWritesSlide},
 		{"SavePropSlides", expirySavePropSlides},
+		{"RemovalsSlide", expiryRemovalsSlide},
 		{"TTLReportsRemaining", expiryTTL},
 		{"SetExpiryShorterIdle", expiryShorterIdle},
 		{"SetExpiryLongerIdle", expiryLongerIdle},
@@ -102,11 +103,13 @@ func expiryIdle(f *fixture) {
 // slide checks that each write, run at 2/3 of the idle timeout on two
 // sessions of its own, keeps them past the first deadline, and that they
 // expire a full idle timeout after it. One timeline serves every write.
+// Each session starts with data keys stage and drop (a write may remove
+// drop) and prop name.
 func (f *fixture) slide(writes map[string]func(id string)) {
 	f.t.Helper()
 	for what := range writes {
 		for _, id := range []string{what + "-checked", what + "-unread"} {
-			f.save(id, "stage", "menu")
+			f.saveAll(id, map[string]any{"stage": "menu", "drop": 1, "drop2": 2})
 			f.saveProp(id, "name", "Ada")
 		}
 	}
@@ -147,6 +150,16 @@ func expiryWritesSlide(f *fixture) {
 func expirySavePropSlides(f *fixture) {
 	f.slide(map[string]func(string){
 		"SaveProp": func(id string) { f.saveProp(id, "city", "Harare") },
+	})
+}
+
+// expiryRemovalsSlide: removing data is a write too: Evict, EvictAll and
+// Clear with retain (which keeps the session) slide the idle timeout.
+func expiryRemovalsSlide(f *fixture) {
+	f.slide(map[string]func(string){
+		"Evict":         func(id string) { f.must("Evict(drop)", f.m.Evict(f.ctx, id, "drop")) },
+		"EvictAll":      func(id string) { f.must("EvictAll(drop, drop2)", f.m.EvictAll(f.ctx, id, "drop", "drop2")) },
+		"Clear(retain)": func(id string) { f.must(`Clear(retain "stage")`, f.m.Clear(f.ctx, id, "stage")) },
 	})
 }
 
