@@ -186,7 +186,7 @@ func errText(err error) string {
 // (Batcher), and returns one reply per request. A member runs the
 // pipelined batches other members forward to it with ExecBatch.
 func (s *Server) ExecBatch(proto int, cmds [][][]byte) [][]byte {
-	c := &conn{s: s, authed: true}
+	c := &conn{s: s, authed: true, forwarded: true}
 	c.proto.Store(int32(proto))
 	c.out.resp3 = proto == 3
 	c.lastCmd.Store(-1)
@@ -198,7 +198,7 @@ func (s *Server) ExecBatch(proto int, cmds [][][]byte) [][]byte {
 		switch {
 		case len(args) == 0:
 			c.out.b = append(c.out.b, errorReply("ERR empty request")...)
-		case !c.batchable(args):
+		case !c.batchable(args) && !isScriptEval(args):
 			c.out.b = append(c.out.b, errorReply("ERR '"+strings.ToLower(string(args[0]))+"' cannot be forwarded")...)
 		default:
 			c.exec(args)
@@ -214,6 +214,13 @@ func (s *Server) ExecBatch(proto int, cmds [][][]byte) [][]byte {
 		replies[i] = c.out.b[spans[i][0]:spans[i][1]:spans[i][1]]
 	}
 	return replies
+}
+
+// isScriptEval reports whether args is EVAL or EVAL_RO (a script a member
+// forwards to the owner of its keys).
+func isScriptEval(args [][]byte) bool {
+	id := lookup(args[0])
+	return id == cmdEval || id == cmdEvalRO
 }
 
 // Exec runs one request as an authenticated client of RESP version proto

@@ -70,6 +70,9 @@ func (c *conn) evalGeneric(args [][]byte, bySHA, readOnly bool) {
 			r.partition = p
 		}
 	}
+	if c.forwardScript(script, args, keys, readOnly) {
+		return
+	}
 	r.c = c.s.newDetachedConn()
 	// The script's writes replicate as one unit (Batcher): its reply waits
 	// for them, and a failover never shows half a script.
@@ -91,7 +94,7 @@ func (sc *scripting) load(src []byte) (*cachedScript, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sc.cache.add(&cachedScript{sha: sha, proto: proto, size: len(src) + protoSize(proto)}), nil
+	return sc.cache.add(&cachedScript{sha: sha, src: append([]byte(nil), src...), proto: proto, size: len(src) + protoSize(proto)}), nil
 }
 
 // run runs script on the caller c's behalf, alone on the node, and
@@ -368,3 +371,31 @@ type detachedAddr struct{}
 
 func (detachedAddr) Network() string { return "detached" }
 func (detachedAddr) String() string  { return "script" }
+
+// forwardScript runs a script whose keys another member owns on that
+// member (as EVAL, so that it needs no script cache there) and appends its
+// reply: the script then runs where its partition lives, atomic there, and
+// its writes replicate as one unit. It reports whether it forwarded. A
+// script that was forwarded to this member already runs here.
+func (c *conn) forwardScript(script *cachedScript, args, keys [][]byte, readOnly bool) bool {
+	fw, ok := c.s.backend.(Forwarder)
+	if !ok || len(keys) == 0 || c.forwarded {
+		return false
+	}
+	owner := fw.RemoteOwner(keys[0])
+	if owner == "" {
+		return false
+	}
+	name := "eval"
+	if readOnly {
+		name = "eval_ro"
+	}
+	fargs := append([][]byte{[]byte(name), script.src}, args[2:]...)
+	replies, err := fw.Forward(c.s.ctx, owner, int(c.proto.Load()), [][][]byte{fargs})
+	if err != nil || len(replies) != 1 {
+		c.out.b = append(c.out.b, errorReply("UNAVAILABLE forwarding the script to "+owner+" failed; it may or may not have run: "+errText(err))...)
+		return true
+	}
+	c.out.b = append(c.out.b, replies[0]...)
+	return true
+}

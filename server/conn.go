@@ -31,6 +31,9 @@ type conn struct {
 	ctx context.Context
 
 	authed  bool
+	// forwarded marks the connection of a batch another member forwarded:
+	// its scripts run here, never forwarded again.
+	forwarded bool
 	quit    bool        // close after flushing the replies
 	closing atomic.Bool // set by Shutdown: stop after the buffered requests
 

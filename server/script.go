@@ -184,6 +184,7 @@ func gated(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
 // cachedScript is one compiled script.
 type cachedScript struct {
 	sha   string // lower-case hex SHA1 of the source
+	src   []byte // the source (EVALSHA forwarded to a key's owner travels as EVAL)
 	proto *lua.FunctionProto
 	size  int // estimated bytes held
 	elem  *list.Element
