@@ -30,12 +30,12 @@ type conn struct {
 	// otherwise.
 	ctx context.Context
 
-	authed  bool
+	authed bool
 	// forwarded marks the connection of a batch another member forwarded:
 	// its scripts run here, never forwarded again.
 	forwarded bool
-	quit    bool        // close after flushing the replies
-	closing atomic.Bool // set by Shutdown: stop after the buffered requests
+	quit      bool        // close after flushing the replies
+	closing   atomic.Bool // set by Shutdown: stop after the buffered requests
 
 	proto   atomic.Int32           // 2 or 3, read by CLIENT LIST
 	name    atomic.Pointer[string] // CLIENT SETNAME, read by CLIENT LIST
