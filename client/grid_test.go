@@ -260,7 +260,7 @@ func TestPipelinedNOAUTHAcrossMembers(t *testing.T) {
 	var ids []string
 	for i := 0; len(ids) < 8 && i < 10000; i++ {
 		id := fmt.Sprint("user-", i)
-		if o := self.Owner(id); o != "s1" && o != "" && perOwner[o] < 4 {
+		if o := self.Owner(id); o != self.Name() && o != "" && perOwner[o] < 4 {
 			perOwner[o]++
 			ids = append(ids, id)
 		}

@@ -101,7 +101,10 @@ func TestGlobalsWriteAnywhereReadEverywhere(t *testing.T) {
 func TestBootstrapOnce(t *testing.T) {
 	tg := newGrid(t, 3, 3, false, nil)
 	ctx := ctxT(t, 20*time.Second)
-	waitFor(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[2].g.Voters(ctx)) == 3 })
+	// Every server learns the configuration in its own time: wait for each.
+	for _, gn := range tg.nodes {
+		waitFor(t, 10*time.Second, gn.name+" sees 3 voters", func() bool { return len(gn.g.Voters(ctx)) == 3 })
+	}
 	for _, gn := range tg.nodes {
 		if got := gn.g.Voters(ctx); !slices.Equal(got, []string{"n1", "n2", "n3"}) {
 			t.Fatalf("%s voters = %v", gn.name, got)
