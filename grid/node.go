@@ -74,6 +74,9 @@ type Node struct {
 
 	dropBackup atomic.Pointer[func(member string) bool] // test hook: lose backup messages to member
 
+	qmu    sync.Mutex            // guards queues
+	queues map[string]*peerQueue // replication queue per backup member
+
 	metrics nodeMetrics
 
 	stop      chan struct{}
@@ -113,6 +116,7 @@ func New(cfg Config, mem Membership, tr *transport.Transport, log TableLog, glob
 		start:       time.Now(),
 		grants:      map[string]int64{},
 		switchAsked: map[int]time.Time{},
+		queues:      map[string]*peerQueue{},
 		parts:       make([]*part, cfg.Partitions),
 		tableCh:     make(chan struct{}),
 		migrating:   map[int]bool{},

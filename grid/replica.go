@@ -287,10 +287,10 @@ func (n *Node) write(ctx context.Context, pt *part, p int, s *memory.Store, key 
 		r.wmu.Unlock()
 		return err
 	}
-	e := postImage(s, seq, key)
-	tenure, targets := r.tenure, r.targetsLocked()
+	tenure := r.tenure
+	items := n.enqueueLocked(pt, p, tenure, r.targetsLocked(), []entry{postImage(s, seq, key)})
 	r.wmu.Unlock()
-	if !n.replicate(ctx, pt, p, tenure, targets, []entry{e}, deadline) && !n.waitCommitted(ctx, pt, seq, deadline) {
+	if !n.await(ctx, items, deadline) && !n.waitCommitted(ctx, pt, seq, deadline) {
 		return fmt.Errorf("%w: a backup of partition %d did not acknowledge the write; it may or may not have been applied", session.ErrUnavailable, p)
 	}
 	r.wmu.Lock()
@@ -381,85 +381,6 @@ func (r *repl) targetsLocked() []target {
 		out[i] = target{l, l.gen, l.async}
 	}
 	return out
-}
-
-// replicate sends entries to every target and reports whether every
-// synchronous one applied them. Asynchronous targets are sent to in the
-// background.
-func (n *Node) replicate(ctx context.Context, pt *part, p int, tenure uint64, targets []target, es []entry, deadline time.Time) bool {
-	if len(targets) == 0 || len(es) == 0 {
-		return true
-	}
-	req := n.encodeBackup(p, tenure, es)
-	last := es[len(es)-1].seq
-	var sync []target
-	for _, tg := range targets {
-		if tg.async {
-			n.goFunc(func() {
-				cctx, cancel := context.WithTimeout(context.Background(), n.cfg.BackupTimeout)
-				defer cancel()
-				n.sendBackup(cctx, pt, p, tg, req, last)
-			})
-		} else {
-			sync = append(sync, tg)
-		}
-	}
-	cctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	if len(sync) == 1 {
-		return n.sendBackup(cctx, pt, p, sync[0], req, last)
-	}
-	results := make(chan bool, len(sync))
-	for _, tg := range sync {
-		go func() { results <- n.sendBackup(cctx, pt, p, tg, req, last) }()
-	}
-	ok := true
-	for range sync {
-		ok = <-results && ok
-	}
-	return ok
-}
-
-func (n *Node) encodeBackup(p int, tenure uint64, es []entry) []byte {
-	b := binary.AppendUvarint(nil, n.table.Load().Epoch)
-	b = appendList(b, []byte(n.self))
-	b = binary.AppendUvarint(b, uint64(p))
-	b = binary.AppendUvarint(b, tenure)
-	b = binary.AppendUvarint(b, uint64(len(es)))
-	for _, e := range es {
-		b = appendEntry(b, e)
-	}
-	return b
-}
-
-// sendBackup sends one encoded batch to tg and records the outcome on its
-// link; a failure breaks the link (starting a resync).
-func (n *Node) sendBackup(ctx context.Context, pt *part, p int, tg target, req []byte, last uint64) bool {
-	var status byte = backupResync
-	var applied uint64
-	addr := n.addrOf(tg.l.member) // member never changes
-	if addr != "" {
-		if hook := n.dropBackup.Load(); hook == nil || !(*hook)(tg.l.member) {
-			resp, err := n.tr.CallLane(ctx, addr, transport.LaneBackup, msgBackup, req)
-			if err == nil {
-				status, applied, err = decodeBackupReply(resp)
-			}
-			if err != nil {
-				status = backupResync
-			}
-		}
-	}
-	r := &pt.repl
-	r.wmu.Lock()
-	defer r.wmu.Unlock()
-	if status == backupOK && applied >= last {
-		if applied > tg.l.acked && tg.l.gen == tg.gen {
-			tg.l.acked = applied
-		}
-		return true
-	}
-	n.breakLocked(pt, p, tg)
-	return false
 }
 
 // breakLocked marks a link behind and starts its resync, unless it broke
@@ -649,53 +570,96 @@ func (n *Node) backupOfLocked(p int, sender string) bool {
 	return a.Primary() == sender && slices.Contains(a.Replicas[1:], n.self)
 }
 
-// handleBackup applies a primary's entries, in sequence order.
+// handleBackup applies a primary's frame: entries of one or more
+// partitions, each partition's in sequence order. The reply has one status
+// and applied sequence number per partition group.
 func (n *Node) handleBackup(ctx context.Context, b []byte) ([]byte, error) {
-	h, b, err := n.decodeBackupHeader(b)
-	if err != nil {
-		return nil, err
-	}
-	count, k := binary.Uvarint(b)
-	if k <= 0 || count > uint64(len(b)) {
-		return nil, fmt.Errorf("%w: backup count", errMalformed)
+	epoch, k := binary.Uvarint(b)
+	if k <= 0 {
+		return nil, fmt.Errorf("%w: backup epoch", errMalformed)
 	}
 	b = b[k:]
-	es := make([]entry, 0, count)
-	for i := uint64(0); i < count; i++ {
-		e, rest, err := decodeEntry(b)
-		if err != nil {
-			return nil, err
+	items, b, err := decodeList(b)
+	if err != nil || len(items) != 1 || len(items[0]) > 1024 {
+		return nil, fmt.Errorf("%w: backup sender", errMalformed)
+	}
+	sender := string(items[0])
+	ng, k := binary.Uvarint(b)
+	if k <= 0 || ng > uint64(len(b)) {
+		return nil, fmt.Errorf("%w: backup group count", errMalformed)
+	}
+	b = b[k:]
+	type group struct {
+		p      int
+		tenure uint64
+		es     []entry
+	}
+	groups := make([]group, 0, ng)
+	for g := uint64(0); g < ng; g++ {
+		p, k := binary.Uvarint(b)
+		if k <= 0 || p >= uint64(n.cfg.Partitions) {
+			return nil, fmt.Errorf("%w: backup partition", errMalformed)
 		}
-		keys := []entry{e}
-		if e.kind == entryMulti {
-			keys = e.multi
+		b = b[k:]
+		tenure, k := binary.Uvarint(b)
+		if k <= 0 {
+			return nil, fmt.Errorf("%w: backup tenure", errMalformed)
 		}
-		for _, k := range keys {
-			if partition.ID(k.key, n.cfg.Partitions) != h.p || session.ValidateID(k.key) != nil {
-				return nil, fmt.Errorf("%w: entry of another partition", errMalformed)
+		b = b[k:]
+		count, k := binary.Uvarint(b)
+		if k <= 0 || count > uint64(len(b)) {
+			return nil, fmt.Errorf("%w: backup count", errMalformed)
+		}
+		b = b[k:]
+		es := make([]entry, 0, count)
+		for i := uint64(0); i < count; i++ {
+			e, rest, err := decodeEntry(b)
+			if err != nil {
+				return nil, err
 			}
+			keys := []entry{e}
+			if e.kind == entryMulti {
+				keys = e.multi
+			}
+			for _, k := range keys {
+				if partition.ID(k.key, n.cfg.Partitions) != int(p) || session.ValidateID(k.key) != nil {
+					return nil, fmt.Errorf("%w: entry of another partition", errMalformed)
+				}
+			}
+			es = append(es, e)
+			b = rest
 		}
-		es = append(es, e)
-		b = rest
+		groups = append(groups, group{int(p), tenure, es})
 	}
 	if len(b) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes", errMalformed, len(b))
 	}
-	if h.epoch > n.applied.Load() {
-		n.waitTable(ctx, h.epoch, time.Now().Add(time.Second))
+	if epoch > n.applied.Load() {
+		n.waitTable(ctx, epoch, time.Now().Add(time.Second))
 	}
-	pt := n.parts[h.p]
-	r := &pt.repl
 	deadline := time.Now().Add(gapWait)
+	out := make([]byte, 0, 4*len(groups))
+	for _, g := range groups {
+		status, applied := n.applyGroup(ctx, sender, g.p, g.tenure, g.es, deadline)
+		out = append(out, status)
+		out = binary.AppendUvarint(out, applied)
+	}
+	return out, nil
+}
+
+// applyGroup applies one partition's entries from sender, in order.
+func (n *Node) applyGroup(ctx context.Context, sender string, p int, tenure uint64, es []entry, deadline time.Time) (byte, uint64) {
+	pt := n.parts[p]
+	r := &pt.repl
 	r.bmu.Lock()
 	defer r.bmu.Unlock()
 	for _, e := range es {
 		for {
-			if !n.backupOfLocked(h.p, h.sender) {
-				return backupReply(backupStale, r.applied), nil
+			if !n.backupOfLocked(p, sender) {
+				return backupStale, r.applied
 			}
-			if r.btenure != h.tenure {
-				return backupReply(backupResync, r.applied), nil
+			if r.btenure != tenure {
+				return backupResync, r.applied
 			}
 			if e.seq <= r.applied {
 				break // a duplicate
@@ -703,11 +667,11 @@ func (n *Node) handleBackup(ctx context.Context, b []byte) ([]byte, error) {
 			if e.seq == r.applied+1 {
 				s := pt.store.Load()
 				if s == nil {
-					return backupReply(backupResync, r.applied), nil
+					return backupResync, r.applied
 				}
 				if err := applyEntry(ctx, s, e); err != nil {
-					n.logger.Error("backup entry failed to apply", "partition", h.p, "key", e.key, "err", err)
-					return backupReply(backupResync, r.applied), nil
+					n.logger.Error("backup entry failed to apply", "partition", p, "key", e.key, "err", err)
+					return backupResync, r.applied
 				}
 				r.applied = e.seq
 				if r.bch != nil {
@@ -724,11 +688,11 @@ func (n *Node) handleBackup(ctx context.Context, b []byte) ([]byte, error) {
 			ok := n.wait(ctx, ch, deadline)
 			r.bmu.Lock()
 			if !ok {
-				return backupReply(backupResync, r.applied), nil
+				return backupResync, r.applied
 			}
 		}
 	}
-	return backupReply(backupOK, r.applied), nil
+	return backupOK, r.applied
 }
 
 func applyEntry(ctx context.Context, s *memory.Store, e entry) error {
@@ -888,13 +852,12 @@ func (n *Node) sweepReplicated(p int) {
 		}
 		r.pending[key] = r.seq
 	})
-	tenure, targets := r.tenure, r.targetsLocked()
+	items := n.enqueueLocked(pt, p, r.tenure, r.targetsLocked(), es)
 	r.wmu.Unlock()
 	if len(es) == 0 {
 		return
 	}
-	ctx := context.Background()
-	if n.replicate(ctx, pt, p, tenure, targets, es, time.Now().Add(n.cfg.BackupTimeout)) {
+	if n.await(context.Background(), items, time.Now().Add(n.cfg.BackupTimeout)) {
 		r.wmu.Lock()
 		for _, e := range es {
 			if r.pending[e.key] == e.seq {

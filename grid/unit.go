@@ -88,8 +88,9 @@ func (n *Node) writeInUnit(pt *part, p int, key string, apply func() error, u *U
 }
 
 // Commit replicates the unit's writes, one entry per partition, all
-// partitions at once, and returns once every synchronous backup holds them.
-// An error means their outcome is unknown (session.ErrUnavailable).
+// partitions in the same frames to each backup, and returns once every
+// synchronous backup holds them. An error means their outcome is unknown
+// (session.ErrUnavailable).
 func (u *Unit) Commit(ctx context.Context) error {
 	u.mu.Lock()
 	parts := u.parts
@@ -98,38 +99,75 @@ func (u *Unit) Commit(ctx context.Context) error {
 	if len(parts) == 0 {
 		return nil
 	}
-	errs := make(chan error, len(parts))
-	for p, keys := range parts {
-		go func() { errs <- u.n.commitPartition(ctx, p, keys) }()
+	n := u.n
+	deadline := time.Now().Add(n.cfg.BackupTimeout)
+	type sent struct {
+		p      int
+		seq    uint64
+		tenure uint64
+		keys   map[string]struct{}
+		items  []*pitem
 	}
+	var all []sent
 	var first error
-	for range parts {
-		if err := <-errs; err != nil && first == nil {
-			first = err
+	for p, keys := range parts {
+		seq, tenure, items, err := n.prepareCommit(ctx, p, keys, deadline)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		if seq != 0 {
+			all = append(all, sent{p, seq, tenure, keys, items})
+		}
+	}
+	for _, c := range all {
+		pt := n.parts[c.p]
+		r := &pt.repl
+		if !n.await(ctx, c.items, deadline) && !n.waitCommitted(ctx, pt, c.seq, deadline) {
+			if first == nil {
+				first = fmt.Errorf("%w: a backup of partition %d did not acknowledge the batch; its writes may or may not have been applied", session.ErrUnavailable, c.p)
+			}
+			continue
+		}
+		r.wmu.Lock()
+		for k := range c.keys {
+			if r.pending[k] == c.seq {
+				delete(r.pending, k)
+				r.npending.Add(-1)
+			}
+		}
+		r.signalLocked()
+		r.wmu.Unlock()
+		if !n.stillPrimary(ctx, pt, c.p, c.tenure, deadline) && first == nil {
+			first = errLeaseLost
 		}
 	}
 	return first
 }
 
-func (n *Node) commitPartition(ctx context.Context, p int, keys map[string]struct{}) error {
+// prepareCommit gives a unit's writes of partition p one sequence number
+// and queues their post-images, as one entry, for every backup. A zero seq
+// means there was nothing to send (no backups).
+func (n *Node) prepareCommit(ctx context.Context, p int, keys map[string]struct{}, deadline time.Time) (seq, tenure uint64, items []*pitem, err error) {
 	pt := n.parts[p]
 	r := &pt.repl
-	deadline := time.Now().Add(n.cfg.BackupTimeout)
 	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	for pt.primary.Load() && !r.readyLocked() {
 		ch := r.waitLocked()
 		r.wmu.Unlock()
 		ok := n.wait(ctx, ch, deadline)
-		r.doneWaiting()
-		if !ok {
-			return errBackupsBehind
-		}
 		r.wmu.Lock()
+		r.waiters--
+		if !ok {
+			return 0, 0, nil, errBackupsBehind
+		}
 	}
 	s := pt.store.Load()
 	if !pt.primary.Load() || s == nil {
-		r.wmu.Unlock()
-		return fmt.Errorf("%w: partition %d moved before its writes were replicated; they may or may not have been applied", session.ErrUnavailable, p)
+		return 0, 0, nil, fmt.Errorf("%w: partition %d moved before its writes were replicated; they may or may not have been applied", session.ErrUnavailable, p)
 	}
 	if len(r.links) == 0 {
 		for k := range keys {
@@ -139,38 +177,19 @@ func (n *Node) commitPartition(ctx context.Context, p int, keys map[string]struc
 			}
 		}
 		r.signalLocked()
-		r.wmu.Unlock()
-		return nil
+		return 0, 0, nil, nil
 	}
 	r.seq++
-	seq := r.seq
+	seq = r.seq
 	e := entry{seq: seq, kind: entryMulti}
 	for k := range keys {
-		sub := postImage(s, seq, k)
-		e.multi = append(e.multi, sub)
+		e.multi = append(e.multi, postImage(s, seq, k))
 		if _, had := r.pending[k]; !had {
 			r.npending.Add(1)
 		}
 		r.pending[k] = seq
 	}
-	tenure, targets := r.tenure, r.targetsLocked()
-	r.wmu.Unlock()
-	if !n.replicate(ctx, pt, p, tenure, targets, []entry{e}, deadline) && !n.waitCommitted(ctx, pt, seq, deadline) {
-		return fmt.Errorf("%w: a backup of partition %d did not acknowledge the batch; its writes may or may not have been applied", session.ErrUnavailable, p)
-	}
-	r.wmu.Lock()
-	for k := range keys {
-		if r.pending[k] == seq {
-			delete(r.pending, k)
-			r.npending.Add(-1)
-		}
-	}
-	r.signalLocked()
-	r.wmu.Unlock()
-	if !n.stillPrimary(ctx, pt, p, tenure, deadline) {
-		return errLeaseLost
-	}
-	return nil
+	return seq, r.tenure, n.enqueueLocked(pt, p, r.tenure, r.targetsLocked(), []entry{e}), nil
 }
 
 // appendMulti encodes the sub-entries of a multi entry.
