@@ -40,7 +40,13 @@ type peerQueue struct {
 	mu     sync.Mutex // guards items
 	items  []*pitem
 	kick   chan struct{}
+	slots  chan struct{} // frames in flight (the backup orders their entries)
 }
+
+// framesInFlight bounds the frames in flight to one backup member: more
+// than one hides the round trip; the backup applies each partition's
+// entries in order whichever frame arrives first.
+const framesInFlight = 4
 
 // queueTo returns the queue to member, starting its sender.
 func (n *Node) queueTo(member string) *peerQueue {
@@ -48,7 +54,7 @@ func (n *Node) queueTo(member string) *peerQueue {
 	defer n.qmu.Unlock()
 	q := n.queues[member]
 	if q == nil {
-		q = &peerQueue{member: member, kick: make(chan struct{}, 1)}
+		q = &peerQueue{member: member, kick: make(chan struct{}, 1), slots: make(chan struct{}, framesInFlight)}
 		n.queues[member] = q
 		n.goFunc(func() { n.sendLoop(q) })
 	}
@@ -138,7 +144,19 @@ func (n *Node) sendLoop(q *peerQueue) {
 			if len(batch) == 0 {
 				break
 			}
-			n.sendFrame(q.member, batch)
+			select { // a slot of the frames in flight
+			case q.slots <- struct{}{}:
+			case <-n.stop:
+				for _, it := range batch {
+					it.done <- false
+				}
+				n.failQueue(q)
+				return
+			}
+			n.goFunc(func() {
+				defer func() { <-q.slots }()
+				n.sendFrame(q.member, batch)
+			})
 		}
 	}
 }
