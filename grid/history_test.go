@@ -200,6 +200,8 @@ func TestLinearizableThroughPause(t *testing.T) {
 	checkLinearizable(t, g, func() {
 		victim := g.live()[2]
 		g.cut(victim)
+		g.log.Hold(victim.name) // a paused member learns of no new table
+		defer g.log.Release(victim.name)
 		deadline := time.Now().Add(30 * time.Second)
 		for { // the others take its partitions over
 			held := false
@@ -217,6 +219,7 @@ func TestLinearizableThroughPause(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		g.heal()
+		g.log.Release(victim.name)
 		g.waitStable()
 	})
 }

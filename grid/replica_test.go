@@ -459,10 +459,15 @@ func TestCutPrimaryStopsAcknowledging(t *testing.T) {
 	a := newAcks()
 	ctx, cancel := context.WithCancel(context.Background())
 	via := victim.node.Router(nil)
+	stale := keyLedBy(t, victim, g.live()[0])
+	if _, err := via.Save(ctx, stale, field("c", "old")); err != nil {
+		t.Fatal(err)
+	}
 	wait := writers(t, ctx, 2, 30, func(*rand.Rand) *grid.Router { return via }, a)
 	waitAcks(t, a, 100)
 	cutAt := time.Now()
 	g.cut(victim)
+	g.log.Hold(victim.name) // cut off, it learns of no new table: only its lease stops it
 	// The majority promotes the victim's partitions; writes through it go
 	// on failing meanwhile.
 	others := g.live()[:2]
@@ -482,6 +487,14 @@ func TestCutPrimaryStopsAcknowledging(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A session the cut member led, rewritten on the majority side: the cut
+	// member must not answer with what it holds (its lease ran out).
+	if _, err := others[0].node.Router(nil).Save(context.Background(), stale, field("c", "new")); err != nil {
+		t.Fatalf("write on the majority side: %v", err)
+	}
+	if v, err := via.Get(context.Background(), stale, "c"); err == nil || string(v) == "old" {
+		t.Fatalf("the cut member answered %q, %v for a session the majority rewrote", v, err)
+	}
 	time.Sleep(lease) // writers keep trying through the cut member
 	a.mu.Lock()
 	for id, at := range a.at {
@@ -491,6 +504,7 @@ func TestCutPrimaryStopsAcknowledging(t *testing.T) {
 	}
 	a.mu.Unlock()
 	g.heal()
+	g.log.Release(victim.name)
 	cancel()
 	wait()
 	g.waitStable()

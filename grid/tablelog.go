@@ -51,6 +51,34 @@ type MemLog struct {
 	history     []partition.Table
 	coordinator string
 	subs        []chan struct{}
+	views       map[string]chan struct{}     // member -> its Changed channel
+	held        map[string]*partition.Table // members whose view is frozen
+}
+
+// Hold freezes member name's view of the log at the table in force (as a
+// member cut off from the coordinator, or paused, sees it): it gets no new
+// table until Release. Tests delay a member's table with it.
+func (l *MemLog) Hold(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held == nil {
+		l.held = map[string]*partition.Table{}
+	}
+	t := l.table
+	l.held[name] = &t
+}
+
+// Release ends a Hold: the member sees the table in force.
+func (l *MemLog) Release(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.held, name)
+	if ch := l.views[name]; ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // History returns every table committed so far, in epoch order (tests
@@ -90,6 +118,10 @@ func (l *MemLog) View(name string) TableLog {
 	ch := make(chan struct{}, 1)
 	l.mu.Lock()
 	l.subs = append(l.subs, ch)
+	if l.views == nil {
+		l.views = map[string]chan struct{}{}
+	}
+	l.views[name] = ch
 	l.mu.Unlock()
 	return &memView{log: l, name: name, ch: ch}
 }
@@ -103,6 +135,9 @@ type memView struct {
 func (v *memView) Current() partition.Table {
 	v.log.mu.Lock()
 	defer v.log.mu.Unlock()
+	if t := v.log.held[v.name]; t != nil {
+		return *t
+	}
 	return v.log.table
 }
 
@@ -110,7 +145,7 @@ func (v *memView) Propose(_ context.Context, next partition.Table) error {
 	l := v.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.coordinator != v.name {
+	if l.coordinator != v.name || l.held[v.name] != nil {
 		return ErrNotCoordinator
 	}
 	if next.Epoch != l.table.Epoch+1 {
