@@ -15,3 +15,25 @@ func LocalRecord(n *Node, key string) (memory.Record, bool) {
 	}
 	return s.Record(key)
 }
+
+// StartSwitch asks n, p's primary, to hand p to replica target now.
+func StartSwitch(n *Node, p int, target string) { n.startSwitch(p, target) }
+
+// Request and response of one operation on the wire, for tests of handleOp.
+const MsgOp = msgOp
+
+// EncodeGet encodes a Get of (id, key) for partition p at epoch.
+func EncodeGet(epoch uint64, p int, id, key string) []byte {
+	return request{op: opGet, epoch: epoch, partition: p, args: bs(id, key)}.encode()
+}
+
+// EncodeSave encodes a Save of one field.
+func EncodeSave(epoch uint64, p int, id, key, value string) []byte {
+	return request{op: opSave, epoch: epoch, partition: p, args: bs(id, key, value)}.encode()
+}
+
+// DecodeRedirect reports whether b is a redirect and its epoch.
+func DecodeRedirect(b []byte) (bool, uint64, error) {
+	_, redirected, epoch, err := decodeResponse(b)
+	return redirected, epoch, err
+}
