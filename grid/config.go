@@ -57,6 +57,11 @@ type Config struct {
 	// a margin for clock-rate drift. Keep it below failure detection so that
 	// leases never slow a failover. 2 s when 0.
 	LeaseDuration time.Duration
+	// AntiEntropyInterval is the period over which a primary sends a
+	// digest of each partition it leads down the partition's replication
+	// stream; a backup whose copy differs is resynced. 1 minute when 0,
+	// never when negative.
+	AntiEntropyInterval time.Duration
 	// Logger receives the node's logs; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -67,17 +72,18 @@ const MaxBackups = 6
 // DefaultConfig returns the defaults of an owning member.
 func DefaultConfig() Config {
 	return Config{
-		Partitions:    partition.DefaultCount,
-		Store:         memory.DefaultConfig(),
-		SweepInterval: time.Second,
-		PlanInterval:  500 * time.Millisecond,
-		MaxMigrations: 8,
-		BatchBytes:    256 << 10,
-		RouteTimeout:  5 * time.Second,
-		FreezeTimeout: 3 * time.Second,
-		BackupCount:   1,
-		BackupTimeout: 5 * time.Second,
-		LeaseDuration: 2 * time.Second,
+		Partitions:          partition.DefaultCount,
+		Store:               memory.DefaultConfig(),
+		SweepInterval:       time.Second,
+		PlanInterval:        500 * time.Millisecond,
+		MaxMigrations:       8,
+		BatchBytes:          256 << 10,
+		RouteTimeout:        5 * time.Second,
+		FreezeTimeout:       3 * time.Second,
+		BackupCount:         1,
+		BackupTimeout:       5 * time.Second,
+		LeaseDuration:       2 * time.Second,
+		AntiEntropyInterval: time.Minute,
 	}
 }
 
@@ -125,6 +131,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LeaseDuration == 0 {
 		c.LeaseDuration = d.LeaseDuration
+	}
+	if c.AntiEntropyInterval == 0 {
+		c.AntiEntropyInterval = d.AntiEntropyInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -1,6 +1,10 @@
 package grid
 
-import "github.com/sessiongrid/sessiongrid/session/memory"
+import (
+	"context"
+
+	"github.com/sessiongrid/sessiongrid/session/memory"
+)
 
 // SetDropBackup makes n lose (not send) the replication messages to the
 // members drop selects: a message lost on the network, for tests.
@@ -36,4 +40,15 @@ func EncodeSave(epoch uint64, p int, id, key, value string) []byte {
 func DecodeRedirect(b []byte) (bool, uint64, error) {
 	_, redirected, epoch, err := decodeResponse(b)
 	return redirected, epoch, err
+}
+
+// CheckNow sends a digest of partition p down its replication stream now.
+func CheckNow(n *Node, p int) { n.checkPartition(p) }
+
+// LocalDelete deletes key from the copy this member holds, behind
+// replication's back (a copy gone wrong).
+func LocalDelete(n *Node, key string) {
+	if s := n.parts[n.Partition(key)].store.Load(); s != nil {
+		s.Delete(context.Background(), key)
+	}
 }

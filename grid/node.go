@@ -145,6 +145,7 @@ func New(cfg Config, mem Membership, tr *transport.Transport, log TableLog, glob
 	n.goFunc(n.planLoop)
 	n.goFunc(n.sweepLoop)
 	n.goFunc(n.leaseLoop)
+	n.goFunc(n.antiEntropyLoop)
 	return n, nil
 }
 
@@ -456,6 +457,7 @@ type nodeMetrics struct {
 	promotions   atomic.Uint64 // partitions this member took over as primary from a predecessor
 	backupBreaks atomic.Uint64 // backup links that fell behind and needed a resync
 	migrations   atomic.Uint64 // migrations to learners completed
+	divergences  atomic.Uint64 // backup copies found different from their primary's (anti-entropy)
 }
 
 var errNoTable = fmt.Errorf("%w: the grid has no partition table yet", session.ErrUnavailable)

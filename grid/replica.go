@@ -71,6 +71,8 @@ type entry struct {
 	key   string
 	rec   memory.Record
 	multi []entry // entryMulti
+	sum   uint64  // entryCheck: the partition's digest
+	keys  uint64  // entryCheck: its key count
 }
 
 func appendEntry(b []byte, e entry) []byte {
@@ -81,6 +83,9 @@ func appendEntry(b []byte, e entry) []byte {
 		return appendRecord(b, e.rec)
 	case entryMulti:
 		return appendMulti(b, e.multi)
+	case entryCheck:
+		b = binary.BigEndian.AppendUint64(b, e.sum)
+		return binary.AppendUvarint(b, e.keys)
 	}
 	return appendList(b, []byte(e.key))
 }
@@ -117,6 +122,17 @@ func decodeEntry(b []byte) (entry, []byte, error) {
 		}
 		e.multi = subs
 		return e, rest, nil
+	case entryCheck:
+		if len(b) < 8 {
+			return e, nil, fmt.Errorf("%w: check entry", errMalformed)
+		}
+		e.sum = binary.BigEndian.Uint64(b)
+		k, n := binary.Uvarint(b[8:])
+		if n <= 0 {
+			return e, nil, fmt.Errorf("%w: check entry", errMalformed)
+		}
+		e.keys = k
+		return e, b[8+n:], nil
 	}
 	return e, nil, fmt.Errorf("%w: entry kind %d", errMalformed, e.kind)
 }
@@ -618,8 +634,11 @@ func (n *Node) handleBackup(ctx context.Context, b []byte) ([]byte, error) {
 				return nil, err
 			}
 			keys := []entry{e}
-			if e.kind == entryMulti {
+			switch e.kind {
+			case entryMulti:
 				keys = e.multi
+			case entryCheck:
+				keys = nil
 			}
 			for _, k := range keys {
 				if partition.ID(k.key, n.cfg.Partitions) != int(p) || session.ValidateID(k.key) != nil {
@@ -669,7 +688,14 @@ func (n *Node) applyGroup(ctx context.Context, sender string, p int, tenure uint
 				if s == nil {
 					return backupResync, r.applied
 				}
-				if err := applyEntry(ctx, s, e); err != nil {
+				if e.kind == entryCheck {
+					if sum, keys := digest(s); sum != e.sum || keys != e.keys {
+						n.logger.Warn("backup copy differs from its primary's; asking for a resync", "partition", p,
+							"keys", keys, "primary_keys", e.keys)
+						n.metrics.divergences.Add(1)
+						return backupResync, r.applied
+					}
+				} else if err := applyEntry(ctx, s, e); err != nil {
 					n.logger.Error("backup entry failed to apply", "partition", p, "key", e.key, "err", err)
 					return backupResync, r.applied
 				}

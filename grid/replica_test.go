@@ -510,3 +510,30 @@ func TestCutPrimaryStopsAcknowledging(t *testing.T) {
 	g.waitStable()
 	checkAcked(t, g, a)
 }
+
+// TestAntiEntropyRepairsADivergedBackup damages a backup's copy behind
+// replication's back: the next digest down the partition's stream finds
+// the difference, the backup is resynced, and after the primary's crash it
+// holds the session.
+func TestAntiEntropyRepairsADivergedBackup(t *testing.T) {
+	g := newTestGrid(t, 3)
+	g.waitSafe()
+	live := g.live()
+	p, b := live[1], live[2]
+	id := keyLedBy(t, p, b)
+	ctx := context.Background()
+	if _, err := p.node.Router(nil).Save(ctx, id, field("c", "1")); err != nil {
+		t.Fatal(err)
+	}
+	grid.LocalDelete(b.node, id)
+	if _, ok := grid.LocalRecord(b.node, id); ok {
+		t.Fatal("the damage did not take")
+	}
+	grid.CheckNow(p.node, p.node.Partition(id))
+	waitFor(t, func() bool { _, ok := grid.LocalRecord(b.node, id); return ok })
+	g.stop(p, false)
+	g.waitStable()
+	if v, err := b.node.Router(nil).Get(ctx, id, "c"); err != nil || string(v) != "1" {
+		t.Fatalf("after the failover: %q, %v", v, err)
+	}
+}

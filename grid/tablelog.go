@@ -51,7 +51,7 @@ type MemLog struct {
 	history     []partition.Table
 	coordinator string
 	subs        []chan struct{}
-	views       map[string]chan struct{}     // member -> its Changed channel
+	views       map[string]chan struct{}    // member -> its Changed channel
 	held        map[string]*partition.Table // members whose view is frozen
 }
 

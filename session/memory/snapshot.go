@@ -185,3 +185,17 @@ func (s *Store) SweepFunc(fn func(key string)) int {
 	s.expired.Add(uint64(removed))
 	return removed
 }
+
+// Each calls fn with a copy of every key held, expired or not (a digest of
+// a replica compares what it holds, whatever its clock says), one shard at
+// a time under its read lock.
+func (s *Store) Each(fn func(Record)) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		for k, e := range sh.m {
+			fn(e.record(k))
+		}
+		sh.mu.RUnlock()
+	}
+}
