@@ -25,6 +25,7 @@ func (n *Node) planLoop() {
 		case <-n.stop:
 			return
 		case <-t.C:
+		case <-n.planKick: // a handoff settled: the next moves need not wait for the tick
 		}
 		n.refreshAddrs()
 		for p, a := range n.table.Load().Partitions {
@@ -86,6 +87,8 @@ func (n *Node) PlanNow(ctx context.Context) error {
 	if !n.log.IsCoordinator() {
 		return ErrNotCoordinator
 	}
+	n.pmu.Lock() // one proposal at a time: each is computed from the table in force
+	defer n.pmu.Unlock()
 	members, alive := n.owners()
 	if len(members) == 0 {
 		return nil
@@ -224,6 +227,8 @@ func (n *Node) handleSynced(ctx context.Context, b []byte) ([]byte, error) {
 	if !n.log.IsCoordinator() {
 		return nil, ErrNotCoordinator
 	}
+	n.pmu.Lock()
+	defer n.pmu.Unlock()
 	t := n.log.Current()
 	a := t.Partitions[p]
 	var steps []partition.Step
@@ -249,6 +254,10 @@ func (n *Node) handleSynced(ctx context.Context, b []byte) ([]byte, error) {
 	}
 	if err := n.log.Propose(ctx, next); err != nil {
 		return nil, err
+	}
+	select {
+	case n.planKick <- struct{}{}:
+	default:
 	}
 	return encodeResponse(u64(next.Epoch)), nil
 }

@@ -61,6 +61,8 @@ type Node struct {
 	leaving   atomic.Bool
 
 	migrations chan struct{} // semaphore of running migrations
+	planKick   chan struct{} // asks the coordinator to plan now
+	pmu        sync.Mutex    // coordinator: serializes table proposals
 
 	start      time.Time     // origin of mono
 	leaseUntil atomic.Int64  // mono time this member's lease runs out
@@ -290,7 +292,13 @@ func (n *Node) setRole(p int, t partition.Table, oa, a partition.Assignment) {
 			n.metrics.promotions.Add(1)
 			n.logger.Info("partition promoted here", "partition", p, "epoch", t.Epoch, "seq", r.applied)
 		}
-		n.setLinksLocked(pt, p, t, becoming)
+		// Handed over by a switch (the old primary froze the partition, and
+		// is still a replica): every entry it made is here, none beyond, so
+		// the stream goes on in its tenure and the backups need no resync.
+		// After a failover the dead primary may have sent the others entries
+		// this copy lacks: a new tenure, and every backup is resynced.
+		handedOver := becoming && !wasPrimary && oa.Primary() != "" && slices.Contains(a.Replicas, oa.Primary()) && r.btenure != 0
+		n.setLinksLocked(pt, p, t, becoming, handedOver)
 		pt.primary.Store(true)
 	default: // a backup
 		if pt.primary.Load() {

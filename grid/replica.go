@@ -896,15 +896,18 @@ func (n *Node) sweepReplicated(p int) {
 	}
 }
 
-// becomePrimaryLocked starts p's primary side here at tenure, continuing
+// setLinksLocked starts p's primary side here at tenure, continuing
 // the sequence of the copy held as a backup. Every backup is resynced
 // first (it holds another tenure), except learners this member promoted
 // itself. Callers hold wmu and bmu.
-func (n *Node) setLinksLocked(pt *part, p int, t partition.Table, becoming bool) {
+func (n *Node) setLinksLocked(pt *part, p int, t partition.Table, becoming, handedOver bool) {
 	r := &pt.repl
 	a := t.Partitions[p]
 	if becoming {
 		r.seq, r.tenure = r.applied, t.Epoch
+		if handedOver {
+			r.tenure = r.btenure
+		}
 		r.links = nil
 		if r.pending == nil {
 			r.pending = map[string]uint64{}
@@ -925,7 +928,7 @@ func (n *Node) setLinksLocked(pt *part, p int, t partition.Table, becoming bool)
 			}
 		}
 		if l == nil {
-			l = &link{member: m}
+			l = &link{member: m, healthy: handedOver} // after a hand-over a lagging backup finds a gap and asks for a resync
 			if s, ok := r.handoff[m]; ok {
 				l.healthy, l.acked = true, s
 			}
