@@ -30,6 +30,12 @@ type chaosConfig struct {
 	workload workloadConfig
 }
 
+// TestChaosBaseline runs the workload and the checks with no fault: the
+// control for every other test.
+func TestChaosBaseline(t *testing.T) {
+	runChaos(t, chaosConfig{size: 3, workload: defaultWorkload()}, noFault{})
+}
+
 func TestChaosKill(t *testing.T) {
 	runChaos(t, chaosConfig{size: 3, workload: defaultWorkload()}, &killFault{})
 }

@@ -38,9 +38,11 @@ type cluster struct {
 	root     string
 	services []string // gridnode-1 ... gridnode-N
 
-	mu  sync.Mutex        // guards ips and ids
-	ips map[string]string // service -> container IP on the project network
-	ids map[string]string // service -> container id
+	mu        sync.Mutex        // guards ips, ids, safeEpoch and safeSince
+	ips       map[string]string // service -> container IP on the project network
+	ids       map[string]string // service -> container id
+	safeEpoch uint64            // the table epoch the fallback safe check last saw
+	safeSince time.Time         // since when it has seen it
 }
 
 func repoRoot(t *testing.T) string {
@@ -239,6 +241,12 @@ func (c *cluster) client(service string) *redis.Client {
 	return r
 }
 
+func init() { redis.SetLogger(quiet{}) } // dial failures are expected here, and recorded
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 var httpClient = &http.Client{Timeout: 2 * time.Second}
 
 // httpGet fetches path from service's HTTP port.
@@ -403,9 +411,27 @@ func (c *cluster) safe(ctx context.Context, live []string) error {
 		if owned != st.Partitions {
 			return fmt.Errorf("%s: live members own %d of %d partitions", s, owned, st.Partitions)
 		}
+		for _, m := range st.Members {
+			if m.State == "alive" && m.Primaries == 0 {
+				return fmt.Errorf("%s: %s owns no partition yet (rebalance in flight)", s, m.Name)
+			}
+		}
+	}
+	// No migration in flight: the table has not changed for a while.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.safeEpoch {
+		c.safeEpoch, c.safeSince = epoch, time.Now()
+	}
+	if quiet := time.Since(c.safeSince); quiet < stableTable {
+		return fmt.Errorf("table epoch %d in force for only %s", epoch, quiet.Round(time.Millisecond))
 	}
 	return nil
 }
+
+// stableTable is how long the fallback safe check wants the table epoch
+// unchanged before it calls the cluster safe.
+const stableTable = 2 * time.Second
 
 func truthy(v any) bool {
 	switch v := v.(type) {

@@ -212,7 +212,9 @@ func (f *leaderLoss) Inject(ctx context.Context, c *cluster) error {
 	return c.waitGone(live, l, detectBound)
 }
 
-func (f *leaderLoss) Heal(ctx context.Context, c *cluster) error { return startMember(ctx, c, f.victim) }
+func (f *leaderLoss) Heal(ctx context.Context, c *cluster) error {
+	return startMember(ctx, c, f.victim)
+}
 
 // killTwo kills two members one after the other, waiting for cluster-safe
 // among the survivors in between (losses "in sequence"); heal starts both.
@@ -254,3 +256,11 @@ func (f *killTwo) Heal(ctx context.Context, c *cluster) error {
 	}
 	return nil
 }
+
+// noFault injects nothing: the control run, which shows that the workload
+// and the checkers find nothing wrong with a healthy cluster.
+type noFault struct{}
+
+func (noFault) Name() string                           { return "none" }
+func (noFault) Inject(context.Context, *cluster) error { return nil }
+func (noFault) Heal(context.Context, *cluster) error   { return nil }
