@@ -28,6 +28,7 @@ const (
 type chaosConfig struct {
 	size     int
 	workload workloadConfig
+	python   bool // the workload runs in Python (redis-py), not Go
 }
 
 // TestChaosBaseline runs the workload and the checks with no fault: the
@@ -42,6 +43,12 @@ func TestChaosKill(t *testing.T) {
 
 func TestChaosPause(t *testing.T) {
 	runChaos(t, chaosConfig{size: 3, workload: defaultWorkload()}, &pauseFault{})
+}
+
+// TestChaosPausePython is TestChaosPause with the workload in Python
+// (redis-py, as the pywce adapter calls the grid), checked the same way.
+func TestChaosPausePython(t *testing.T) {
+	runChaos(t, chaosConfig{size: 3, workload: defaultWorkload(), python: true}, &pauseFault{})
 }
 
 func TestChaosCut(t *testing.T) {
@@ -83,7 +90,15 @@ func runChaos(t *testing.T, cfg chaosConfig, f fault) {
 		t.Fatalf("cluster-safe before the fault: %v", err)
 	}
 	began := time.Now()
-	w := startWorkload(c, cfg.workload)
+	var w runner
+	if cfg.python {
+		var err error
+		if w, err = startPythonWorkload(c, cfg.workload); err != nil {
+			t.Fatalf("python workload: %v", err)
+		}
+	} else {
+		w = startWorkload(c, cfg.workload)
+	}
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -110,8 +125,11 @@ func runChaos(t *testing.T, cfg chaosConfig, f fault) {
 	}
 	safeAfter := time.Since(t2)
 	time.Sleep(after) // load after the fault
-	history := w.Stop()
+	history, err := w.Stop()
 	stopped = true
+	if err != nil {
+		t.Fatalf("workload: %v", err)
+	}
 	final := w.finalReads(c.services, history)
 	t.Logf("%s: inject took %.1fs, heal %.1fs, cluster-safe %.1fs after; workload %.1fs, %d operations, %d final reads",
 		f.Name(), injected.Seconds(), healed.Seconds(), safeAfter.Seconds(), time.Since(began).Seconds(), len(history), len(final))

@@ -148,6 +148,7 @@ func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
 // (globals false) or of the globals (true).
 func porcupineOps(history []op, globals bool) []porcupine.Operation {
 	var out []porcupine.Operation
+	dense := map[int]int{} // porcupine wants client ids from 0 for its visualisation
 	for _, o := range history {
 		isGlobal := o.Kind == opGSet || o.Kind == opGGet
 		isSession := o.Kind == opHSet || o.Kind == opHGet || o.Kind == opDel
@@ -158,7 +159,12 @@ func porcupineOps(history []op, globals bool) []porcupine.Operation {
 		if read && o.Outcome != ok {
 			continue // a failed read tells nothing
 		}
-		p := porcupine.Operation{ClientId: o.Client, Call: o.Call, Return: o.Return, Metadata: o.Key,
+		id, seen := dense[o.Client]
+		if !seen {
+			id = len(dense)
+			dense[o.Client] = id
+		}
+		p := porcupine.Operation{ClientId: id, Call: o.Call, Return: o.Return, Metadata: o.Key,
 			Output: output{Unknown: o.Outcome == unknown, Read: o.Read, N: o.N}}
 		if o.Outcome == unknown {
 			p.Return = open

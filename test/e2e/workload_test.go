@@ -122,13 +122,22 @@ func (w *workload) record(o op) {
 	w.mu.Unlock()
 }
 
+// runner is a running workload: the Go one here, or the Python one
+// (python_test.go).
+type runner interface {
+	// Stop stops the workers, waits for them and returns the history.
+	Stop() ([]op, error)
+	// finalReads reads back what the history wrote (see workload.finalReads).
+	finalReads(members []string, history []op) []op
+}
+
 // Stop stops the workers, waits for them and returns the history.
-func (w *workload) Stop() []op {
+func (w *workload) Stop() ([]op, error) {
 	close(w.stop)
 	w.wg.Wait()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]op(nil), w.history...)
+	return append([]op(nil), w.history...), nil
 }
 
 // classify turns an error into an outcome: a connection that was never
