@@ -247,7 +247,7 @@ type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
 
-var httpClient = &http.Client{Timeout: 2 * time.Second}
+var httpClient = &http.Client{Timeout: 5 * time.Second}
 
 // httpGet fetches path from service's HTTP port.
 func (c *cluster) httpGet(ctx context.Context, service, path string) (int, []byte, error) {
@@ -315,12 +315,13 @@ func (c *cluster) ready(ctx context.Context, service string) error {
 	return nil
 }
 
-// waitFor polls cond every 100 ms until it returns nil or timeout passes,
-// and returns cond's last error then.
+// waitFor polls cond every 100 ms (each poll may take up to 5 s: a member
+// busy under the workload answers slowly) until it returns nil or timeout
+// passes, and returns cond's last error then.
 func waitFor(timeout time.Duration, cond func(ctx context.Context) error) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := cond(ctx)
 		cancel()
 		if err == nil {
