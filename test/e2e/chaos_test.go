@@ -134,7 +134,11 @@ func runChaos(t *testing.T, cfg chaosConfig, f fault) {
 	t.Logf("%s: inject took %.1fs, heal %.1fs, cluster-safe %.1fs after; workload %.1fs, %d operations, %d final reads",
 		f.Name(), injected.Seconds(), healed.Seconds(), safeAfter.Seconds(), time.Since(began).Seconds(), len(history), len(final))
 
-	check(t, f.Name(), history, final)
+	name := f.Name()
+	if cfg.python {
+		name += "-python"
+	}
+	check(t, name, history, final)
 }
 
 // check runs every checker over a history and fails t for each problem.
