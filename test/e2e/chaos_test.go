@@ -116,10 +116,8 @@ func runChaos(t *testing.T, cfg chaosConfig, f fault) {
 	}
 	injected := time.Since(t0)
 	t1 := time.Now()
-	if injectErr == nil {
-		if err := f.Heal(ctx, c); err != nil {
-			t.Errorf("%s: heal: %v", f.Name(), err)
-		}
+	if err := f.Heal(ctx, c); err != nil { // also after a failed Inject: undo what it did
+		t.Errorf("%s: heal: %v", f.Name(), err)
 	}
 	healed := time.Since(t1)
 	// Healthy after: cluster-safe (full backup count, no migration in

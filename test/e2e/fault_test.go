@@ -80,7 +80,12 @@ func (f *killFault) Inject(ctx context.Context, c *cluster) error {
 	return c.waitGone(c.except(v), v, detectBound)
 }
 
-func (f *killFault) Heal(ctx context.Context, c *cluster) error { return startMember(ctx, c, f.victim) }
+func (f *killFault) Heal(ctx context.Context, c *cluster) error {
+	if f.victim == "" {
+		return nil // Inject failed before it chose
+	}
+	return startMember(ctx, c, f.victim)
+}
 
 // pauseFault: freeze one member (docker pause, the cgroup freezer: SIGSTOP
 // for every process) until the others have declared it dead and moved its
@@ -103,6 +108,9 @@ func (f *pauseFault) Inject(ctx context.Context, c *cluster) error {
 }
 
 func (f *pauseFault) Heal(ctx context.Context, c *cluster) error {
+	if f.victim == "" {
+		return nil
+	}
 	if _, err := c.docker(ctx, "unpause", c.container(f.victim)); err != nil {
 		return err
 	}
@@ -134,14 +142,17 @@ func (f *cutFault) Inject(ctx context.Context, c *cluster) error {
 	if len(parts) != 2 {
 		return fmt.Errorf("%s is on networks %q, want exactly one", v, nets)
 	}
-	f.network, f.ip = parts[0], parts[1]
-	if _, err := c.docker(ctx, "network", "disconnect", f.network, c.container(v)); err != nil {
+	if _, err := c.docker(ctx, "network", "disconnect", parts[0], c.container(v)); err != nil {
 		return err
 	}
+	f.network, f.ip = parts[0], parts[1]
 	return c.waitGone(c.except(v), v, detectBound)
 }
 
 func (f *cutFault) Heal(ctx context.Context, c *cluster) error {
+	if f.network == "" {
+		return nil
+	}
 	// Docker gives the lowest free address back: the member's own, since
 	// nothing else joined the network meanwhile. Its peers know it by it.
 	if _, err := c.docker(ctx, "network", "connect", "--alias", f.victim, f.network, c.container(f.victim)); err != nil {
@@ -213,6 +224,9 @@ func (f *leaderLoss) Inject(ctx context.Context, c *cluster) error {
 }
 
 func (f *leaderLoss) Heal(ctx context.Context, c *cluster) error {
+	if f.victim == "" {
+		return nil
+	}
 	return startMember(ctx, c, f.victim)
 }
 
@@ -233,11 +247,14 @@ func (f *killTwo) Inject(ctx context.Context, c *cluster) error {
 			f.victims = append(f.victims, c.services[i])
 		}
 	}
-	for i, v := range f.victims {
+	victims := f.victims
+	f.victims = nil // Heal starts those actually killed
+	for i, v := range victims {
 		if _, err := c.docker(ctx, "kill", c.container(v)); err != nil {
 			return err
 		}
-		live := c.except(f.victims[:i+1]...)
+		f.victims = append(f.victims, v)
+		live := c.except(victims[:i+1]...)
 		if err := c.waitGone(live, v, detectBound); err != nil {
 			return err
 		}
