@@ -55,6 +55,15 @@ func TestChaosCut(t *testing.T) {
 	runChaos(t, chaosConfig{size: 3, workload: defaultWorkload()}, &cutFault{})
 }
 
+// TestChaosIsolate cuts a member off from its peers while the test's
+// clients still reach it (the minority side of a partition, with clients).
+func TestChaosIsolate(t *testing.T) {
+	if why := canIsolate(); why != "" {
+		t.Skip("isolate fault " + why)
+	}
+	runChaos(t, chaosConfig{size: 3, workload: defaultWorkload()}, &isolateFault{})
+}
+
 func TestChaosRollingRestart(t *testing.T) {
 	runChaos(t, chaosConfig{size: 3, workload: defaultWorkload()}, rollingRestart{})
 }

@@ -441,7 +441,11 @@ func truthy(v any) bool {
 	case bool:
 		return v
 	case string:
-		return v == "1" || strings.EqualFold(v, "ok") || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+		for _, yes := range []string{"1", "ok", "true", "yes", "safe"} {
+			if strings.EqualFold(v, yes) {
+				return true
+			}
+		}
 	}
 	return false
 }

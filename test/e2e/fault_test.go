@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"time"
 )
@@ -281,3 +283,69 @@ type noFault struct{}
 func (noFault) Name() string                           { return "none" }
 func (noFault) Inject(context.Context, *cluster) error { return nil }
 func (noFault) Heal(context.Context, *cluster) error   { return nil }
+
+// isolateFault cuts one member off from the other members only, with
+// packet filters in the member's network namespace (nsenter + iptables, as
+// root): unlike cutFault the test's clients still reach it, so it shows
+// what the minority side does with writes it receives while cut off (it
+// must stop acknowledging once its lease has run out). Heal removes the
+// filters.
+type isolateFault struct {
+	victim string
+	pid    string
+}
+
+func (f *isolateFault) Name() string { return "isolate" }
+
+// canIsolate says why isolateFault cannot run here, or "".
+func canIsolate() string {
+	if os.Geteuid() != 0 {
+		return "needs root (nsenter into a container's network namespace)"
+	}
+	for _, tool := range []string{"nsenter", "iptables"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return "needs " + tool
+		}
+	}
+	return ""
+}
+
+func (f *isolateFault) iptables(ctx context.Context, c *cluster, args ...string) error {
+	_, err := command(ctx, c.root, "nsenter", append([]string{"-t", f.pid, "-n", "iptables"}, args...)...)
+	return err
+}
+
+func (f *isolateFault) Inject(ctx context.Context, c *cluster) error {
+	v, err := victim(ctx, c)
+	if err != nil {
+		return err
+	}
+	pid, err := c.docker(ctx, "inspect", "-f", "{{.State.Pid}}", c.container(v))
+	if err != nil {
+		return err
+	}
+	f.victim, f.pid = v, pid
+	for _, peer := range c.except(v) {
+		ip := c.ip(peer)
+		if err := f.iptables(ctx, c, "-I", "INPUT", "-s", ip, "-j", "DROP"); err != nil {
+			return err
+		}
+		if err := f.iptables(ctx, c, "-I", "OUTPUT", "-d", ip, "-j", "DROP"); err != nil {
+			return err
+		}
+	}
+	return c.waitGone(c.except(v), v, detectBound)
+}
+
+func (f *isolateFault) Heal(ctx context.Context, c *cluster) error {
+	if f.pid == "" {
+		return nil
+	}
+	if err := f.iptables(ctx, c, "-F", "INPUT"); err != nil {
+		return err
+	}
+	if err := f.iptables(ctx, c, "-F", "OUTPUT"); err != nil {
+		return err
+	}
+	return waitFor(readyBound, func(ctx context.Context) error { return c.ready(ctx, f.victim) })
+}
