@@ -41,6 +41,9 @@ func main() {
 // run is gridnode's main: it serves until ctx ends (a signal), then shuts
 // down gracefully, and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "health" { // `gridnode health`: health.go
+		return health(ctx, args[1:], getenv, stdout, stderr)
+	}
 	opts, err := parseOptions(args, getenv, io.Discard)
 	switch {
 	case errors.Is(err, flag.ErrHelp):

@@ -13,9 +13,8 @@ import (
 // SIGTERM hands its partitions over first, so no session is lost; it
 // rejoins when started again; globals survive a restart of every node.
 func TestReferenceCluster(t *testing.T) {
-	c := startCluster(t)
-	nodes := []string{"gridnode-1", "gridnode-2", "gridnode-3"}
-	c.waitReady(nodes...)
+	c := startCluster(t, 3)
+	nodes := c.services
 	ctx := context.Background()
 	n1, n2, n3 := c.client(nodes[0]), c.client(nodes[1]), c.client(nodes[2])
 
@@ -51,8 +50,9 @@ func TestReferenceCluster(t *testing.T) {
 	readAll("gridnode-3")
 
 	// It rejoins when started again (with a new member id) and serves.
-	run(t, c.root, "docker", "start", c.container("gridnode-2"))
-	c.waitReady("gridnode-2")
+	if err := startMember(context.Background(), c, "gridnode-2"); err != nil {
+		t.Fatal(err)
+	}
 	readAll("gridnode-2")
 
 	// Globals (and the partition table) live in Raft on each node's disk:
@@ -61,6 +61,11 @@ func TestReferenceCluster(t *testing.T) {
 		run(t, c.root, "docker", "kill", c.container(n))
 	}
 	c.compose("start")
+	for _, n := range nodes {
+		if _, err := c.refreshIP(n); err != nil {
+			t.Fatal(err)
+		}
+	}
 	c.waitReady(nodes...)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
