@@ -86,6 +86,22 @@ func (b *ServerBackend) ClusterStatus(ctx context.Context) server.ClusterStatus 
 	return st
 }
 
+// ReplicationStats reports this member's replication counters (metrics).
+func (b *ServerBackend) ReplicationStats() server.ReplicationStats {
+	n := b.m.Node
+	migrating := 0
+	for _, a := range n.Table().Partitions {
+		if len(a.Learners) > 0 {
+			migrating++
+		}
+	}
+	return server.ReplicationStats{
+		Promotions: n.metrics.promotions.Load(), Resyncs: n.metrics.backupBreaks.Load(),
+		Migrations: n.metrics.migrations.Load(), Divergences: n.metrics.divergences.Load(),
+		Behind: n.behind(), Migrating: migrating, BackupBytes: n.BackupStats().Bytes,
+	}
+}
+
 // ClusterSafe implements server.Cluster.
 func (b *ServerBackend) ClusterSafe(ctx context.Context) server.ClusterSafety {
 	st := b.m.Node.Safe(ctx)

@@ -50,6 +50,9 @@ func newMetrics(s *Server) *metrics {
 	m.reg.MustRegister(calls, errs, dur, m.unknown, &serverCollector{s: s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if rs, ok := s.backend.(replicationStatser); ok {
+		m.reg.MustRegister(replicationCollector{rs})
+	}
 	return m
 }
 

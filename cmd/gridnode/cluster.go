@@ -37,6 +37,7 @@ type clusterOptions struct {
 	backups         int
 	asyncBackups    int
 	backupsSet      bool // --backup-count or --async-backup-count was given
+	maxMigrations   int
 }
 
 func (c *clusterOptions) enabled() bool { return c.join != "" || c.bootstrapExpect > 0 }
@@ -58,6 +59,7 @@ func addClusterFlags(fs *flag.FlagSet, c *clusterOptions) {
 	fs.DurationVar(&c.joinTimeout, "join-timeout", 60*time.Second, "cluster mode: give up joining after this long (the node then exits: it never serves alone)")
 	fs.DurationVar(&c.leaveTimeout, "leave-timeout", 60*time.Second, "cluster mode: on SIGTERM, how long to spend handing partitions over before leaving (the node exits a few seconds after it at the latest)")
 	fs.IntVar(&c.backups, "backup-count", 1, "cluster mode: synchronous backups of every session (0-6): a write is acknowledged once the primary and this many backups hold it, so this many members may crash at once without losing it; the grid's first table fixes it")
+	fs.IntVar(&c.maxMigrations, "max-migrations", 8, "cluster mode: partitions being copied to new replicas at once, grid-wide (joins, drains, re-replication after a failure)")
 	fs.IntVar(&c.asyncBackups, "async-backup-count", 0, "cluster mode: asynchronous backups more (0-6, with --backup-count at most 6): sent every write, not waited for (a crash may lose the last writes to them)")
 }
 
@@ -70,6 +72,9 @@ func (c *clusterOptions) validate() error {
 		return nil
 	}
 	var errs []error
+	if c.maxMigrations < 1 {
+		errs = append(errs, fmt.Errorf("--max-migrations must be positive, got %d", c.maxMigrations))
+	}
 	if c.backups < 0 || c.asyncBackups < 0 || c.backups+c.asyncBackups > grid.MaxBackups {
 		errs = append(errs, fmt.Errorf("--backup-count (%d) and --async-backup-count (%d) must be 0..%d together", c.backups, c.asyncBackups, grid.MaxBackups))
 	}
@@ -131,6 +136,7 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	grcfg := grid.DefaultConfig()
 	grcfg.Partitions = c.partitions
 	grcfg.BackupCount, grcfg.AsyncBackupCount = c.backups, c.asyncBackups
+	grcfg.MaxMigrations = c.maxMigrations
 	mc := o.memoryConfig(nil)
 	mc.SweepInterval = 0
 	mc.Shards = 0

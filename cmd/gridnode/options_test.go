@@ -121,3 +121,32 @@ func TestHelpListsEveryFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupFlags: the backup counts are cluster-mode settings; standalone
+// refuses them with a clear message, and the bounds are checked.
+func TestBackupFlags(t *testing.T) {
+	none := func(string) string { return "" }
+	if _, err := parseOptions([]string{"--backup-count", "2"}, none, io.Discard); err == nil || !strings.Contains(err.Error(), "cluster mode only") {
+		t.Fatalf("standalone with --backup-count: %v", err)
+	}
+	env := func(k string) string {
+		if k == "GRIDNODE_ASYNC_BACKUP_COUNT" {
+			return "1"
+		}
+		return ""
+	}
+	if _, err := parseOptions(nil, env, io.Discard); err == nil {
+		t.Fatal("standalone with GRIDNODE_ASYNC_BACKUP_COUNT accepted")
+	}
+	o, err := parseOptions([]string{"--bootstrap-expect", "1", "--backup-count", "2", "--async-backup-count", "1"}, none, io.Discard)
+	if err != nil || o.cluster.backups != 2 || o.cluster.asyncBackups != 1 {
+		t.Fatalf("cluster mode: %+v, %v", o.cluster, err)
+	}
+	if _, err := parseOptions([]string{"--bootstrap-expect", "1", "--backup-count", "5", "--async-backup-count", "2"}, none, io.Discard); err == nil {
+		t.Fatal("7 backups accepted")
+	}
+	o, err = parseOptions([]string{"--bootstrap-expect", "1"}, none, io.Discard)
+	if err != nil || o.cluster.backups != 1 {
+		t.Fatalf("default backup count in cluster mode: %d, %v", o.cluster.backups, err)
+	}
+}
