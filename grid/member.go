@@ -241,8 +241,8 @@ func (m *Member) WaitReady(ctx context.Context) error {
 	}
 }
 
-// leaveGrace bounds the steps of Leave after the drain when the caller's
-// deadline leaves less.
+// leaveGrace bounds the leave steps of Leave after the drain, and the
+// close after them, when the caller's deadline leaves less.
 const leaveGrace = 3 * time.Second
 
 // Leave hands every owned partition over, leaves the gossip group and
@@ -275,7 +275,15 @@ func (m *Member) Depart(ctx context.Context) error {
 	if err := m.Cluster.Leave(lctx); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, m.Close(lctx))
+	// Closing gets its own budget: the leave steps may have used theirs
+	// (a leadership transfer nobody can take), and a close cut short would
+	// leave Raft's goroutines running.
+	cctx, ccancel := context.WithTimeout(context.Background(), leaveGrace)
+	defer ccancel()
+	if d, ok := ctx.Deadline(); ok && time.Until(d) > leaveGrace {
+		cctx = ctx
+	}
+	errs = append(errs, m.Close(cctx))
 	return errors.Join(errs...)
 }
 

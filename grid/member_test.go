@@ -129,3 +129,34 @@ func TestMembersOverRaft(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryMemberStopsAtOnce stops every member of a grid at the same time
+// (a fleet shutdown, docker-compose down) with a short deadline: nobody can
+// take the partitions, yet every Leave returns within its deadline plus the
+// few seconds the leave steps get of their own.
+func TestEveryMemberStopsAtOnce(t *testing.T) {
+	s1 := startMember(t, memberConfig(t, "s1", cluster.RoleServer, 3, nil), false)
+	seeds := []string{s1.Cluster.GossipAddr()}
+	s2 := startMember(t, memberConfig(t, "s2", cluster.RoleServer, 3, seeds), false)
+	s3 := startMember(t, memberConfig(t, "s3", cluster.RoleServer, 3, seeds), true)
+	waitConverged(t, s1, s2, s3)
+	const deadline = 2 * time.Second
+	start := time.Now()
+	done := make(chan time.Duration, 3)
+	for _, m := range []*grid.Member{s1, s2, s3} {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			m.Leave(ctx)
+			done <- time.Since(start)
+		}()
+	}
+	for range 3 {
+		select {
+		case d := <-done:
+			t.Logf("a member left after %v", d)
+		case <-time.After(deadline + 12*time.Second): // the leave steps and the close get 3 s each
+			t.Fatalf("a member still had not left %v after the stop", deadline+12*time.Second)
+		}
+	}
+}
