@@ -206,7 +206,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*conn, error) {
 		deadline = dl
 	}
 	_ = nc.SetDeadline(deadline)
-	if err := clientHandshake(nc, t.cfg.Secret); err != nil {
+	if err := clientHandshake(nc, t.cfg.Secret, ChannelTransport); err != nil {
 		_ = nc.Close()
 		t.log.Warn("transport: handshake with peer failed", "peer", addr, "err", err)
 		return nil, fmt.Errorf("%w: %w: handshake with %s: %w", session.ErrUnavailable, ErrConnect, addr, err)
@@ -260,7 +260,7 @@ func (t *Transport) accept(nc net.Conn) {
 	t.handshaking[nc] = struct{}{} // so that Close can interrupt the handshake
 	t.mu.Unlock()
 	_ = nc.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
-	err := serverHandshake(nc, t.cfg.Secret)
+	err := serverHandshake(nc, t.cfg.Secret, ChannelTransport, WrongPortReply)
 	t.mu.Lock()
 	delete(t.handshaking, nc)
 	t.mu.Unlock()
