@@ -70,9 +70,9 @@ const (
 	// version refusal to it so that a version-1 dialer reads it at once.
 	v1ReplySize = replySize + macSize
 
-	statusOK          = 0
-	statusBadVersion  = 1
-	statusAuthFailed  = 2
+	statusOK           = 0
+	statusBadVersion   = 1
+	statusAuthFailed   = 2
 	statusWrongChannel = 3
 )
 
