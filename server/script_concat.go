@@ -159,7 +159,11 @@ func (vm *luaVM) luaConcat(L *lua.LState) int {
 				op = L.GetMetaField(rhs, "__concat")
 			}
 			if op.Type() != lua.LTFunction {
-				L.RaiseError("cannot perform concat operation between %v and %v", lhs.Type().String(), rhs.Type().String())
+				bad := lhs
+				if lua.LVCanConvToString(lhs) {
+					bad = rhs
+				}
+				L.RaiseError("attempt to concatenate a %s value", bad.Type().String())
 			}
 			L.Push(op)
 			L.Push(lhs)

@@ -277,7 +277,7 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 		case lua.LNumber:
 			s = luaNumberString(float64(v))
 		default:
-			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
+			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
 		}
 		add := int64(len(s))
 		if k < j {

@@ -234,7 +234,7 @@ func (st *State) singleMatch(s, p, ep int) bool {
 
 func (st *State) matchBalance(s, p int) int {
 	if p+1 >= len(st.pat) {
-		fail("malformed pattern (missing arguments to '%%b')")
+		fail("unbalanced pattern")
 	}
 	if s >= len(st.src) || st.src[s] != st.pat[p] {
 		return -1
