@@ -268,7 +268,10 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 	j := L.OptInt(4, t.Len())
 	limit := vm.limit()
 	check := stopCheck(L)
-	var b strings.Builder
+	// Measure first, so that a result over the limit is refused before
+	// anything is allocated.
+	parts := make([]string, 0, min(max(j-i+1, 0), 1024))
+	total := int64(0)
 	for k := i; k <= j; k++ {
 		var s string
 		switch v := t.RawGetInt(k).(type) {
@@ -279,11 +282,11 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 		default:
 			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
 		}
-		add := int64(len(s))
+		total += int64(len(s))
 		if k < j {
-			add += int64(len(sep))
+			total += int64(len(sep))
 		}
-		if int64(b.Len())+add > limit {
+		if total > limit {
 			L.RaiseError("table.concat: the result would be over the script memory limit of %d bytes", limit)
 		}
 		if k%1024 == 0 && check != nil {
@@ -291,10 +294,15 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 				raise(L, err)
 			}
 		}
-		b.WriteString(s)
-		if k < j {
+		parts = append(parts, s)
+	}
+	var b strings.Builder
+	b.Grow(int(total))
+	for k, s := range parts {
+		if k > 0 {
 			b.WriteString(sep)
 		}
+		b.WriteString(s)
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
