@@ -46,9 +46,11 @@ type Server struct {
 	forwarder Forwarder
 	// scripts is the Lua scripting state (cache, gate, limits).
 	scripts *scripting
+
 	// securityLog rate-limits the warnings about attacks (cross-protocol
 	// requests, failed AUTH).
 	securityLog logLimiter
+
 	log     *slog.Logger
 	table   [numCommands]command
 	metrics *metrics

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -123,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	running := 1
 	go func() { errc <- srv.Serve(respL) }()
 	hs := &http.Server{
-		Handler:           httpHandler(srv, opts.pprof),
+		Handler:           httpHandler(srv, opts.pprof, opts.password),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
@@ -183,17 +182,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // httpHandler is the server's operations handler, with the profiler under
-// /debug/pprof/ when enabled.
-func httpHandler(srv *server.Server, withPprof bool) http.Handler {
+// /debug/pprof/ when enabled (see pprof.go).
+func httpHandler(srv *server.Server, withPprof bool, password string) http.Handler {
 	if !withPprof {
 		return srv.Handler()
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/pprof/", pprofHandler(password))
 	return mux
 }
