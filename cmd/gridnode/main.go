@@ -118,13 +118,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		member.ServeForwarded(srv.Exec)
 	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	running := 1
 	go func() { errc <- srv.Serve(respL) }()
 	hs := &http.Server{
 		Handler:           httpHandler(srv, opts.pprof, opts.password),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	tlsAddr := "disabled"
+	if opts.tls.enabled() {
+		var stopTLS func()
+		if tlsAddr, stopTLS, err = startTLS(opts.tls, opts.addr, srv, errc, log); err != nil {
+			log.Error("cannot serve TLS", "err", err)
+			srv.Shutdown(context.Background())
+			<-errc
+			closeListeners()
+			closeBackend(context.Background())
+			return exitFailed
+		}
+		defer stopTLS()
+		running++
 	}
 	httpAddr := "disabled"
 	if httpL != nil {
@@ -133,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		go func() { errc <- hs.Serve(httpL) }()
 	}
 	log.Info("gridnode started", "version", version, "resp_addr", respL.Addr().String(),
-		"http_addr", httpAddr, "auth", opts.password != "", "session_idle", opts.sessionIdle,
+		"tls_addr", tlsAddr, "http_addr", httpAddr, "auth", opts.password != "", "session_idle", opts.sessionIdle,
 		"max_clients", opts.maxClients, "procs", runtime.GOMAXPROCS(0))
 
 	code := exitOK

@@ -44,6 +44,7 @@ type options struct {
 	pprof           bool
 	version         bool
 	cluster         clusterOptions
+	tls             tlsOptions
 }
 
 // newFlagSet returns the flag set bound to o, with gridnode's defaults.
@@ -74,6 +75,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on the HTTP address")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	addClusterFlags(fs, &o.cluster)
+	addTLSFlags(fs, &o.tls)
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -176,6 +178,9 @@ func (o options) validate() error {
 		return fmt.Errorf("--log-format must be text or json, got %q", o.logFormat)
 	}
 	if err := o.cluster.validate(); err != nil {
+		return err
+	}
+	if err := o.tls.validate(); err != nil {
 		return err
 	}
 	if err := o.memoryConfig(nil).Validate(); err != nil {
