@@ -166,7 +166,9 @@ func startTLS(o tlsOptions, addr string, srv *server.Server, errc chan<- error, 
 	if err != nil {
 		return "", nil, fmt.Errorf("listen for TLS clients on %s: %w", o.listenAddr(addr), err)
 	}
-	go func() { errc <- srv.Serve(server.NewTLSListener(ln, files.config(), server.DefaultTLSHandshakeTimeout)) }()
+	go func() {
+		errc <- srv.Serve(server.NewTLSListener(ln, files.config(), server.DefaultTLSHandshakeTimeout))
+	}()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
