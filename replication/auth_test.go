@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/sessiongrid/sessiongrid/internal/testcert"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 
@@ -95,6 +97,63 @@ func (a *attacker) forgeVote(gn *gridNode) error {
 // secret are accepted, which shows the forgeries are real ones.
 func TestForgedRaftRPCsRefused(t *testing.T) {
 	tg := newSecretGrid(t, 3, "cluster-secret")
+	wrongSecret := newAuthTransport(t, func(c *transport.Config) { c.Secret = []byte("guessed-secret") })
+	checkForgedRPCsRefused(t, tg, map[string]*attacker{
+		"plain":        newAttacker(t, func(ln net.Listener) raft.StreamLayer { return plainStream{ln} }),
+		"wrong secret": newAttacker(t, authStream(tg, wrongSecret.Authenticator())),
+	})
+}
+
+// The same with cluster TLS (and no secret): a peer without a certificate
+// of the cluster CA cannot deliver an RPC.
+func TestForgedRaftRPCsRefusedWithClusterTLS(t *testing.T) {
+	ca, other := testcert.NewCA(t, "cluster-ca"), testcert.NewCA(t, "other-ca")
+	tg := newEmptyGrid(t, nil)
+	tg.tls = func(name string) *tls.Config { return transport.NewMemberTLS(ca.Issue(t, name).TLS, ca.Pool()) }
+	for range 3 {
+		tg.addNode("server", 3)
+	}
+	tg.waitLeader()
+	otherCA := newAuthTransport(t, func(c *transport.Config) {
+		c.TLS = transport.NewMemberTLS(other.Issue(t, "intruder").TLS, other.Pool())
+	})
+	noTLS := newAuthTransport(t, nil)
+	checkForgedRPCsRefused(t, tg, map[string]*attacker{
+		"plain":             newAttacker(t, func(ln net.Listener) raft.StreamLayer { return plainStream{ln} }),
+		"handshake, no TLS": newAttacker(t, authStream(tg, noTLS.Authenticator())),
+		"other CA":          newAttacker(t, authStream(tg, otherCA.Authenticator())),
+	})
+}
+
+// newAuthTransport returns a transport (closed at the end of the test)
+// whose Authenticator an attacker borrows.
+func newAuthTransport(t *testing.T, mutate func(*transport.Config)) *transport.Transport {
+	t.Helper()
+	tcfg := transport.DefaultLocalConfig()
+	if mutate != nil {
+		mutate(&tcfg)
+	}
+	tr, err := transport.New(tcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close(context.Background()) })
+	return tr
+}
+
+// authStream is a stream layer that runs the members' handshake with auth.
+func authStream(tg *testGrid, auth *transport.Authenticator) func(net.Listener) raft.StreamLayer {
+	return func(ln net.Listener) raft.StreamLayer {
+		return &streamLayer{Listener: ln, advertise: ln.Addr(), auth: auth, log: tg.log, refusals: newLogLimiter(10, time.Minute)}
+	}
+}
+
+// checkForgedRPCsRefused sends forged AppendEntries and RequestVote RPCs
+// from every attacker to every member of tg and checks that nothing
+// changed; then a peer with a member's credentials delivers the same
+// forgery.
+func checkForgedRPCsRefused(t *testing.T, tg *testGrid, attackers map[string]*attacker) {
+	t.Helper()
 	leader := tg.waitLeader()
 	lname := tg.nodes[leader].name
 	if err := tg.nodes[leader].g.Save(ctxT(t, 5*time.Second), "real", []byte("1")); err != nil {
@@ -108,24 +167,6 @@ func TestForgedRaftRPCsRefused(t *testing.T) {
 	for i, gn := range tg.nodes {
 		e, _ := gn.g.Table()
 		before[i] = state{gn.g.raft.CurrentTerm(), e}
-	}
-
-	wrongSecret := func() *transport.Transport {
-		tcfg := transport.DefaultLocalConfig()
-		tcfg.Secret = []byte("guessed-secret")
-		tr, err := transport.New(tcfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tr.Close(context.Background()) })
-		return tr
-	}()
-	attackers := map[string]*attacker{
-		"plain": newAttacker(t, func(ln net.Listener) raft.StreamLayer { return plainStream{ln} }),
-		"wrong secret": newAttacker(t, func(ln net.Listener) raft.StreamLayer {
-			return &streamLayer{Listener: ln, advertise: ln.Addr(), auth: wrongSecret.Authenticator(),
-				log: tg.log, refusals: newLogLimiter(10, time.Minute)}
-		}),
 	}
 	for name, a := range attackers {
 		for _, gn := range tg.nodes {
@@ -155,13 +196,10 @@ func TestForgedRaftRPCsRefused(t *testing.T) {
 		return
 	}
 
-	// Control: a peer holding the secret delivers the same forgery. (The
-	// forged table has one partition and is refused by every member's
-	// state machine all the same.)
-	insider := newAttacker(t, func(ln net.Listener) raft.StreamLayer {
-		return &streamLayer{Listener: ln, advertise: ln.Addr(), auth: tg.nodes[leader].tr.Authenticator(),
-			log: tg.log, refusals: newLogLimiter(10, time.Minute)}
-	})
+	// Control: a peer with a member's credentials delivers the same
+	// forgery. (The forged table has one partition and is refused by every
+	// member's state machine all the same.)
+	insider := newAttacker(t, authStream(tg, tg.nodes[leader].tr.Authenticator()))
 	victim := tg.nodes[(leader+1)%len(tg.nodes)]
 	waitFor(t, 10*time.Second, "the insider's forged global on "+victim.name, func() bool {
 		_, _ = insider.forgeAppend(victim) // retried: the real leader's entries may race it

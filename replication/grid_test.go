@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -108,6 +109,8 @@ type testGrid struct {
 	// secret, when set before the nodes start, is the cluster secret of
 	// their transports (and so of Raft) and the key of their gossip.
 	secret []byte
+	// tls, when set, gives each node's member TLS configuration.
+	tls func(name string) *tls.Config
 }
 
 // newGrid starts size server nodes with BootstrapExpect expect (and
@@ -195,6 +198,9 @@ func (tg *testGrid) start(i, expect int) {
 	tcfg.Logger = logger
 	tcfg.Blocked = tg.net.blocked(i)
 	tcfg.Secret = tg.secret
+	if tg.tls != nil {
+		tcfg.TLS = tg.tls(gn.name)
+	}
 	tr, err := transport.New(tcfg)
 	if err != nil {
 		t.Fatalf("%s: transport: %v", gn.name, err)
