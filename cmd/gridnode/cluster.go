@@ -111,6 +111,11 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	fmt.Sscan(port, &ccfg.BindPort)
 	tcfg := transport.DefaultConfig()
 	tcfg.BindAddr = c.transportAddr
+	mtls, err := o.tls.memberTLS()
+	if err != nil {
+		return nil, err
+	}
+	tcfg.TLS = mtls
 	gcfg := replication.DefaultGlobalsConfig()
 	gcfg.DataDir = c.dataDir
 	gcfg.BootstrapExpect = c.bootstrapExpect
@@ -136,8 +141,8 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	if adv != "" {
 		ccfg.Addrs.Client = net.JoinHostPort(adv, rp)
 	}
-	if c.secret == "" {
-		log.Warn("no --secret: this member's gossip, internal transport and Raft ports accept anyone who can reach them; set --secret (GRIDNODE_SECRET) on every member",
+	if c.secret == "" && mtls == nil {
+		log.Warn("no --secret and no member TLS: this member's gossip, internal transport and Raft ports accept anyone who can reach them; set --secret (GRIDNODE_SECRET) on every member",
 			"gossip", c.gossipAddr, "transport", c.transportAddr, "raft", c.raftAddr)
 	}
 	m, err := grid.StartMember(ctx, grid.MemberConfig{

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/transport"
 )
 
 // TLS for clients, with Redis's flag names: a TLS port beside the plain
@@ -31,6 +32,11 @@ type tlsOptions struct {
 	caCertFile  string
 	authClients string
 	protocols   string
+
+	// Member TLS (cluster mode): internal transport and Raft.
+	clusterCertFile   string
+	clusterKeyFile    string
+	clusterCACertFile string
 }
 
 func addTLSFlags(fs *flag.FlagSet, o *tlsOptions) {
@@ -40,6 +46,9 @@ func addTLSFlags(fs *flag.FlagSet, o *tlsOptions) {
 	fs.StringVar(&o.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file; reloaded on SIGHUP")
 	fs.StringVar(&o.caCertFile, "tls-ca-cert-file", "", "PEM CA certificates that client certificates must chain to; reloaded on SIGHUP")
 	fs.StringVar(&o.authClients, "tls-auth-clients", "yes", "client certificates: yes (required, verified), optional (verified when given) or no")
+	fs.StringVar(&o.clusterCertFile, "cluster-tls-cert-file", "", "cluster mode: PEM certificate of this member for mutual TLS on the internal transport and Raft ports")
+	fs.StringVar(&o.clusterKeyFile, "cluster-tls-key-file", "", "cluster mode: PEM private key of --cluster-tls-cert-file")
+	fs.StringVar(&o.clusterCACertFile, "cluster-tls-ca-cert-file", "", "cluster mode: PEM cluster CA; members' certificates must chain to it (host names are not checked)")
 	fs.StringVar(&o.protocols, "tls-protocols", "TLSv1.2 TLSv1.3", "TLS versions accepted, space-separated: TLSv1.2, TLSv1.3")
 }
 
@@ -56,6 +65,15 @@ func (o tlsOptions) listenAddr(addr string) string {
 }
 
 func (o tlsOptions) validate() error {
+	given := 0
+	for _, f := range []string{o.clusterCertFile, o.clusterKeyFile, o.clusterCACertFile} {
+		if f != "" {
+			given++
+		}
+	}
+	if given != 0 && given != 3 {
+		return errors.New("member TLS needs all of --cluster-tls-cert-file, --cluster-tls-key-file and --cluster-tls-ca-cert-file")
+	}
 	if !o.enabled() {
 		return nil
 	}
@@ -195,4 +213,24 @@ func startTLS(o tlsOptions, addr string, srv *server.Server, errc chan<- error, 
 		cancel()
 		wg.Wait()
 	}, nil
+}
+
+// memberTLS returns the members' TLS configuration, nil when not set.
+func (o tlsOptions) memberTLS() (*tls.Config, error) {
+	if o.clusterCertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(o.clusterCertFile, o.clusterKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("member TLS certificate: %w", err)
+	}
+	pem, err := os.ReadFile(o.clusterCACertFile)
+	if err != nil {
+		return nil, fmt.Errorf("member TLS CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("member TLS CA: no PEM certificate in %s", o.clusterCACertFile)
+	}
+	return transport.NewMemberTLS(cert, pool), nil
 }
