@@ -14,6 +14,11 @@ import (
 // may see the heap grow before a function refuses to build a result).
 const memoryKilled = "ERR Script killed: its memory grew over the limit"
 
+// timedOut is the reply of a script stopped by the time limit (a slow
+// machine may reach it before a memory bound; TestScriptMemoryBoundAndReleased
+// checks the memory bounds with a long time limit).
+const timedOut = "ERR Script killed: it ran longer than the time limit"
+
 // scriptBoundCases are scripts that would hold a node for minutes or grow
 // its memory by gigabytes without the bounds.
 var scriptBoundCases = []struct {
@@ -40,10 +45,10 @@ var scriptBoundCases = []struct {
 		""},
 	{"concat of huge strings",
 		"local t = {} local s = string.rep('x', 8 * 1024 * 1024) for i = 1, 60 do t[i] = s end return #table.concat(t)",
-		"ERR user_script:1: table.concat: the result would be over the script memory limit|" + memoryKilled},
+		"ERR user_script:1: table.concat: the result would be over the script memory limit|" + memoryKilled + "|" + timedOut},
 	{"string growth by ..",
 		"local s = string.rep('x', 1024 * 1024) while true do s = s .. s end",
-		"ERR user_script:1: string concatenation: the result would be over the script memory limit|" + memoryKilled},
+		"ERR user_script:1: string concatenation: the result would be over the script memory limit|" + memoryKilled + "|" + timedOut},
 }
 
 // Every script bound holds, and another client's HGET is answered within
@@ -171,5 +176,16 @@ func TestScriptMemoryBoundAndReleased(t *testing.T) {
 	}
 	if h := heapBytes(); h > base+16<<20 {
 		t.Errorf("heap %d MiB after a script was stopped, %d MiB before", h>>20, base>>20)
+	}
+	// One string over the limit, built by .. or table.concat: refused.
+	for _, script := range []string{
+		"local s = string.rep('x', 1024 * 1024) while true do s = s .. s end",
+		"local t = {} local s = string.rep('x', 8 * 1024 * 1024) for i = 1, 60 do t[i] = s end return #table.concat(t)",
+	} {
+		err := c.Eval(ctx, script, nil).Err()
+		if err == nil || !strings.Contains(err.Error(), "would be over the script memory limit") &&
+			!strings.HasPrefix(err.Error(), memoryKilled) {
+			t.Errorf("%s: err = %v", script, err)
+		}
 	}
 }
