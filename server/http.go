@@ -16,6 +16,9 @@ import (
 //	              leader and voters, applied index, table epoch); with
 //	              ?key=K also the partition and owner of K
 //	GET /cluster/table  the partition table: owner client address per partition
+//
+// With Config.Password, /cluster and /cluster/table require it (see
+// RequirePassword).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -32,7 +35,12 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /cluster", func(w http.ResponseWriter, r *http.Request) {
+	// The grid's layout needs the password when one is set; health,
+	// readiness and metrics stay open (bind the HTTP address to loopback).
+	cluster := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, RequirePassword(s.cfg.Password, h))
+	}
+	cluster("GET /cluster", func(w http.ResponseWriter, r *http.Request) {
 		cl, ok := s.backend.(Cluster)
 		if !ok {
 			http.Error(w, "this node is not in a grid", http.StatusNotFound)
@@ -48,7 +56,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		writeJSON(w, out)
 	})
-	mux.HandleFunc("GET /cluster/table", func(w http.ResponseWriter, r *http.Request) {
+	cluster("GET /cluster/table", func(w http.ResponseWriter, r *http.Request) {
 		cl, ok := s.backend.(Cluster)
 		if !ok {
 			http.Error(w, "this node is not in a grid", http.StatusNotFound)

@@ -124,6 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	hs := &http.Server{
 		Handler:           httpHandler(srv, opts.pprof, opts.password),
 		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       time.Minute, // idle keep-alive connections do not pile up
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
 	tlsAddr := "disabled"
