@@ -45,6 +45,7 @@ type options struct {
 	version         bool
 	cluster         clusterOptions
 	tls             tlsOptions
+	files           secretFiles
 }
 
 // newFlagSet returns the flag set bound to o, with gridnode's defaults.
@@ -76,6 +77,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	addClusterFlags(fs, &o.cluster)
 	addTLSFlags(fs, &o.tls)
+	addSecretFileFlags(fs, &o.files)
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -130,6 +132,9 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 		}
 	})
 	if err := errors.Join(errs...); err != nil {
+		return o, err
+	}
+	if err := o.readSecretFiles(); err != nil {
 		return o, err
 	}
 	return o, o.validate()
