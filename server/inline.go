@@ -22,7 +22,9 @@ func hexVal(c byte) byte {
 	return c - 'A' + 10
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 // splitQuotedArgs splits an inline line that holds a quote character.
 // Arguments are appended to args (new slices: escapes change the bytes).
