@@ -14,4 +14,7 @@ var (
 	// ErrStaleTable reports a partition-table proposal that does not follow
 	// the table in force (another change committed first).
 	ErrStaleTable = errors.New("replication: partition table changed meanwhile")
+	// ErrTablePartitions reports a partition-table proposal made for another
+	// partition count than the grid's: it is refused, never taken into force.
+	ErrTablePartitions = errors.New("replication: partition table has another partition count than this grid")
 )

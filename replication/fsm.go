@@ -19,7 +19,11 @@ import (
 const (
 	opSave  byte = 1 // key, value
 	opEvict byte = 2 // key
-	opTable byte = 3 // uvarint epoch, then the partition table (opaque here)
+	opTable byte = 3 // uvarint epoch, then the partition table (opaque here); written by older versions
+	// opTableChecked carries the proposer's partition count, so that every
+	// member refuses a table made for another partition count instead of
+	// taking it into force (and then ignoring every later table).
+	opTableChecked byte = 4 // uvarint epoch, uvarint partition count, then the table
 )
 
 // errBadCommand reports a log entry the state machine cannot decode.
@@ -77,22 +81,41 @@ type fsm struct {
 	// applies a save or an evict of key; it may block to hold the state
 	// machine back.
 	applyHook atomic.Pointer[func(key string)]
+
+	// partitions is this member's partition count: a table proposed for
+	// another count is refused (0: not checked). Set before Raft starts.
+	partitions int
 }
 
 func newFSM() *fsm { return &fsm{m: make(map[string][]byte), tableCh: make(chan struct{}, 1)} }
 
-// encodeTableCommand encodes a table proposal.
-func encodeTableCommand(epoch uint64, table []byte) []byte {
-	b := binary.AppendUvarint([]byte{opTable}, epoch)
+// encodeTableCommand encodes a table proposal for a grid of partitions
+// partitions.
+func encodeTableCommand(epoch uint64, partitions int, table []byte) []byte {
+	b := binary.AppendUvarint([]byte{opTableChecked}, epoch)
+	b = binary.AppendUvarint(b, uint64(partitions))
 	return append(b, table...)
 }
 
 // applyTable applies a table proposal: it takes effect only if it follows
-// the table in force (compare and set on the epoch).
+// the table in force (compare and set on the epoch) and, for opTableChecked,
+// was made for this member's partition count.
 func (f *fsm) applyTable(data []byte, index uint64) any {
 	epoch, k := binary.Uvarint(data[1:])
 	if k <= 0 {
 		return fmt.Errorf("%w at index %d", errBadCommand, index)
+	}
+	k++ // the op byte
+	if data[0] == opTableChecked {
+		parts, n := binary.Uvarint(data[k:])
+		if n <= 0 {
+			return fmt.Errorf("%w at index %d", errBadCommand, index)
+		}
+		k += n
+		if f.partitions > 0 && parts != uint64(f.partitions) {
+			return fmt.Errorf("%w: proposal for epoch %d has %d partitions, this grid has %d (index %d)",
+				ErrTablePartitions, epoch, parts, f.partitions, index)
+		}
 	}
 	f.mu.Lock()
 	if epoch != f.tableEpoch+1 {
@@ -100,7 +123,7 @@ func (f *fsm) applyTable(data []byte, index uint64) any {
 		f.mu.Unlock()
 		return fmt.Errorf("%w: proposal for epoch %d, table in force %d", ErrStaleTable, epoch, cur)
 	}
-	f.tableEpoch, f.table = epoch, slices.Clone(data[1+k:])
+	f.tableEpoch, f.table = epoch, slices.Clone(data[k:])
 	f.mu.Unlock()
 	f.notifyTable()
 	return nil
@@ -126,7 +149,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
-	if len(l.Data) > 0 && l.Data[0] == opTable {
+	if len(l.Data) > 0 && (l.Data[0] == opTable || l.Data[0] == opTableChecked) {
 		return f.applyTable(l.Data, l.Index)
 	}
 	op, key, value, err := decodeCommand(l.Data)

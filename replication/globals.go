@@ -30,6 +30,9 @@ type Globals struct {
 	tr     *transport.Transport
 	self   string
 	server bool
+	// partitions is the grid's partition count (the cluster node's): the
+	// partition tables this member proposes or takes into force have it.
+	partitions int
 
 	// Set on servers only.
 	raft     *raft.Raft
@@ -81,16 +84,17 @@ func NewGlobals(cfg GlobalsConfig, node *cluster.Node, tr *transport.Transport) 
 	local := node.Local()
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Globals{
-		cfg:       cfg,
-		log:       logger.With("component", "globals", "node", local.Name),
-		node:      node,
-		tr:        tr,
-		self:      local.Name,
-		server:    local.Role == cluster.RoleServer,
-		ctx:       ctx,
-		cancel:    cancel,
-		loopDone:  make(chan struct{}),
-		goneSince: make(map[raft.ServerID]time.Time),
+		cfg:        cfg,
+		log:        logger.With("component", "globals", "node", local.Name),
+		node:       node,
+		tr:         tr,
+		self:       local.Name,
+		partitions: local.Partitions,
+		server:     local.Role == cluster.RoleServer,
+		ctx:        ctx,
+		cancel:     cancel,
+		loopDone:   make(chan struct{}),
+		goneSince:  make(map[raft.ServerID]time.Time),
 	}
 	if local.Addrs.Transport != tr.Addr() {
 		cancel()
@@ -152,9 +156,10 @@ func (g *Globals) startRaft(local cluster.Member) (err error) {
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		ServerAddressProvider: addressProvider{node: g.node},
 		Logger:                hlog,
-		Stream:                &streamLayer{Listener: ln, advertise: advAddr, blocked: cfg.Blocked},
-		MaxPool:               3,
-		Timeout:               cfg.ApplyTimeout,
+		Stream: &streamLayer{Listener: ln, advertise: advAddr, blocked: cfg.Blocked,
+			auth: g.tr.Authenticator(), log: g.log, refusals: newLogLimiter(10, time.Minute)},
+		MaxPool: 3,
+		Timeout: cfg.ApplyTimeout,
 	})
 	cleanup = append(cleanup, func() { _ = trans.Close() })
 
@@ -199,11 +204,16 @@ func (g *Globals) startRaft(local cluster.Member) (err error) {
 		return fmt.Errorf("replication: raft config: %w", err)
 	}
 	g.fsm = newFSM()
+	g.fsm.partitions = g.partitions
 	if g.raft, err = raft.NewRaft(rc, g.fsm, logs, stable, snaps, trans); err != nil {
 		return fmt.Errorf("replication: start Raft: %w", err)
 	}
 	g.log.Info("globals: Raft started", "raft_addr", advertise, "existing_state", g.hadState,
 		"data_dir", cfg.DataDir, "bootstrap_expect", cfg.BootstrapExpect)
+	if !g.tr.Authenticator().Secured() {
+		g.log.Warn("globals: no cluster secret: the Raft port accepts RPCs from anyone who can reach it; set a secret (gridnode --secret)",
+			"raft_addr", advertise)
+	}
 	return nil
 }
 

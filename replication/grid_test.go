@@ -2,6 +2,8 @@ package replication
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -104,6 +106,11 @@ type testGrid struct {
 	log    *slog.Logger
 	nodes  []*gridNode
 	mutate func(i int, c *GlobalsConfig)
+	// secret, when set before the nodes start, is the cluster secret of
+	// their transports (and so of Raft) and the key of their gossip.
+	secret []byte
+	// tls, when set, gives each node's member TLS configuration.
+	tls func(name string) *tls.Config
 }
 
 // newGrid starts size server nodes with BootstrapExpect expect (and
@@ -190,6 +197,10 @@ func (tg *testGrid) start(i, expect int) {
 	tcfg.Listener = trLn
 	tcfg.Logger = logger
 	tcfg.Blocked = tg.net.blocked(i)
+	tcfg.Secret = tg.secret
+	if tg.tls != nil {
+		tcfg.TLS = tg.tls(gn.name)
+	}
 	tr, err := transport.New(tcfg)
 	if err != nil {
 		t.Fatalf("%s: transport: %v", gn.name, err)
@@ -204,6 +215,10 @@ func (tg *testGrid) start(i, expect int) {
 	}
 	ccfg.Logger = logger
 	ccfg.Blocked = tg.net.blocked(i)
+	if len(tg.secret) > 0 {
+		key := sha256.Sum256(tg.secret)
+		ccfg.SecretKey = key[:]
+	}
 	node, err := cluster.New(ccfg)
 	if err != nil {
 		t.Fatalf("%s: cluster: %v", gn.name, err)

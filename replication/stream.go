@@ -1,8 +1,11 @@
 package replication
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -10,16 +13,28 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/transport"
 )
 
-// streamLayer is Raft's TCP stream layer with the Blocked test hook. It
-// tracks every connection it made or accepted and closes them all on Close:
-// raft's NetworkTransport closes only the listener, which would leave its
-// pooled connections (and the peers' goroutines reading them) open.
+// streamLayer is Raft's TCP stream layer: every connection, dialed or
+// accepted, runs the members' handshake (the internal transport's, on the
+// Raft channel) before Raft reads or writes a byte of it, so a peer without
+// the cluster secret cannot deliver an RPC. Accepted connections run the
+// handshake in Raft's per-connection goroutine (on the first Read), so a
+// slow peer never holds up the accept loop; one that does not finish within
+// the handshake timeout is closed.
+//
+// It also carries the Blocked test hook, and tracks every connection it
+// made or accepted and closes them all on Close: raft's NetworkTransport
+// closes only the listener, which would leave its pooled connections (and
+// the peers' goroutines reading them) open.
 type streamLayer struct {
 	net.Listener
 	advertise net.Addr
 	blocked   func(addr string) bool
+	auth      *transport.Authenticator
+	log       *slog.Logger
+	refusals  logLimiter
 
 	mu     sync.Mutex // guards conns and closed
 	conns  map[net.Conn]struct{}
@@ -42,13 +57,56 @@ func (s *streamLayer) track(c net.Conn) (net.Conn, error) {
 	return tc, nil
 }
 
-// Accept implements net.Listener.
+// Accept implements net.Listener. The connection it returns runs the
+// listener's handshake on its first Read or Write.
 func (s *streamLayer) Accept() (net.Conn, error) {
 	c, err := s.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return s.track(c)
+	tc, err := s.track(c)
+	if err != nil {
+		return nil, err
+	}
+	return &authConn{Conn: tc, s: s}, nil
+}
+
+// authConn is an accepted Raft connection that passes no byte either way
+// until the peer has completed the handshake.
+type authConn struct {
+	net.Conn
+	s    *streamLayer
+	once sync.Once
+	err  error
+}
+
+func (c *authConn) handshake() error {
+	c.once.Do(func() {
+		if _, err := c.s.auth.Server(c.Conn, transport.ChannelRaft); err != nil {
+			_ = c.Conn.Close()
+			if n, ok := c.s.refusals.allow(time.Now()); ok {
+				c.s.log.Warn("globals: refused a Raft connection", "remote", c.Conn.RemoteAddr().String(),
+					"err", err, "refusals_not_logged", n)
+			}
+			// io.EOF: Raft ends the connection without logging it again.
+			c.err = io.EOF
+		}
+	})
+	return c.err
+}
+
+func (c *authConn) Read(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *authConn) Write(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }
 
 // Close closes the listener and every connection.
@@ -96,7 +154,17 @@ func (s *streamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (n
 	if s.blocked != nil {
 		c = &gatedConn{Conn: c, peer: addr, blocked: s.blocked}
 	}
-	return s.track(c)
+	tc, err := s.track(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if _, err := s.auth.Client(ctx, tc, transport.ChannelRaft); err != nil {
+		_ = tc.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // gatedConn breaks when the network to its peer is cut.

@@ -63,8 +63,7 @@ func (c *conn) auth(args [][]byte) {
 		user = string(args[1])
 	}
 	if !c.checkAuth(user, args[len(args)-1]) {
-		c.s.log.Debug("authentication failed", "remote", c.nc.RemoteAddr().String())
-		c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
+		c.authFailed()
 		return
 	}
 	c.setAuthed()
@@ -108,8 +107,7 @@ func (c *conn) hello(args [][]byte) {
 	}
 	if hasAuth && c.s.cfg.Password != "" {
 		if !c.checkAuth(user, pass) {
-			c.s.log.Debug("authentication failed", "remote", c.nc.RemoteAddr().String())
-			c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
+			c.authFailed()
 			return
 		}
 		c.setAuthed()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,11 @@ func (sc *scripting) run(c *conn, r *scriptRun, script *cachedScript, keys, argv
 	case cause != nil:
 		// Stopped: the interpreter is dropped (it may hold a lot).
 		c.out.error(stoppedMessage(cause, sc, r))
+		if errors.Is(cause, errScriptMemory) {
+			// Give the memory the script grew back to the system now,
+			// not minutes later.
+			debug.FreeOSMemory()
+		}
 	default:
 		var apiErr *lua.ApiError
 		if !errors.As(err, &apiErr) {

@@ -374,13 +374,18 @@ func flagNames(flags int) []string {
 func (c *conn) exec(args [][]byte) {
 	id := lookup(args[0])
 	if id < 0 {
-		c.unknownCommand(args)
+		if !c.refuseHTTP(args) {
+			c.unknownCommand(args)
+		}
 		return
 	}
 	cmd := &c.s.table[id]
 	c.lastCmd.Store(int32(id))
 	c.commands.Add(1)
 	if (cmd.arity > 0 && len(args) != cmd.arity) || len(args) < -cmd.arity {
+		if c.refuseHTTP(args) {
+			return
+		}
 		c.arityError(cmd.name)
 		cmd.errors.Inc()
 		cmd.calls.Inc()

@@ -37,6 +37,8 @@ type conn struct {
 	quit      bool        // close after flushing the replies
 	closing   atomic.Bool // set by Shutdown: stop after the buffered requests
 
+	authFails int // failed authentications of the connection
+
 	proto   atomic.Int32           // 2 or 3, read by CLIENT LIST
 	name    atomic.Pointer[string] // CLIENT SETNAME, read by CLIENT LIST
 	libName atomic.Pointer[string]

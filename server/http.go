@@ -18,6 +18,9 @@ import (
 //	GET /cluster/safe  200 when the grid is cluster-safe (every partition has
 //	    its full backup count, in sync, nothing moving), 503 otherwise; JSON
 //	GET /cluster/table  the partition table: owner client address per partition
+//
+// With Config.Password, /cluster and /cluster/table require it (see
+// RequirePassword).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -34,7 +37,12 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /cluster", func(w http.ResponseWriter, r *http.Request) {
+	// The grid's layout needs the password when one is set; health,
+	// readiness and metrics stay open (bind the HTTP address to loopback).
+	cluster := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, RequirePassword(s.cfg.Password, h))
+	}
+	cluster("GET /cluster", func(w http.ResponseWriter, r *http.Request) {
 		cl, ok := s.backend.(Cluster)
 		if !ok {
 			http.Error(w, "this node is not in a grid", http.StatusNotFound)
@@ -65,7 +73,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		writeJSON(w, st)
 	})
-	mux.HandleFunc("GET /cluster/table", func(w http.ResponseWriter, r *http.Request) {
+	cluster("GET /cluster/table", func(w http.ResponseWriter, r *http.Request) {
 		cl, ok := s.backend.(Cluster)
 		if !ok {
 			http.Error(w, "this node is not in a grid", http.StatusNotFound)

@@ -18,6 +18,8 @@ var durationBuckets = []float64{
 type metrics struct {
 	reg     *prometheus.Registry
 	unknown prometheus.Counter
+	// authFailures counts failed AUTH and HELLO AUTH attempts.
+	authFailures prometheus.Counter
 }
 
 func newMetrics(s *Server) *metrics {
@@ -46,8 +48,12 @@ func newMetrics(s *Server) *metrics {
 			Name: "gridnode_unknown_commands_total",
 			Help: "Requests naming a command the server does not know.",
 		}),
+		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridnode_auth_failures_total",
+			Help: "Failed AUTH and HELLO AUTH attempts.",
+		}),
 	}
-	m.reg.MustRegister(calls, errs, dur, m.unknown, &serverCollector{s: s},
+	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, &serverCollector{s: s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if rs, ok := s.backend.(replicationStatser); ok {

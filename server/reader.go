@@ -170,6 +170,15 @@ func (rd *reader) inline() (args [][]byte, ok bool, err error) {
 		line = line[:len(line)-1]
 	}
 	rd.args = rd.args[:0]
+	if hasQuote(line) {
+		if rd.args, err = splitQuotedArgs(line, rd.args); err != nil {
+			return nil, false, err
+		}
+		if rd.unauth && len(rd.args) > unauthMaxArgs {
+			return nil, false, protoErr("unauthenticated multibulk length")
+		}
+		return rd.args, true, nil
+	}
 	for len(line) > 0 {
 		j := 0
 		for j < len(line) && (line[j] == ' ' || line[j] == '\t') {

@@ -40,12 +40,19 @@ import (
 // # Bounds
 //
 // A script runs for at most DefaultScriptTimeout, checked before every Lua
-// instruction (one library call, such as a pattern match on a long string,
-// is not interrupted). Its heap growth is watched while it runs (sampled
-// every few milliseconds; a garbage collection confirms before the script
-// is stopped), the library functions that can build large strings in one
-// call (string.rep, string.format, string.gsub) refuse results over the
-// limit, and the Lua call depth and value stack are bounded. Scripts get
+// instruction and, inside the library calls that can run long, as they
+// work: the pattern functions (string.find, match, gmatch, gsub) run
+// gridnode's own Lua 5.1 matcher (package luapattern), which checks the
+// script's context every few thousand steps as it backtracks, and
+// table.concat checks it between elements. So the time limit, SCRIPT KILL
+// and a shutdown stop a script within milliseconds, and data commands of
+// other clients wait at most the limit. Its heap growth is watched while it
+// runs (sampled every few milliseconds; a garbage collection confirms
+// before the script is stopped, and the memory is given back to the system
+// after), and every library function and operator that builds a string in
+// one call (string.rep, string.format, string.gsub, table.concat and the ..
+// operator, which compiles to a bounded call) refuses results over the
+// memory limit, and the Lua call depth and value stack are bounded. Scripts get
 // the base library without dofile, loadfile, load, require, module, print,
 // getfenv and setfenv; table, string and math; and the redis table. There
 // is no os, io, debug or package library. Each run gets its own global
@@ -75,6 +82,7 @@ var (
 	errScriptTimeout = errors.New("script timed out")
 	errScriptMemory  = errors.New("script used too much memory")
 	errScriptKilled  = errors.New("script killed")
+	errScriptStopped = errors.New("server shutting down")
 )
 
 // scripting is a Server's scripting state.
@@ -111,13 +119,18 @@ func (sc *scripting) setLimits(timeout time.Duration, maxMemory int64) {
 }
 
 // kill stops the running script; false when none runs.
-func (sc *scripting) kill() bool {
+func (sc *scripting) kill() bool { return sc.stop(errScriptKilled) }
+
+// stop stops the running script with cause; false when none runs. The
+// script ends at its next instruction or, inside a pattern match or
+// table.concat, within a few thousand steps.
+func (sc *scripting) stop(cause error) bool {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.cancel == nil {
 		return false
 	}
-	sc.cancel(errScriptKilled)
+	sc.cancel(cause)
 	return true
 }
 

@@ -11,12 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
-	"github.com/yuin/gopher-lua/pm"
 )
 
 // The Lua side of scripting: compiling, the sandboxed interpreter, the
@@ -60,6 +58,7 @@ func compileLua(src string, name string) (proto *lua.FunctionProto, err error) {
 	if d.over {
 		return nil, fmt.Errorf("%s: chunk has too many syntax levels (over %d)", name, maxSyntaxDepth)
 	}
+	concatRewrite{}.stmts(chunk)
 	return lua.Compile(chunk, name)
 }
 
@@ -234,6 +233,7 @@ func newLuaVM() *luaVM {
 		return 1
 	}))
 	g.RawSetString("loadstring", L.NewFunction(vm.loadstring))
+	g.RawSetString(luaConcatName, L.NewFunction(vm.luaConcat))
 
 	str := g.RawGetString("string").(*lua.LTable)
 	vm.origFormat = str.RawGetString("format").(*lua.LFunction).GFunction
@@ -241,6 +241,10 @@ func newLuaVM() *luaVM {
 	str.RawSetString("format", L.NewFunction(vm.strFormat))
 	str.RawSetString("gsub", L.NewFunction(vm.strGsub))
 	str.RawSetString("gmatch", L.NewFunction(vm.strGmatch))
+	str.RawSetString("find", L.NewFunction(vm.strFind))
+	str.RawSetString("match", L.NewFunction(vm.strMatch))
+	tab := g.RawGetString("table").(*lua.LTable)
+	tab.RawSetString("concat", L.NewFunction(vm.tabConcat))
 	if mt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
 		mt.RawSetString("__metatable", lua.LFalse)
 	}
@@ -536,189 +540,6 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 		L.RaiseError("string.format: the result could be over the script memory limit of %d bytes", limit)
 	}
 	return vm.origFormat(L)
-}
-
-// matchChunk is how many matches string.gsub and string.gmatch find at a
-// time (gopher-lua's find them all at once: a long string made millions).
-const matchChunk = 1024
-
-// findMatches calls each with the matches of pat in str, at most most
-// (most < 0: all), finding matchChunk at a time and stopping if the script
-// is stopped in between.
-func findMatches(L *lua.LState, str, pat string, most int, each func(m *pm.MatchData)) {
-	src := unsafe.Slice(unsafe.StringData(str), len(str)) // read only
-	anchored := strings.HasPrefix(pat, "^")
-	count, offset := 0, 0
-	for offset <= len(src) && (most < 0 || count < most) {
-		want := matchChunk
-		if most >= 0 {
-			want = min(want, most-count)
-		}
-		ms, err := pm.Find(pat, src, offset, want)
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
-		for _, m := range ms {
-			each(m)
-		}
-		count += len(ms)
-		if len(ms) < want || anchored {
-			return
-		}
-		last := ms[len(ms)-1]
-		offset = max(last.Capture(0)+1, last.Capture(1))
-		if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
-			L.RaiseError("%s", ctx.Err().Error())
-		}
-	}
-}
-
-// strGsub is string.gsub in linear time and memory (gopher-lua's copies
-// the whole string at every match), refusing results over the memory
-// limit. The replacement string follows Lua 5.1: %0-%9 are captures, %
-// before any other character stands for that character.
-func (vm *luaVM) strGsub(L *lua.LState) int {
-	str := L.CheckString(1)
-	pat := L.CheckString(2)
-	L.CheckTypes(3, lua.LTString, lua.LTTable, lua.LTFunction)
-	repl := L.CheckAny(3)
-	limit := vm.limit()
-	var b strings.Builder
-	write := func(s string) {
-		if int64(b.Len())+int64(len(s)) > limit {
-			L.RaiseError("string.gsub: the result would be over the script memory limit of %d bytes", limit)
-		}
-		b.WriteString(s)
-	}
-	prev, n := 0, 0
-	findMatches(L, str, pat, L.OptInt(4, -1), func(m *pm.MatchData) {
-		start, end := m.Capture(0), m.Capture(1)
-		if start < prev || end < start || end > len(str) {
-			return
-		}
-		n++
-		write(str[prev:start])
-		whole := str[start:end]
-		switch r := repl.(type) {
-		case lua.LString:
-			rs := string(r)
-			for i := 0; i < len(rs); i++ {
-				j := i
-				for j < len(rs) && rs[j] != '%' {
-					j++
-				}
-				write(rs[i:j])
-				if i = j; i+1 >= len(rs) {
-					write(rs[i:])
-					break
-				}
-				i++
-				if c := rs[i]; '0' <= c && c <= '9' {
-					write(lua.LVAsString(gsubCapture(L, m, str, 2*int(c-'0'))))
-				} else {
-					write(rs[i : i+1])
-				}
-			}
-		case *lua.LTable, *lua.LFunction:
-			var v lua.LValue
-			if t, ok := r.(*lua.LTable); ok {
-				key := lua.LValue(lua.LString(whole))
-				if m.CaptureLength() > 2 {
-					key = gsubCapture(L, m, str, 2)
-				}
-				v = L.GetTable(t, key)
-			} else {
-				L.Push(r)
-				nargs := 1
-				if m.CaptureLength() > 2 {
-					nargs = 0
-					for i := 2; i < m.CaptureLength(); i += 2 {
-						L.Push(gsubCapture(L, m, str, i))
-						nargs++
-					}
-				} else {
-					L.Push(lua.LString(whole))
-				}
-				L.Call(nargs, 1)
-				v = L.Get(-1)
-				L.Pop(1)
-			}
-			switch v := v.(type) {
-			case lua.LString:
-				write(string(v))
-			case lua.LNumber:
-				write(luaNumberString(float64(v)))
-			default:
-				if !lua.LVIsFalse(v) {
-					L.RaiseError("invalid replacement value (a %s)", v.Type().String())
-				}
-				write(whole)
-			}
-		}
-		prev = end
-	})
-	write(str[prev:])
-	L.Push(lua.LString(b.String()))
-	L.Push(lua.LNumber(n))
-	return 2
-}
-
-// strGmatch is string.gmatch, finding the matches as they are asked for.
-func (vm *luaVM) strGmatch(L *lua.LState) int {
-	str := L.CheckString(1)
-	pat := L.CheckString(2)
-	var buf []*pm.MatchData
-	offset, done := 0, false
-	anchored := strings.HasPrefix(pat, "^")
-	L.Push(L.NewFunction(func(L *lua.LState) int {
-		if len(buf) == 0 && !done {
-			src := unsafe.Slice(unsafe.StringData(str), len(str))
-			ms, err := pm.Find(pat, src, offset, matchChunk)
-			if err != nil {
-				L.RaiseError("%s", err.Error())
-			}
-			done = len(ms) < matchChunk || anchored
-			if len(ms) > 0 {
-				last := ms[len(ms)-1]
-				offset = max(last.Capture(0)+1, last.Capture(1))
-			}
-			buf = ms
-		}
-		if len(buf) == 0 {
-			return 0
-		}
-		m := buf[0]
-		buf = buf[1:]
-		if m.CaptureLength() <= 2 {
-			L.Push(gsubCapture(L, m, str, 0))
-			return 1
-		}
-		for i := 2; i < m.CaptureLength(); i += 2 {
-			L.Push(gsubCapture(L, m, str, i))
-		}
-		return m.CaptureLength()/2 - 1
-	}))
-	return 1
-}
-
-// gsubCapture returns capture idx of m (2 is the first; %1 without
-// captures is the whole match): a string, or a number for a position
-// capture.
-func gsubCapture(L *lua.LState, m *pm.MatchData, str string, idx int) lua.LValue {
-	if idx == 2 && m.CaptureLength() <= 2 {
-		idx = 0
-	}
-	if idx+1 >= m.CaptureLength() {
-		L.RaiseError("invalid capture index")
-	}
-	if m.IsPosCapture(idx) {
-		return lua.LNumber(m.Capture(idx))
-	}
-	s, e := m.Capture(idx), m.Capture(idx+1)
-	if s < 0 || e < s || e > len(str) {
-		L.RaiseError("unfinished capture")
-	}
-	return lua.LString(str[s:e])
 }
 
 // Replies to Lua values and back, as Redis converts them.

@@ -46,6 +46,11 @@ type Server struct {
 	forwarder Forwarder
 	// scripts is the Lua scripting state (cache, gate, limits).
 	scripts *scripting
+
+	// securityLog rate-limits the warnings about attacks (cross-protocol
+	// requests, failed AUTH).
+	securityLog logLimiter
+
 	log     *slog.Logger
 	table   [numCommands]command
 	metrics *metrics
@@ -98,6 +103,7 @@ func New(cfg Config, backend Backend) (*Server, error) {
 		conns:     make(map[*conn]struct{}),
 	}
 	s.scripts = newScripting()
+	s.securityLog = logLimiter{burst: 20, window: time.Minute}
 	s.scripts.setLimits(s.cfg.ScriptTimeout, s.cfg.ScriptMaxMemory)
 	if fw, ok := backend.(Forwarder); ok {
 		s.forwarder = fw
@@ -252,6 +258,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.stop()
 	}
 	s.mu.Unlock()
+	s.scripts.stop(errScriptStopped) // a running script never holds up a shutdown
 	if first {
 		s.log.Info("shutting down RESP server")
 	}

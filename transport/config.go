@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,10 @@ type Config struct {
 	// every connection prove they hold it (HMAC challenge–response). Both
 	// ends must hold the same secret, or both none.
 	Secret []byte
+	// TLS, when set, runs every member connection (this transport's and
+	// Raft's) over TLS with it before the handshake above; NewMemberTLS
+	// makes one for a cluster CA. Both ends must use TLS, or neither.
+	TLS *tls.Config
 	// MaxFrameSize bounds one frame, header included, in both directions.
 	MaxFrameSize int
 	// CallTimeout is the deadline of a Call whose context has none.

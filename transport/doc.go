@@ -5,12 +5,16 @@
 // # Wire format
 //
 // A connection starts with a handshake (see handshake.go): the dialer sends a
-// magic number, a protocol version and a nonce; the listener answers with its
-// own; both prove they hold the cluster's shared secret with an HMAC of the
-// two nonces (an empty secret when none is configured). A peer that speaks
-// another protocol — a RESP client, a gossip peer, a browser — gets a clear
-// error line and is logged, and a dialer that reached the wrong port is told
-// so in the returned error.
+// magic number, a protocol version, the channel it wants (this transport or
+// Raft) and a nonce; the listener answers with its own nonce; the dialer
+// proves it holds the cluster's shared secret with an HMAC of both nonces,
+// and only then does the listener prove it too (an empty secret when none
+// is configured). The listener reveals nothing computed from the secret to
+// a peer that has not proved it. A peer that speaks another protocol — a
+// RESP client, a gossip peer, a browser — gets a clear error line and is
+// logged, and a dialer that reached the wrong port is told so in the
+// returned error. Other member ports (Raft) run the same handshake through
+// an Authenticator.
 //
 // After the handshake both directions carry frames (see frame.go): a 4-byte
 // big-endian length, then a fixed header (kind, message type, request id,

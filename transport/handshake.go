@@ -18,19 +18,62 @@ import (
 // type byte).
 var Magic = [4]byte{0xA7, 'S', 'G', 'T'}
 
-// Version is the protocol version sent in the handshake.
-const Version uint8 = 1
+// Version is the protocol version sent in the handshake. Version 2 made the
+// dialer prove the secret first (version 1 answered every hello with an
+// HMAC of the secret, which let anyone guess a weak secret offline) and
+// added the channel byte.
+const Version uint8 = 2
 
+// Channel names the member port a handshake opens. The proofs cover it, so a
+// proof made for one channel is worthless on another, and a peer that dials
+// the wrong member port is told so.
+type Channel uint8
+
+const (
+	// ChannelTransport is the internal transport (this package).
+	ChannelTransport Channel = 0
+	// ChannelRaft is the globals' Raft port (package replication).
+	ChannelRaft Channel = 1
+)
+
+func (c Channel) String() string {
+	switch c {
+	case ChannelTransport:
+		return "internal transport"
+	case ChannelRaft:
+		return "Raft"
+	}
+	return fmt.Sprintf("channel %d", uint8(c))
+}
+
+// The handshake, dialer (client) and listener (server):
+//
+//	client → hello:  magic, version, channel, nonce_c
+//	server → reply:  magic, version, status, nonce_s
+//	client → proof:  HMAC(secret, "client", channel, nonce_c, nonce_s)
+//	server → status, and when OK: HMAC(secret, "server", channel, nonce_c, nonce_s)
+//
+// The server reveals nothing computed from the secret until the client has
+// proved it holds the secret, so an attacker who connects learns nothing to
+// guess the secret with offline. The client checks the server's proof, so
+// a listener without the secret cannot pose as a member either. An empty
+// secret makes every proof computable by anyone: the handshake then only
+// tells ports apart.
 const (
 	nonceSize = 16
 	macSize   = sha256.Size
 
-	helloSize = 4 + 1 + 1 + nonceSize           // magic, version, flags, nonce
-	replySize = 4 + 1 + 1 + nonceSize + macSize // magic, version, status, nonce, mac
+	helloSize = 4 + 1 + 1 + nonceSize // magic, version, channel, nonce
+	replySize = 4 + 1 + 1 + nonceSize // magic, version, status, nonce
 
-	statusOK         = 0
-	statusBadVersion = 1
-	statusAuthFailed = 2
+	// v1ReplySize is the reply of protocol version 1; a listener pads a
+	// version refusal to it so that a version-1 dialer reads it at once.
+	v1ReplySize = replySize + macSize
+
+	statusOK           = 0
+	statusBadVersion   = 1
+	statusAuthFailed   = 2
+	statusWrongChannel = 3
 )
 
 // WrongPortReply is what a listener writes to a peer that did not open with
@@ -44,11 +87,12 @@ func newNonce() ([nonceSize]byte, error) {
 	return n, err
 }
 
-func mac(secret []byte, label string, a, b []byte) []byte {
+func mac(secret []byte, label string, ch Channel, nc, ns []byte) []byte {
 	h := hmac.New(sha256.New, secret)
 	h.Write([]byte(label))
-	h.Write(a)
-	h.Write(b)
+	h.Write([]byte{byte(ch)})
+	h.Write(nc)
+	h.Write(ns)
 	return h.Sum(nil)
 }
 
@@ -69,14 +113,14 @@ func describePeerBytes(b []byte) string {
 
 // clientHandshake runs the dialer's side. The connection has a deadline set
 // by the caller.
-func clientHandshake(c net.Conn, secret []byte) error {
+func clientHandshake(c net.Conn, secret []byte, ch Channel) error {
 	nc, err := newNonce()
 	if err != nil {
 		return err
 	}
 	hello := make([]byte, 0, helloSize)
 	hello = append(hello, Magic[:]...)
-	hello = append(hello, Version, 0)
+	hello = append(hello, Version, byte(ch))
 	hello = append(hello, nc[:]...)
 	if _, err := c.Write(hello); err != nil {
 		return fmt.Errorf("send handshake: %w", err)
@@ -84,16 +128,16 @@ func clientHandshake(c net.Conn, secret []byte) error {
 	reply := make([]byte, replySize)
 	n, err := io.ReadFull(c, reply)
 	if n >= 4 && !bytes.Equal(reply[:4], Magic[:]) {
-		return fmt.Errorf("%w: the peer is not a sessiongrid internal transport port (it replied %q): check the address is the peer's transport address, not its RESP or gossip port",
-			ErrProtocol, reply[:n])
+		return fmt.Errorf("%w: the peer is not a sessiongrid %s port (it replied %q): check the address is the peer's %s address, not its RESP or gossip port",
+			ErrProtocol, ch, reply[:n], ch)
 	}
 	if err != nil {
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return fmt.Errorf("%w: no handshake reply: the peer is probably not a sessiongrid internal transport port (a RESP or gossip port waits silently)", ErrProtocol)
+			return fmt.Errorf("%w: no handshake reply: the peer is probably not a sessiongrid %s port (a RESP or gossip port waits silently)", ErrProtocol, ch)
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return fmt.Errorf("%w: the peer closed the connection during the handshake (after %d bytes %q): it is probably not a sessiongrid internal transport port",
-				ErrProtocol, n, reply[:n])
+			return fmt.Errorf("%w: the peer closed the connection during the handshake (after %d bytes %q): it is probably not a sessiongrid %s port",
+				ErrProtocol, n, reply[:n], ch)
 		}
 		return fmt.Errorf("read handshake reply: %w", err)
 	}
@@ -101,34 +145,59 @@ func clientHandshake(c net.Conn, secret []byte) error {
 	case statusOK:
 	case statusBadVersion:
 		return fmt.Errorf("%w: the peer speaks protocol version %d, we speak %d", ErrProtocol, reply[4], Version)
+	case statusWrongChannel:
+		return fmt.Errorf("%w: the peer's port is not a %s port (another member port of sessiongrid)", ErrProtocol, ch)
 	default:
 		return fmt.Errorf("%w: handshake refused with status %d", ErrProtocol, reply[5])
 	}
 	ns := reply[6 : 6+nonceSize]
-	if !hmac.Equal(reply[6+nonceSize:], mac(secret, "server", nc[:], ns)) {
-		return fmt.Errorf("%w: the peer does not hold our shared secret (secrets differ, or one side has none)", ErrAuth)
-	}
-	if _, err := c.Write(mac(secret, "client", ns, nc[:])); err != nil {
+	if _, err := c.Write(mac(secret, "client", ch, nc[:], ns)); err != nil {
 		return fmt.Errorf("send handshake proof: %w", err)
 	}
-	var status [1]byte
-	if _, err := io.ReadFull(c, status[:]); err != nil {
+	answer := make([]byte, 1+macSize)
+	if _, err := io.ReadFull(c, answer[:1]); err != nil {
 		return fmt.Errorf("%w: the peer closed the connection after our proof (its secret differs?): %v", ErrAuth, err)
 	}
-	if status[0] != statusOK {
-		return fmt.Errorf("%w: the peer refused our proof: shared secrets differ", ErrAuth)
+	if answer[0] != statusOK {
+		return fmt.Errorf("%w: the peer refused our proof: shared secrets differ (or one side has none)", ErrAuth)
+	}
+	if _, err := io.ReadFull(c, answer[1:]); err != nil {
+		return fmt.Errorf("%w: read the peer's proof: %v", ErrAuth, err)
+	}
+	if !hmac.Equal(answer[1:], mac(secret, "server", ch, nc[:], ns)) {
+		return fmt.Errorf("%w: the peer does not hold our shared secret (secrets differ, or one side has none)", ErrAuth)
 	}
 	return nil
 }
 
+// readHello reads the dialer's hello, returning as soon as the bytes read
+// cannot be the magic (a RESP client's "PING\r\n" is refused at once).
+func readHello(c net.Conn, hello []byte) (int, error) {
+	n := 0
+	for n < len(hello) {
+		k, err := c.Read(hello[n:])
+		n += k
+		if !bytes.HasPrefix(Magic[:], hello[:min(n, 4)]) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // serverHandshake runs the listener's side. On a protocol mismatch it writes
-// WrongPortReply. The connection has a deadline set by the caller.
-func serverHandshake(c net.Conn, secret []byte) error {
+// wrongPort (when not empty). The connection has a deadline set by the
+// caller.
+func serverHandshake(c net.Conn, secret []byte, ch Channel, wrongPort string) error {
 	hello := make([]byte, helloSize)
-	n, err := io.ReadFull(c, hello)
-	if (n > 0 && !bytes.HasPrefix(Magic[:], hello[:min(n, 4)])) || (n >= 4 && !bytes.Equal(hello[:4], Magic[:])) {
-		_, _ = c.Write([]byte(WrongPortReply))
-		return fmt.Errorf("%w: a peer connected to the internal transport port without the transport's magic; %s", ErrProtocol, describePeerBytes(hello[:n]))
+	n, err := readHello(c, hello)
+	if n > 0 && !bytes.HasPrefix(Magic[:], hello[:min(n, 4)]) {
+		if wrongPort != "" {
+			_, _ = c.Write([]byte(wrongPort))
+		}
+		return fmt.Errorf("%w: a peer connected to the %s port without the handshake's magic; %s", ErrProtocol, ch, describePeerBytes(hello[:n]))
 	}
 	if err != nil {
 		return fmt.Errorf("%w: incomplete handshake (%d bytes): %v", ErrProtocol, n, err)
@@ -138,30 +207,38 @@ func serverHandshake(c net.Conn, secret []byte) error {
 		return err
 	}
 	nc := hello[6:]
-	reply := make([]byte, 0, replySize)
+	reply := make([]byte, 0, v1ReplySize)
 	reply = append(reply, Magic[:]...)
 	status := byte(statusOK)
-	if hello[4] != Version {
+	switch {
+	case hello[4] != Version:
 		status = statusBadVersion
+	case Channel(hello[5]) != ch:
+		status = statusWrongChannel
 	}
 	reply = append(reply, Version, status)
 	reply = append(reply, ns[:]...)
-	reply = append(reply, mac(secret, "server", nc, ns[:])...)
+	if status == statusBadVersion {
+		reply = reply[:v1ReplySize] // zero padding: a version-1 dialer reads its whole reply
+	}
 	if _, err := c.Write(reply); err != nil {
 		return fmt.Errorf("send handshake reply: %w", err)
 	}
-	if status != statusOK {
+	switch status {
+	case statusBadVersion:
 		return fmt.Errorf("%w: peer speaks protocol version %d, we speak %d", ErrProtocol, hello[4], Version)
+	case statusWrongChannel:
+		return fmt.Errorf("%w: a peer dialed the %s port for the %s", ErrProtocol, ch, Channel(hello[5]))
 	}
 	proof := make([]byte, macSize)
 	if _, err := io.ReadFull(c, proof); err != nil {
-		// The client closes here when our proof did not match its secret.
-		return fmt.Errorf("%w: the peer hung up before proving the shared secret (its secret differs?): %v", ErrAuth, err)
+		return fmt.Errorf("%w: the peer hung up before proving the shared secret: %v", ErrAuth, err)
 	}
-	if !hmac.Equal(proof, mac(secret, "client", ns[:], nc)) {
+	if !hmac.Equal(proof, mac(secret, "client", ch, nc, ns[:])) {
 		_, _ = c.Write([]byte{statusAuthFailed})
 		return fmt.Errorf("%w: the peer does not hold our shared secret (secrets differ, or one side has none)", ErrAuth)
 	}
-	_, err = c.Write([]byte{statusOK})
+	answer := append([]byte{statusOK}, mac(secret, "server", ch, nc, ns[:])...)
+	_, err = c.Write(answer)
 	return err
 }

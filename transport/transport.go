@@ -225,8 +225,9 @@ func (t *Transport) dial(ctx context.Context, key, addr string) (*conn, error) {
 		deadline = dl
 	}
 	_ = nc.SetDeadline(deadline)
-	if err := clientHandshake(nc, t.cfg.Secret); err != nil {
-		_ = nc.Close()
+	raw := nc
+	if nc, err = t.Authenticator().client(ctx, raw, ChannelTransport); err != nil {
+		_ = raw.Close()
 		t.log.Warn("transport: handshake with peer failed", "peer", addr, "err", err)
 		return nil, fmt.Errorf("%w: %w: handshake with %s: %w", session.ErrUnavailable, ErrConnect, addr, err)
 	}
@@ -280,13 +281,14 @@ func (t *Transport) accept(nc net.Conn) {
 	t.handshaking[nc] = struct{}{} // so that Close can interrupt the handshake
 	t.mu.Unlock()
 	_ = nc.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
-	err := serverHandshake(nc, t.cfg.Secret)
+	raw := nc
+	nc, err := t.Authenticator().server(t.ctx, raw, ChannelTransport, WrongPortReply)
 	t.mu.Lock()
-	delete(t.handshaking, nc)
+	delete(t.handshaking, raw)
 	t.mu.Unlock()
 	if err != nil {
-		t.log.Warn("transport: refused a connection", "remote", nc.RemoteAddr().String(), "err", err)
-		_ = nc.Close()
+		t.log.Warn("transport: refused a connection", "remote", raw.RemoteAddr().String(), "err", err)
+		_ = raw.Close()
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})

@@ -53,7 +53,7 @@ func addClusterFlags(fs *flag.FlagSet, c *clusterOptions) {
 	fs.StringVar(&c.transportAddr, "transport-addr", "0.0.0.0:7947", "cluster mode: internal node-to-node transport listen address")
 	fs.StringVar(&c.raftAddr, "raft-addr", "0.0.0.0:7948", "cluster mode: Raft listen address")
 	fs.StringVar(&c.advertise, "advertise", "", "cluster mode: host or IP peers and smart clients use to reach this node (default: the bind address, or the first non-loopback address when binding 0.0.0.0)")
-	fs.StringVar(&c.secret, "secret", "", "cluster mode: shared secret of the grid: encrypts gossip and authenticates the internal transport; every member needs the same")
+	fs.StringVar(&c.secret, "secret", "", "cluster mode: shared secret of the grid: encrypts gossip and authenticates the internal transport and Raft; every member needs the same")
 	fs.IntVar(&c.partitions, "partitions", partition.DefaultCount, "cluster mode: number of partitions; every member must use the same")
 	fs.IntVar(&c.maxVoters, "max-voters", 3, "cluster mode: Raft voters (odd: 1, 3, 5, 7); further servers are non-voters")
 	fs.DurationVar(&c.joinTimeout, "join-timeout", 60*time.Second, "cluster mode: give up joining after this long (the node then exits: it never serves alone)")
@@ -127,6 +127,11 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	fmt.Sscan(port, &ccfg.BindPort)
 	tcfg := transport.DefaultConfig()
 	tcfg.BindAddr = c.transportAddr
+	mtls, err := o.tls.memberTLS()
+	if err != nil {
+		return nil, err
+	}
+	tcfg.TLS = mtls
 	gcfg := replication.DefaultGlobalsConfig()
 	gcfg.DataDir = c.dataDir
 	gcfg.BootstrapExpect = c.bootstrapExpect
@@ -153,6 +158,10 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	}
 	if adv != "" {
 		ccfg.Addrs.Client = net.JoinHostPort(adv, rp)
+	}
+	if c.secret == "" && mtls == nil {
+		log.Warn("no --secret and no member TLS: this member's gossip, internal transport and Raft ports accept anyone who can reach them; set --secret (GRIDNODE_SECRET) on every member",
+			"gossip", c.gossipAddr, "transport", c.transportAddr, "raft", c.raftAddr)
 	}
 	m, err := grid.StartMember(ctx, grid.MemberConfig{
 		Cluster: ccfg, Transport: tcfg, Globals: gcfg, Grid: grcfg,

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -122,13 +121,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		member.ServeForwarded(srv.ExecBatch)
 	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	running := 1
 	go func() { errc <- srv.Serve(respL) }()
 	hs := &http.Server{
-		Handler:           httpHandler(srv, opts.pprof),
+		Handler:           httpHandler(srv, opts.pprof, opts.password),
 		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       time.Minute, // idle keep-alive connections do not pile up
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	tlsAddr := "disabled"
+	if opts.tls.enabled() {
+		var stopTLS func()
+		if tlsAddr, stopTLS, err = startTLS(opts.tls, opts.addr, srv, errc, log); err != nil {
+			log.Error("cannot serve TLS", "err", err)
+			srv.Shutdown(context.Background())
+			<-errc
+			closeListeners()
+			closeBackend(context.Background())
+			return exitFailed
+		}
+		defer stopTLS()
+		running++
 	}
 	httpAddr := "disabled"
 	if httpL != nil {
@@ -137,7 +151,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		go func() { errc <- hs.Serve(httpL) }()
 	}
 	log.Info("gridnode started", "version", version, "resp_addr", respL.Addr().String(),
-		"http_addr", httpAddr, "auth", opts.password != "", "session_idle", opts.sessionIdle,
+		"tls_addr", tlsAddr, "http_addr", httpAddr, "auth", opts.password != "", "session_idle", opts.sessionIdle,
 		"max_clients", opts.maxClients, "procs", runtime.GOMAXPROCS(0))
 
 	code := exitOK
@@ -186,17 +200,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // httpHandler is the server's operations handler, with the profiler under
-// /debug/pprof/ when enabled.
-func httpHandler(srv *server.Server, withPprof bool) http.Handler {
+// /debug/pprof/ when enabled (see pprof.go).
+func httpHandler(srv *server.Server, withPprof bool, password string) http.Handler {
 	if !withPprof {
 		return srv.Handler()
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/pprof/", pprofHandler(password))
 	return mux
 }

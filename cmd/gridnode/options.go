@@ -44,6 +44,8 @@ type options struct {
 	pprof           bool
 	version         bool
 	cluster         clusterOptions
+	tls             tlsOptions
+	files           secretFiles
 }
 
 // newFlagSet returns the flag set bound to o, with gridnode's defaults.
@@ -74,6 +76,8 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on the HTTP address")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	addClusterFlags(fs, &o.cluster)
+	addTLSFlags(fs, &o.tls)
+	addSecretFileFlags(fs, &o.files)
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -132,6 +136,9 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	}
 	o.cluster.backupsSet = given["backup-count"] || given["async-backup-count"] ||
 		getenv(envName("backup-count")) != "" || getenv(envName("async-backup-count")) != ""
+	if err := o.readSecretFiles(); err != nil {
+		return o, err
+	}
 	return o, o.validate()
 }
 
@@ -178,6 +185,9 @@ func (o options) validate() error {
 		return fmt.Errorf("--log-format must be text or json, got %q", o.logFormat)
 	}
 	if err := o.cluster.validate(); err != nil {
+		return err
+	}
+	if err := o.tls.validate(); err != nil {
 		return err
 	}
 	if err := o.memoryConfig(nil).Validate(); err != nil {
