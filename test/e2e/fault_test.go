@@ -31,7 +31,7 @@ type fault interface {
 const (
 	detectBound  = 30 * time.Second // a lost member declared dead and its partitions moved
 	readyBound   = 60 * time.Second // a (re)started member serves
-	safeBound    = 20 * time.Second // the cluster is safe again after a heal (re-replication of a few thousand small sessions)
+	safeBound    = 60 * time.Second // the cluster is safe again after a heal: a restarted member is a new incarnation, filled with a third of the partitions and leading its share again (each move a Raft commit)
 	stopGrace    = 30               // seconds docker stop/restart waits for a drain
 	leaderBound  = 20 * time.Second // a new Raft leader is elected
 	dockerBudget = 90 * time.Second // one docker command
