@@ -54,7 +54,11 @@ func (n *Node) startMigration(p int, learner string) {
 }
 
 func (n *Node) stillMigrating(p int, learner string) bool {
-	a := n.table.Load().Partitions[p]
+	t := n.table.Load()
+	if len(t.Partitions) == 0 {
+		return false
+	}
+	a := t.Partitions[p]
 	return a.Primary() == n.self && slices.Contains(a.Learners, learner)
 }
 
@@ -192,7 +196,11 @@ func (n *Node) switchPrimary(p int, target string) error {
 	defer cancel()
 	pt.gate.Lock()
 	defer pt.gate.Unlock()
-	a := n.table.Load().Partitions[p]
+	t := n.table.Load()
+	if len(t.Partitions) == 0 {
+		return nil
+	}
+	a := t.Partitions[p]
 	if a.Primary() != n.self || !slices.Contains(a.Replicas, target) || !pt.primary.Load() {
 		return nil
 	}
@@ -424,14 +432,14 @@ func (n *Node) handleImport(ctx context.Context, b []byte) ([]byte, error) {
 	if epoch > n.applied.Load() {
 		n.waitTable(ctx, epoch, time.Now().Add(2*time.Second))
 	}
-	if !slices.Contains(n.table.Load().Partitions[p].Learners, n.self) {
-		return nil, fmt.Errorf("grid: %s is not a learner of partition %d at epoch %d", n.self, p, n.table.Load().Epoch)
+	if t := n.table.Load(); len(t.Partitions) == 0 || !slices.Contains(t.Partitions[p].Learners, n.self) {
+		return nil, fmt.Errorf("grid: %s is not a learner of partition %d at epoch %d", n.self, p, t.Epoch)
 	}
 	pt := n.parts[p]
 	r := &pt.repl
 	r.bmu.Lock() // setRole takes it too: a role change never interleaves with an import
 	defer r.bmu.Unlock()
-	if !slices.Contains(n.table.Load().Partitions[p].Learners, n.self) {
+	if t := n.table.Load(); len(t.Partitions) == 0 || !slices.Contains(t.Partitions[p].Learners, n.self) {
 		return nil, fmt.Errorf("grid: %s is no longer a learner of partition %d", n.self, p)
 	}
 	if reset { // a new attempt: forget whatever an earlier one copied

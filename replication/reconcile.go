@@ -96,6 +96,25 @@ func (g *Globals) reconcile() {
 		if in && s.Address == addr {
 			continue
 		}
+		// A server of another name still listed at this address is stale:
+		// two live servers never share an address, and a restarted container
+		// may get the address another, dead one had. Raft refuses a
+		// duplicate address, so the stale entry goes first.
+		for id, o := range inConfig {
+			if o.Address != addr || id == m.Name || id == g.self {
+				continue
+			}
+			g.log.Warn("globals: removing a Raft server whose address another member now has", "server", id, "addr", addr, "member", m.Name)
+			if err := g.wait(ctx, g.raft.RemoveServer(o.ID, 0, g.cfg.ApplyTimeout)); err != nil {
+				g.log.Warn("globals: remove server failed", "server", id, "err", err)
+				return
+			}
+			delete(inConfig, id)
+			delete(g.goneSince, o.ID)
+			if o.Suffrage == raft.Voter {
+				voters--
+			}
+		}
 		voter := (in && s.Suffrage == raft.Voter) || (!in && voters < g.cfg.MaxVoters)
 		var f raft.IndexFuture
 		if voter {
