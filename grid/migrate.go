@@ -28,6 +28,22 @@ import (
 const dirtyRounds = 8 // rounds of step 3 before freezing anyway
 
 func (n *Node) startMigration(p int, learner string) {
+	n.moving(p, func() {
+		select {
+		case n.migrations <- struct{}{}:
+			defer func() { <-n.migrations }()
+		case <-n.stop:
+			return
+		}
+		if err := n.migrate(p, learner); err != nil && !n.stopped() {
+			n.logger.Warn("migration failed; the coordinator will retry", "partition", p, "learner", learner, "err", err)
+		}
+	})
+}
+
+// moving runs move on a goroutine of the node unless a move of p (a
+// migration or a switch) runs already: one move of a partition at a time.
+func (n *Node) moving(p int, move func()) {
 	n.mmu.Lock()
 	if n.migrating[p] {
 		n.mmu.Unlock()
@@ -41,15 +57,7 @@ func (n *Node) startMigration(p int, learner string) {
 			delete(n.migrating, p)
 			n.mmu.Unlock()
 		}()
-		select {
-		case n.migrations <- struct{}{}:
-			defer func() { <-n.migrations }()
-		case <-n.stop:
-			return
-		}
-		if err := n.migrate(p, learner); err != nil && !n.stopped() {
-			n.logger.Warn("migration failed; the coordinator will retry", "partition", p, "learner", learner, "err", err)
-		}
+		move()
 	})
 }
 
@@ -171,19 +179,7 @@ func (n *Node) handoff(ctx context.Context, p int, learner string, b *batcher) e
 // for it): freeze p, wait until target holds every write, have the
 // coordinator commit the switch, and stay frozen until it is applied here.
 func (n *Node) startSwitch(p int, target string) {
-	n.mmu.Lock()
-	if n.migrating[p] {
-		n.mmu.Unlock()
-		return
-	}
-	n.migrating[p] = true
-	n.mmu.Unlock()
-	n.goFunc(func() {
-		defer func() {
-			n.mmu.Lock()
-			delete(n.migrating, p)
-			n.mmu.Unlock()
-		}()
+	n.moving(p, func() {
 		if err := n.switchPrimary(p, target); err != nil && !n.stopped() {
 			n.logger.Info("primary switch not done; the coordinator will ask again", "partition", p, "to", target, "err", err)
 		}

@@ -209,6 +209,24 @@ func (r *repl) doneWaiting() {
 	r.wmu.Unlock()
 }
 
+// waitReadyLocked waits, with wmu held (released while waiting), until
+// every synchronous link of pt is healthy or pt is no longer primary here,
+// and reports whether the links are ready before the deadline.
+func (n *Node) waitReadyLocked(ctx context.Context, pt *part, deadline time.Time) bool {
+	r := &pt.repl
+	for pt.primary.Load() && !r.readyLocked() {
+		ch := r.waitLocked()
+		r.wmu.Unlock()
+		ok := n.wait(ctx, ch, deadline)
+		r.wmu.Lock()
+		r.waiters--
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // readyLocked reports whether every synchronous link is healthy.
 func (r *repl) readyLocked() bool {
 	for _, l := range r.links {
@@ -275,15 +293,9 @@ func (n *Node) write(ctx context.Context, pt *part, p int, s *memory.Store, key 
 	}
 	deadline := time.Now().Add(n.cfg.BackupTimeout)
 	r.wmu.Lock()
-	for !r.readyLocked() {
-		ch := r.waitLocked()
+	if !n.waitReadyLocked(ctx, pt, deadline) {
 		r.wmu.Unlock()
-		ok := n.wait(ctx, ch, deadline)
-		r.doneWaiting()
-		if !ok {
-			return errBackupsBehind
-		}
-		r.wmu.Lock()
+		return errBackupsBehind
 	}
 	r.seq++
 	seq := r.seq

@@ -205,6 +205,16 @@ func checkPromotions(t *testing.T, g *testGrid, before partition.Table, victim s
 	}
 }
 
+// leadAndBackup waits until g is safe and returns its second and third
+// members and a session id the first leads with the second as backup.
+func leadAndBackup(t *testing.T, g *testGrid) (p, b *member, id string) {
+	t.Helper()
+	g.waitSafe()
+	live := g.live()
+	p, b = live[1], live[2]
+	return p, b, keyLedBy(t, p, b)
+}
+
 // keyLedBy returns a session id whose partition m leads with backup b.
 func keyLedBy(t *testing.T, m, b *member) string {
 	t.Helper()
@@ -233,10 +243,7 @@ func keyLedBy(t *testing.T, m, b *member) string {
 // holds every acknowledged write.
 func TestUnreachableBackupFailsTheWrite(t *testing.T) {
 	g := newTestGrid(t, 3)
-	g.waitSafe()
-	live := g.live()
-	p, b := live[1], live[2]
-	id := keyLedBy(t, p, b)
+	p, b, id := leadAndBackup(t, g)
 	r := p.node.Router(nil)
 	ctx := context.Background()
 	if _, err := r.Save(ctx, id, field("c", "1")); err != nil {
@@ -263,10 +270,7 @@ func TestUnreachableBackupFailsTheWrite(t *testing.T) {
 // resync, the backup catches up, and it holds the value after a failover.
 func TestDroppedBackupMessageIsRepaired(t *testing.T) {
 	g := newTestGrid(t, 3)
-	g.waitSafe()
-	live := g.live()
-	p, b := live[1], live[2]
-	id := keyLedBy(t, p, b)
+	p, b, id := leadAndBackup(t, g)
 	var dropped atomic.Int32
 	grid.SetDropBackup(p.node, func(member string) bool {
 		return member == b.node.Name() && dropped.Add(1) == 1
@@ -364,10 +368,7 @@ func TestJoinAndDrainKeepCopies(t *testing.T) {
 // backup's own clock says it is still alive.
 func TestExpiryIsThePrimarysDecision(t *testing.T) {
 	g := newTestGrid(t, 3)
-	g.waitSafe()
-	live := g.live()
-	p, b := live[1], live[2]
-	id := keyLedBy(t, p, b)
+	p, b, id := leadAndBackup(t, g)
 	ctx := context.Background()
 	r := p.node.Router(nil)
 	if _, err := r.Save(ctx, id, field("c", "1")); err != nil {
@@ -391,10 +392,7 @@ func TestExpiryIsThePrimarysDecision(t *testing.T) {
 // session without any read; the backup learns it as a delete.
 func TestSweptExpiryReachesBackups(t *testing.T) {
 	g := newTestGrid(t, 3)
-	g.waitSafe()
-	live := g.live()
-	p, b := live[1], live[2]
-	id := keyLedBy(t, p, b)
+	p, b, id := leadAndBackup(t, g)
 	ctx := context.Background()
 	r := p.node.Router(nil)
 	if _, err := r.Save(ctx, id, field("c", "1")); err != nil {
@@ -517,10 +515,7 @@ func TestCutPrimaryStopsAcknowledging(t *testing.T) {
 // holds the session.
 func TestAntiEntropyRepairsADivergedBackup(t *testing.T) {
 	g := newTestGrid(t, 3)
-	g.waitSafe()
-	live := g.live()
-	p, b := live[1], live[2]
-	id := keyLedBy(t, p, b)
+	p, b, id := leadAndBackup(t, g)
 	ctx := context.Background()
 	if _, err := p.node.Router(nil).Save(ctx, id, field("c", "1")); err != nil {
 		t.Fatal(err)

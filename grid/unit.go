@@ -155,15 +155,8 @@ func (n *Node) prepareCommit(ctx context.Context, p int, keys map[string]struct{
 	r := &pt.repl
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
-	for pt.primary.Load() && !r.readyLocked() {
-		ch := r.waitLocked()
-		r.wmu.Unlock()
-		ok := n.wait(ctx, ch, deadline)
-		r.wmu.Lock()
-		r.waiters--
-		if !ok {
-			return 0, 0, nil, errBackupsBehind
-		}
+	if !n.waitReadyLocked(ctx, pt, deadline) {
+		return 0, 0, nil, errBackupsBehind
 	}
 	s := pt.store.Load()
 	if !pt.primary.Load() || s == nil {
