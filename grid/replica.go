@@ -98,23 +98,8 @@ func decodeEntry(b []byte) (entry, []byte, error) {
 	}
 	e.seq, e.kind, b = seq, b[k], b[k+1:]
 	switch e.kind {
-	case entryRecord:
-		r, rest, err := decodeRecord(b)
-		if err != nil {
-			return e, nil, err
-		}
-		if r.Kind != session.KindSession && r.Kind != session.KindString {
-			return e, nil, fmt.Errorf("%w: entry record kind", errMalformed)
-		}
-		e.rec, e.key = r, r.Key
-		return e, rest, nil
-	case entryDelete:
-		items, rest, err := decodeList(b)
-		if err != nil || len(items) != 1 {
-			return e, nil, fmt.Errorf("%w: entry key", errMalformed)
-		}
-		e.key = string(items[0])
-		return e, rest, nil
+	case entryRecord, entryDelete:
+		return decodeKeyEntry(e, b)
 	case entryMulti:
 		subs, rest, err := decodeMulti(b)
 		if err != nil {
@@ -135,6 +120,28 @@ func decodeEntry(b []byte) (entry, []byte, error) {
 		return e, b[8+n:], nil
 	}
 	return e, nil, fmt.Errorf("%w: entry kind %d", errMalformed, e.kind)
+}
+
+// decodeKeyEntry decodes the body of a record or delete entry of kind
+// e.kind into e.
+func decodeKeyEntry(e entry, b []byte) (entry, []byte, error) {
+	if e.kind == entryRecord {
+		r, rest, err := decodeRecord(b)
+		if err != nil {
+			return e, nil, err
+		}
+		if r.Kind != session.KindSession && r.Kind != session.KindString {
+			return e, nil, fmt.Errorf("%w: entry record kind", errMalformed)
+		}
+		e.rec, e.key = r, r.Key
+		return e, rest, nil
+	}
+	items, rest, err := decodeList(b)
+	if err != nil || len(items) != 1 {
+		return e, nil, fmt.Errorf("%w: entry key", errMalformed)
+	}
+	e.key = string(items[0])
+	return e, rest, nil
 }
 
 // link is the primary's view of one backup of a partition. Guarded by the

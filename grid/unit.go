@@ -211,26 +211,14 @@ func decodeMulti(b []byte) ([]entry, []byte, error) {
 			return nil, nil, fmt.Errorf("%w: multi entry", errMalformed)
 		}
 		e := entry{kind: b[0]}
-		b = b[1:]
-		switch e.kind {
-		case entryRecord:
-			r, rest, err := decodeRecord(b)
-			if err != nil {
-				return nil, nil, err
-			}
-			if r.Kind != session.KindSession && r.Kind != session.KindString {
-				return nil, nil, fmt.Errorf("%w: entry record kind", errMalformed)
-			}
-			e.rec, e.key, b = r, r.Key, rest
-		case entryDelete:
-			items, rest, err := decodeList(b)
-			if err != nil || len(items) != 1 {
-				return nil, nil, fmt.Errorf("%w: entry key", errMalformed)
-			}
-			e.key, b = string(items[0]), rest
-		default:
+		if e.kind != entryRecord && e.kind != entryDelete {
 			return nil, nil, fmt.Errorf("%w: multi sub-entry kind %d", errMalformed, e.kind)
 		}
+		e, rest, err := decodeKeyEntry(e, b[1:])
+		if err != nil {
+			return nil, nil, err
+		}
+		b = rest
 		out = append(out, e)
 	}
 	return out, b, nil
