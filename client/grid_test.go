@@ -170,7 +170,11 @@ func TestGridConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		// The drain hands every partition the peer holds over (a learner
+		// filled, promoted, a primary switch, the copy dropped — each a
+		// table change): under -race on a loaded 2-core machine that takes
+		// tens of seconds.
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
 		if err := peer.Close(ctx); err != nil {
 			t.Errorf("peer leave: %v", err)

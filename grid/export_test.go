@@ -52,3 +52,6 @@ func LocalDelete(n *Node, key string) {
 		s.Delete(context.Background(), key)
 	}
 }
+
+// PausePlanning stops (or restarts) n's planning while it coordinates.
+func PausePlanning(n *Node, paused bool) { n.planPaused.Store(paused) }

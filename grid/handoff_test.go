@@ -17,8 +17,11 @@ import (
 func TestStaleOwnerRedirects(t *testing.T) {
 	g := newTestGrid(t, 3)
 	g.waitSafe()
+	g.waitStable() // nothing left to plan
 	// A partition some member led in an earlier table: the grid's startup
-	// moved partitions as members joined, or a switch moves one now.
+	// moved partitions as members joined, or a switch moves one now. The
+	// coordinator plans nothing meanwhile, so that nothing moves back before
+	// the stale request arrives.
 	var former *member
 	var old uint64
 	p := -1
@@ -34,11 +37,17 @@ func TestStaleOwnerRedirects(t *testing.T) {
 			}
 		}
 	}
+	coord := g.coordinator()
+	grid.PausePlanning(coord.node, true)
+	defer grid.PausePlanning(coord.node, false)
 	if find(); p < 0 {
 		a, b := g.live()[1], g.live()[2]
 		q := a.node.Partition(keyLedBy(t, a, b))
 		grid.StartSwitch(a.node, q, b.node.Name())
-		waitFor(t, func() bool { find(); return p >= 0 })
+		waitFor(t, func() bool { return a.node.Table().Partitions[q].Primary() == b.node.Name() })
+		if find(); p < 0 {
+			t.Fatal("no member lost the lead of a partition")
+		}
 	}
 	now := former.node.Table()
 	id := ""

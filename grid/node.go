@@ -75,6 +75,7 @@ type Node struct {
 	switchAsked  map[int]time.Time
 
 	dropBackup atomic.Pointer[func(member string) bool] // test hook: lose backup messages to member
+	planPaused atomic.Bool                              // test hook: the coordinator plans nothing
 
 	qmu    sync.Mutex            // guards queues
 	queues map[string]*peerQueue // replication queue per backup member
