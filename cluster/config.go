@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"github.com/sessiongrid/sessiongrid/partition"
 	"log/slog"
 	"math"
 	"os"
@@ -10,9 +11,6 @@ import (
 
 	"github.com/hashicorp/memberlist"
 )
-
-// DefaultPartitions is the default partition count (Hazelcast's and Olric's).
-const DefaultPartitions = 271
 
 // Config configures a Node. It is copied by New and never changed
 // afterwards.
@@ -97,7 +95,7 @@ func DefaultLANConfig() Config {
 		BindPort:                7946,
 		Role:                    RoleServer,
 		Version:                 "dev",
-		Partitions:              DefaultPartitions,
+		Partitions:              partition.DefaultCount,
 		ProbeInterval:           500 * time.Millisecond,
 		ProbeTimeout:            250 * time.Millisecond,
 		SuspicionMult:           3,

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"github.com/sessiongrid/sessiongrid/partition"
 	"net"
 	"slices"
 	"strconv"
@@ -28,7 +29,7 @@ func TestMembersSeeEachOther(t *testing.T) {
 				for i, m := range ms {
 					peer := nodes[i]
 					if m.Name != peer.Name() || m.ID != peer.ID() || m.Role != RoleServer ||
-						m.Partitions != DefaultPartitions || m.Addrs.Raft != "127.0.0.1:1" || m.Gossip != peer.GossipAddr() {
+						m.Partitions != partition.DefaultCount || m.Addrs.Raft != "127.0.0.1:1" || m.Gossip != peer.GossipAddr() {
 						t.Fatalf("%s sees %+v, want %s (id %s)", n.Name(), m, peer.Name(), peer.ID())
 					}
 				}

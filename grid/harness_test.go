@@ -3,6 +3,7 @@ package grid_test
 import (
 	"context"
 	"fmt"
+	"github.com/sessiongrid/sessiongrid/replication"
 	"io"
 	"log/slog"
 	"os"
@@ -31,7 +32,7 @@ func (g *memGlobals) Save(_ context.Context, k string, v []byte) error {
 	return nil
 }
 
-func (g *memGlobals) Get(_ context.Context, k string) ([]byte, error) {
+func (g *memGlobals) Get(_ context.Context, k string, _ ...replication.ReadOption) ([]byte, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	v, ok := g.m[k]
@@ -49,7 +50,7 @@ func (g *memGlobals) Evict(_ context.Context, k string) (bool, error) {
 	return ok, nil
 }
 
-func (g *memGlobals) All(context.Context) (map[string][]byte, error) {
+func (g *memGlobals) All(context.Context, ...replication.ReadOption) (map[string][]byte, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := make(map[string][]byte, len(g.m))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/replication"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
@@ -54,16 +55,6 @@ type Member struct {
 	logger    *slog.Logger
 	closed    chan struct{}
 }
-
-// globalsAdapter gives the grid the linearizable globals.
-type globalsAdapter struct{ g *replication.Globals }
-
-func (a globalsAdapter) Save(ctx context.Context, k string, v []byte) error {
-	return a.g.Save(ctx, k, v)
-}
-func (a globalsAdapter) Get(ctx context.Context, k string) ([]byte, error)  { return a.g.Get(ctx, k) }
-func (a globalsAdapter) Evict(ctx context.Context, k string) (bool, error)  { return a.g.Evict(ctx, k) }
-func (a globalsAdapter) All(ctx context.Context) (map[string][]byte, error) { return a.g.All(ctx) }
 
 // advertiseHost picks the host peers dial for a listener bound to host.
 func advertiseHost(bindHost, advertise string) (string, error) {
@@ -111,7 +102,7 @@ func StartMember(ctx context.Context, cfg MemberConfig) (m *Member, err error) {
 		logger = slog.Default()
 	}
 	if cfg.Grid.Partitions == 0 {
-		cfg.Grid.Partitions = cluster.DefaultPartitions
+		cfg.Grid.Partitions = partition.DefaultCount
 	}
 	role := cfg.Cluster.Role
 	if role == "" {
@@ -220,7 +211,7 @@ func StartMember(ctx context.Context, cfg MemberConfig) (m *Member, err error) {
 	}
 	grcfg := cfg.Grid
 	grcfg.Logger = logger
-	if m.Node, err = New(grcfg, m.Cluster, m.Transport, log, globalsAdapter{m.Globals}); err != nil {
+	if m.Node, err = New(grcfg, m.Cluster, m.Transport, log, m.Globals); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sessiongrid/sessiongrid/replication"
 	"log/slog"
 	"slices"
 	"strings"
@@ -24,12 +25,13 @@ type Membership interface {
 	Members() []cluster.Member
 }
 
-// Globals is the grid-wide map of globals (replication.Globals adapted).
+// Globals is the grid-wide map of globals: a *replication.Globals in
+// production, an in-memory map in unit tests.
 type Globals interface {
 	Save(ctx context.Context, key string, value []byte) error
-	Get(ctx context.Context, key string) ([]byte, error)
+	Get(ctx context.Context, key string, opts ...replication.ReadOption) ([]byte, error)
 	Evict(ctx context.Context, key string) (bool, error)
-	All(ctx context.Context) (map[string][]byte, error)
+	All(ctx context.Context, opts ...replication.ReadOption) (map[string][]byte, error)
 }
 
 // Node is one member's share of the grid: the partitions it holds, the

@@ -2,7 +2,6 @@ package grid
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/sessiongrid/sessiongrid/partition"
@@ -43,11 +42,7 @@ func (l *RaftLog) Propose(ctx context.Context, next partition.Table) error {
 	if !l.g.IsLeader() {
 		return ErrNotCoordinator
 	}
-	err := l.g.ProposeTable(ctx, next.Epoch, encodeTable(next))
-	if errors.Is(err, replication.ErrStaleTable) {
-		return errors.Join(ErrStaleTable, err)
-	}
-	return err
+	return l.g.ProposeTable(ctx, next.Epoch, encodeTable(next))
 }
 
 // Changed implements TableLog.

@@ -37,9 +37,6 @@ var (
 	// ErrNotCoordinator reports a table change asked of a member that does
 	// not coordinate.
 	ErrNotCoordinator = errors.New("grid: not the coordinator")
-	// ErrStaleTable reports a proposal based on a table that is no longer in
-	// force.
-	ErrStaleTable = errors.New("grid: table changed meanwhile")
 )
 
 // MemLog is an in-memory TableLog shared by the members of one test grid:
@@ -149,7 +146,7 @@ func (v *memView) Propose(_ context.Context, next partition.Table) error {
 		return ErrNotCoordinator
 	}
 	if next.Epoch != l.table.Epoch+1 {
-		return fmt.Errorf("%w: proposal for epoch %d, table in force %d", ErrStaleTable, next.Epoch, l.table.Epoch)
+		return fmt.Errorf("%w: proposal for epoch %d, table in force %d", partition.ErrStaleTable, next.Epoch, l.table.Epoch)
 	}
 	l.table = next.Clone()
 	l.history = append(l.history, l.table)

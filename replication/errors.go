@@ -11,9 +11,6 @@ var (
 	// ErrNotServer reports an operation that needs a local Raft server on a
 	// member that has none (an embedded or lite member).
 	ErrNotServer = errors.New("replication: this member is not a Raft server")
-	// ErrStaleTable reports a partition-table proposal that does not follow
-	// the table in force (another change committed first).
-	ErrStaleTable = errors.New("replication: partition table changed meanwhile")
 	// ErrTablePartitions reports a partition-table proposal made for another
 	// partition count than the grid's: it is refused, never taken into force.
 	ErrTablePartitions = errors.New("replication: partition table has another partition count than this grid")

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/sessiongrid/sessiongrid/partition"
 	"io"
 	"slices"
 	"sync"
@@ -121,7 +122,7 @@ func (f *fsm) applyTable(data []byte, index uint64) any {
 	if epoch != f.tableEpoch+1 {
 		cur := f.tableEpoch
 		f.mu.Unlock()
-		return fmt.Errorf("%w: proposal for epoch %d, table in force %d", ErrStaleTable, epoch, cur)
+		return fmt.Errorf("%w: proposal for epoch %d, table in force %d", partition.ErrStaleTable, epoch, cur)
 	}
 	f.tableEpoch, f.table = epoch, slices.Clone(data[k:])
 	f.mu.Unlock()

@@ -2,7 +2,6 @@ package replication
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -390,11 +389,3 @@ func TestLeaveTransfersLeadership(t *testing.T) {
 	}
 }
 
-// The global half of session.Store is implemented under the contract's
-// names.
-var _ interface {
-	SaveGlobal(ctx context.Context, key string, value []byte) error
-	GetGlobal(ctx context.Context, key string) ([]byte, error)
-	EvictGlobal(ctx context.Context, key string) (bool, error)
-	Globals(ctx context.Context) (map[string][]byte, error)
-} = (*Globals)(nil)

@@ -36,7 +36,7 @@ func (g *Globals) TableChanged() <-chan struct{} {
 // in force has epoch-1 (compare and set), through this member's Raft log.
 // Only the leader proposes: on any other member it fails with
 // ErrNoLeader wrapped in session.ErrUnavailable. A stale proposal fails
-// with ErrStaleTable; a table of another partition count than the grid's
+// with partition.ErrStaleTable; a table of another partition count than the grid's
 // (the cluster node's) with ErrTablePartitions, on every member.
 func (g *Globals) ProposeTable(ctx context.Context, epoch uint64, table []byte) error {
 	if g.closed.Load() {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"github.com/sessiongrid/sessiongrid/partition"
 	"io"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestFSMTableCompareAndSetAndSnapshot(t *testing.T) {
 	}
 	for _, epoch := range []uint64{1, 3} {
 		r := applyCmd(f, 2, encodeTableCommand(epoch, 0, []byte("bad")))
-		if err, _ := r.(error); !errors.Is(err, ErrStaleTable) {
+		if err, _ := r.(error); !errors.Is(err, partition.ErrStaleTable) {
 			t.Fatalf("epoch %d after 1: %v", epoch, r)
 		}
 	}
