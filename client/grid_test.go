@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sessiongrid/sessiongrid/peer"
 	"io"
 	"log/slog"
 	"net"
@@ -165,7 +166,7 @@ func wipe(t *testing.T, r *grid.Router) {
 // and against the smart client, both on a 3-node grid.
 func TestGridConformance(t *testing.T) {
 	g := startGrid(t)
-	peer, err := StartPeer(context.Background(), PeerConfig{Member: memberConfig("bot-1", "", 0, g.seeds, g.clock)})
+	p, err := peer.Start(context.Background(), peer.Config{Member: memberConfig("bot-1", "", 0, g.seeds, g.clock)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +177,11 @@ func TestGridConformance(t *testing.T) {
 		// tens of seconds.
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
-		if err := peer.Close(ctx); err != nil {
+		if err := p.Close(ctx); err != nil {
 			t.Errorf("peer leave: %v", err)
 		}
 	})
-	router := peer.Member().Node.Router(nil) // Close is a no-op: the suite closes managers per rule
+	router := p.Member().Node.Router(nil) // Close is a no-op: the suite closes managers per rule
 	t.Run("EmbeddedPeer", func(t *testing.T) {
 		sessiontest.Run(t, func(t *testing.T, env sessiontest.Env) session.Manager {
 			g.clock.set(env.Now)
@@ -200,7 +201,7 @@ func TestGridConformance(t *testing.T) {
 		})
 	})
 	g.clock.set(time.Now)
-	if peer.Member().Node.Held() == 0 {
+	if p.Member().Node.Held() == 0 {
 		t.Error("the embedded peer owned no partition")
 	}
 }

@@ -1,4 +1,4 @@
-package client
+package peer
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
-// PeerConfig configures an embedded peer: a grid member started inside the
+// Config configures an embedded peer: a grid member started inside the
 // bot process. Member.Cluster.Name must be unique in the grid (a pod name,
 // say); Member.Seeds lists the gridnodes (or other peers) to join.
-type PeerConfig struct {
+type Config struct {
 	Member grid.MemberConfig
 	// Lite joins as a lite member: it owns no partition, so a short-lived
 	// bot instance never moves data when it comes and goes; every call is
@@ -30,11 +30,11 @@ type Peer struct {
 	err     error
 }
 
-// StartPeer starts a member inside this process, joins the grid and
+// Start starts a member inside this process, joins the grid and
 // returns once it may serve. Partitions it owns are served in-process; the
 // rest over the internal transport. Embedded peers and lite members never
 // become Raft voters.
-func StartPeer(ctx context.Context, cfg PeerConfig) (*Peer, error) {
+func Start(ctx context.Context, cfg Config) (*Peer, error) {
 	cfg.Member.Cluster.Role = cluster.RoleEmbedded
 	if cfg.Lite {
 		cfg.Member.Cluster.Role = cluster.RoleLite
