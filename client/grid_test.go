@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sessiongrid/sessiongrid/peer"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/peer"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/grid"

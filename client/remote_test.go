@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/internal/testlog"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessiongrid/sessiongrid/server"
@@ -464,13 +466,13 @@ func TestDialManager(t *testing.T) {
 	ts := startServer(t, realEnv(), func(c *server.Config) { c.Password = "s3cret" })
 	ctx := context.Background()
 
-	if _, err := DialManager(ctx, RemoteConfig{Addr: ts.addr, Password: "wrong", Logger: testLogger(t)}); err == nil {
+	if _, err := DialManager(ctx, RemoteConfig{Addr: ts.addr, Password: "wrong", Logger: testlog.New(t)}); err == nil {
 		t.Error("DialManager with a wrong password succeeded")
 	}
-	if _, err := DialManager(ctx, RemoteConfig{Addr: deadAddr(t), MaxRetries: -1, Logger: testLogger(t)}); !errors.Is(err, session.ErrUnavailable) {
+	if _, err := DialManager(ctx, RemoteConfig{Addr: deadAddr(t), MaxRetries: -1, Logger: testlog.New(t)}); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("DialManager to a dead address: got %v, want ErrUnavailable", err)
 	}
-	m, err := DialManager(ctx, RemoteConfig{Addr: ts.addr, Password: "s3cret", Logger: testLogger(t)})
+	m, err := DialManager(ctx, RemoteConfig{Addr: ts.addr, Password: "s3cret", Logger: testlog.New(t)})
 	if err != nil {
 		t.Fatalf("DialManager: %v", err)
 	}

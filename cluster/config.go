@@ -3,11 +3,12 @@ package cluster
 import (
 	"errors"
 	"fmt"
-	"github.com/sessiongrid/sessiongrid/partition"
 	"log/slog"
 	"math"
 	"os"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/partition"
 
 	"github.com/hashicorp/memberlist"
 )

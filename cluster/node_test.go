@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"errors"
-	"github.com/sessiongrid/sessiongrid/partition"
 	"net"
 	"slices"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/partition"
 
 	"github.com/sessiongrid/sessiongrid/transport"
 )

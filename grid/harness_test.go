@@ -3,7 +3,6 @@ package grid_test
 import (
 	"context"
 	"fmt"
-	"github.com/sessiongrid/sessiongrid/replication"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/replication"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/grid"

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sessiongrid/sessiongrid/replication"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/replication"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/partition"

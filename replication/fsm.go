@@ -6,11 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/sessiongrid/sessiongrid/partition"
 	"io"
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/sessiongrid/sessiongrid/partition"
 
 	"github.com/hashicorp/raft"
 )

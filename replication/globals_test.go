@@ -388,4 +388,3 @@ func TestLeaveTransfersLeadership(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-

@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"github.com/sessiongrid/sessiongrid/partition"
 	"io"
 	"testing"
+
+	"github.com/sessiongrid/sessiongrid/partition"
 )
 
 func TestFSMTableCompareAndSetAndSnapshot(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,7 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/sessiongrid/sessiongrid/server/servertest"
 
 	"go.uber.org/goleak"
 
@@ -98,30 +98,12 @@ func TestSmokeMemory(t *testing.T) {
 // server in-process, in one invocation, and checks that the benchmark's
 // sessions are removed afterwards.
 func TestServerTargets(t *testing.T) {
-	store, err := memory.New(memory.Config{SweepInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		if err := <-done; !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-		store.Close(ctx)
+	// The server logs nothing: the report's stdout is parsed below.
+	srv := servertest.Start(t, servertest.Options{
+		Config: server.Config{Logger: slog.New(slog.DiscardHandler)},
+		Store:  memory.Config{SweepInterval: -1, Logger: slog.New(slog.DiscardHandler)},
 	})
-	addr := l.Addr().String()
+	addr, store := srv.Addr, srv.Store
 
 	rep, stdout, _ := readReport(t, "-targets", "remote="+addr+",redis="+addr+",redisstore+gridnode="+addr, "-messages", "200",
 		"-sessions", "200", "-clients", "4", "-progress=false")
