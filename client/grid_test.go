@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/gridserver"
 	"github.com/sessiongrid/sessiongrid/peer"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
@@ -81,7 +82,7 @@ func startGrid(t *testing.T, mods ...func(*server.Config)) *testGrid {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := grid.NewServerBackend(m)
+		b := gridserver.New(m)
 		scfg := server.DefaultConfig()
 		scfg.Logger = discard()
 		for _, mod := range mods {

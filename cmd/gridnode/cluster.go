@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/gridserver"
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/replication"
 	"github.com/sessiongrid/sessiongrid/transport"
@@ -117,7 +118,7 @@ func (c *clusterOptions) seeds() []string {
 
 // startCluster starts this node's grid member and returns the backend the
 // RESP server serves: the grid's router, with the Cluster capability.
-func startCluster(ctx context.Context, o options, respAddr string, log *slog.Logger) (*grid.ServerBackend, error) {
+func startCluster(ctx context.Context, o options, respAddr string, log *slog.Logger) (*gridserver.Backend, error) {
 	c := o.cluster
 	ccfg := cluster.DefaultLANConfig()
 	ccfg.Name = c.nodeName
@@ -171,5 +172,5 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	return grid.NewServerBackend(m), nil
+	return gridserver.New(m), nil
 }

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/gridserver"
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// and never serves on its own).
 	var backend server.Backend
 	var closeBackend func(context.Context) error
-	var member *grid.ServerBackend
+	var member *gridserver.Backend
 	if opts.cluster.enabled() {
 		member, err = startCluster(ctx, opts, respL.Addr().String(), log.With("component", "grid"))
 		if err != nil {

@@ -1,0 +1,136 @@
+package gridserver
+
+import (
+	"context"
+	"slices"
+
+	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/session/memory"
+)
+
+// Backend is what a RESP server serves in cluster mode: the member's router
+// (server.Backend) with the server.Cluster capability behind the GRID.*
+// commands, INFO cluster and HTTP /cluster, forwarding (server.Forwarder)
+// and replicated batches (server.Batcher).
+type Backend struct {
+	*grid.Router
+	m *grid.Member
+}
+
+// New returns the RESP backend of member m.
+func New(m *grid.Member) *Backend {
+	return &Backend{Router: m.Node.Router(nil), m: m}
+}
+
+var (
+	_ server.Backend   = (*Backend)(nil)
+	_ server.Cluster   = (*Backend)(nil)
+	_ server.Forwarder = (*Backend)(nil)
+	_ server.Batcher   = (*Backend)(nil)
+)
+
+// Member returns the grid member.
+func (b *Backend) Member() *grid.Member { return b.m }
+
+// ServeForwarded makes this member run the batches other members forward
+// to it through exec (its own server's ExecBatch). Call it once the server
+// exists.
+func (b *Backend) ServeForwarded(exec grid.Executor) { b.m.Node.ServeForwarded(exec) }
+
+// clientAddrs maps member identities to their client addresses.
+func (b *Backend) clientAddrs() map[string]string {
+	out := map[string]string{}
+	for _, mb := range b.m.Cluster.Members() {
+		out[grid.Identity(mb)] = mb.Addrs.Client
+	}
+	return out
+}
+
+// ClusterTable implements server.Cluster.
+func (b *Backend) ClusterTable() (uint64, []string) {
+	t := b.m.Node.Table()
+	addrs := b.clientAddrs()
+	owners := make([]string, len(t.Partitions))
+	for p, a := range t.Partitions {
+		owners[p] = addrs[a.Primary()]
+	}
+	return t.Epoch, owners
+}
+
+// ClusterOwner implements server.Cluster.
+func (b *Backend) ClusterOwner(key string) (int, string, string) {
+	owner := b.m.Node.Owner(key)
+	return b.m.Node.Partition(key), grid.NameOf(owner), b.clientAddrs()[owner]
+}
+
+// ClusterStatus implements server.Cluster.
+func (b *Backend) ClusterStatus(ctx context.Context) server.ClusterStatus {
+	n := b.m.Node
+	t := n.Table()
+	gs := b.m.Globals.Status(ctx)
+	primaries, backups := t.Counts()
+	rs := n.ReplicationStats()
+	st := server.ClusterStatus{
+		Self: b.m.Cluster.Name(), Epoch: t.Epoch, Partitions: n.Partitions(),
+		Leader: gs.Leader, RaftState: gs.State, Voters: gs.Voters, NonVoters: gs.NonVoters,
+		AppliedIndex: gs.AppliedIndex,
+		Backups:      t.Backups, AsyncBackups: t.AsyncBackups,
+		Promotions:  rs.Promotions,
+		Resyncs:     rs.Resyncs,
+		Migrations:  rs.Migrations,
+		BackupBytes: rs.BackupBytes,
+	}
+	for _, mb := range b.m.Cluster.Members() {
+		id := grid.Identity(mb)
+		st.Members = append(st.Members, server.ClusterMember{
+			Name: mb.Name, ID: mb.ID, Role: string(mb.Role), State: string(mb.State),
+			Client: mb.Addrs.Client, Gossip: mb.Gossip, Raft: mb.Addrs.Raft, Transport: mb.Addrs.Transport,
+			Primaries: primaries[id], Backups: backups[id], Version: mb.Version, Leaving: mb.Leaving,
+			IsLeader: mb.Name == gs.Leader, IsVoter: slices.Contains(gs.Voters, mb.Name),
+			IsThisNode: mb.Name == b.m.Cluster.Name(),
+		})
+	}
+	return st
+}
+
+// ReplicationStats reports this member's replication counters (metrics).
+func (b *Backend) ReplicationStats() server.ReplicationStats {
+	rs := b.m.Node.ReplicationStats()
+	return server.ReplicationStats{
+		Promotions: rs.Promotions, Resyncs: rs.Resyncs, Migrations: rs.Migrations,
+		Divergences: rs.Divergences, Behind: rs.Behind, Migrating: rs.Migrating, BackupBytes: rs.BackupBytes,
+	}
+}
+
+// ClusterSafe implements server.Cluster.
+func (b *Backend) ClusterSafe(ctx context.Context) server.ClusterSafety {
+	st := b.m.Node.Safe(ctx)
+	return server.ClusterSafety{
+		Safe: st.Safe, Reason: st.Reason, Epoch: st.Epoch, Backups: st.Backups, AsyncBackups: st.AsyncBackups,
+		Short: st.Short, Migrating: st.Migrating, Behind: st.Behind, Unreached: st.Unreached,
+	}
+}
+
+// Stats reports the partitions this member holds (INFO keyspace, metrics).
+func (b *Backend) Stats() memory.Stats { return b.m.Node.Stats() }
+
+// BeginBatch implements server.Batcher: the writes made with the returned
+// context replicate together when commit runs.
+func (b *Backend) BeginBatch(ctx context.Context) (context.Context, func() error) {
+	uctx, u := b.m.Node.BeginUnit(ctx)
+	return uctx, func() error { return u.Commit(ctx) }
+}
+
+// RemoteOwner implements server.Forwarder.
+func (b *Backend) RemoteOwner(key []byte) string {
+	if owner := b.m.Node.Owner(string(key)); owner != b.m.Node.Self() {
+		return owner
+	}
+	return ""
+}
+
+// Forward implements server.Forwarder.
+func (b *Backend) Forward(ctx context.Context, owner string, proto int, cmds [][][]byte) ([][]byte, error) {
+	return b.m.Node.ForwardBatch(ctx, owner, proto, cmds)
+}
