@@ -5,10 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/internal/testlog"
 
 	"github.com/redis/go-redis/v9"
 
@@ -40,18 +41,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// testLogger routes logs to t.Log, so they show only on failure.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+// testLogger routes logs to the test's output, so they show only on failure.
+func testLogger(t testing.TB) *slog.Logger { return testlog.New(t) }
 
 // testNode is a server on 127.0.0.1:0 over a memory store with a fake clock.
 type testNode struct {
