@@ -7,16 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/gridserver/gridtest"
+
 	"github.com/redis/go-redis/v9"
 )
 
 // waitGridSafe waits until the grid reports every partition with its full
 // backup count, in sync.
-func waitGridSafe(t *testing.T, g *testGrid) {
+func waitGridSafe(t *testing.T, g *gridtest.Grid) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		st := g.nodes[0].Node.Safe(context.Background())
+		st := g.Nodes[0].Member.Node.Safe(context.Background())
 		if st.Safe {
 			return
 		}
@@ -38,11 +40,11 @@ func TestPipelineAndScriptSurviveOwnerCrash(t *testing.T) {
 	g := startGrid(t)
 	waitGridSafe(t, g)
 	ctx := context.Background()
-	leader := g.nodes[0].Globals.Status(ctx).Leader
+	leader := g.Nodes[0].Member.Globals.Status(ctx).Leader
 	owner, via := -1, -1
-	for i, m := range g.nodes {
+	for i, n := range g.Nodes {
 		switch {
-		case owner < 0 && m.Cluster.Name() != leader:
+		case owner < 0 && n.Member.Cluster.Name() != leader:
 			owner = i
 		case via < 0:
 			via = i
@@ -51,7 +53,7 @@ func TestPipelineAndScriptSurviveOwnerCrash(t *testing.T) {
 	if owner < 0 || via < 0 {
 		t.Fatalf("no owner/via pair (leader %s)", leader)
 	}
-	o := g.nodes[owner].Node
+	o := g.Nodes[owner].Member.Node
 	var keys []string
 	for i := 0; len(keys) < 40; i++ {
 		if k := fmt.Sprint("pipe:", i); o.Owner(k) == o.Name() {
@@ -64,7 +66,7 @@ func TestPipelineAndScriptSurviveOwnerCrash(t *testing.T) {
 			script = k
 		}
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: g.addrs[via], MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: g.Nodes[via].Addr, MaxRetries: -1})
 	defer rdb.Close()
 
 	pipe := rdb.Pipeline()
@@ -83,9 +85,7 @@ func TestPipelineAndScriptSurviveOwnerCrash(t *testing.T) {
 		last = i
 	}
 
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	g.nodes[owner].Close(cctx) // a crash: no hand-over
-	cancel()
+	g.Crash(owner) // no hand-over
 
 	for _, k := range keys {
 		v, err := rdb.HGet(ctx, k, "v").Result()

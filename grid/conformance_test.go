@@ -1,9 +1,10 @@
 package grid_test
 
 import (
-	"context"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/gridserver/gridtest"
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/sessiontest"
@@ -24,37 +25,9 @@ func TestConformance(t *testing.T) {
 		live := g.live()
 		r := live[turn%len(live)].node.Router(nil)
 		turn++
-		wipe(t, r)
+		gridtest.Wipe(t, r)
 		return session.NewManager(r, session.Config{})
 	})
 	restore := time.Now
 	g.now.Store(&restore)
-}
-
-// wipe deletes every key and global so that a rule starts on an empty grid.
-func wipe(t *testing.T, r interface {
-	session.Store
-	session.Keyspace
-}) {
-	ctx := context.Background()
-	var cursor uint64
-	for {
-		next, keys, err := r.Scan(ctx, cursor, "", 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(keys) > 0 {
-			if _, err := r.Delete(ctx, keys...); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if next == 0 {
-			break
-		}
-		cursor = next
-	}
-	all, _ := r.Globals(ctx)
-	for k := range all {
-		r.EvictGlobal(ctx, k)
-	}
 }
