@@ -3,6 +3,7 @@ package gridtest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,25 +17,31 @@ import (
 func TestHooks(t *testing.T) {
 	g := gridtest.Start(t, gridtest.Options{})
 	from, to := g.Nodes[0].Member.Node, g.Nodes[2].Member.Node
-	ping := func() error {
+	key := ""
+	for i := 0; key == ""; i++ {
+		if k := fmt.Sprint("user-", i); to.Owner(k) == to.Self() {
+			key = k
+		}
+	}
+	ping := func() error { // a read the owner answers
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		replies, err := from.ForwardBatch(ctx, to.Self(), 2, [][][]byte{{[]byte("PING")}})
-		if err == nil && string(replies[0]) != "+PONG\r\n" {
-			t.Fatalf("forwarded PING answered %q", replies[0])
+		replies, err := from.ForwardBatch(ctx, to.Self(), 2, [][][]byte{{[]byte("HGET"), []byte(key), []byte("f")}})
+		if err == nil && string(replies[0]) != "$-1\r\n" {
+			t.Fatalf("forwarded HGET answered %q", replies[0])
 		}
 		return err
 	}
 	if err := ping(); err != nil {
-		t.Fatalf("forwarded PING before the cut: %v", err)
+		t.Fatalf("forwarded HGET before the cut: %v", err)
 	}
 	g.Cut(2)
 	if err := ping(); !errors.Is(err, session.ErrUnavailable) {
-		t.Fatalf("forwarded PING to a member cut off: %v, want ErrUnavailable", err)
+		t.Fatalf("forwarded HGET to a member cut off: %v, want ErrUnavailable", err)
 	}
 	g.Heal(2)
 	if err := ping(); err != nil {
-		t.Fatalf("forwarded PING after Heal: %v", err)
+		t.Fatalf("forwarded HGET after Heal: %v", err)
 	}
 
 	g.Stop(t, 1)
