@@ -11,12 +11,14 @@ import (
 func (c *conn) hset(args [][]byte) {
 	if added, ok := c.saveFields(args); ok {
 		c.out.int(int64(added))
+		c.s.notify(notifyHash, "hset", string(args[1]))
 	}
 }
 
 func (c *conn) hmset(args [][]byte) {
 	if _, ok := c.saveFields(args); ok {
 		c.out.ok()
+		c.s.notify(notifyHash, "hset", string(args[1]))
 	}
 }
 
@@ -159,6 +161,10 @@ func (c *conn) hdel(args [][]byte) {
 		return
 	}
 	c.out.int(int64(n))
+	if n > 0 {
+		c.s.notify(notifyHash, "hdel", string(args[1]))
+		c.notifyIfGone(string(args[1]))
+	}
 }
 
 func (c *conn) hexists(args [][]byte) {

@@ -17,6 +17,10 @@ func (c *conn) del(args [][]byte) {
 	for _, k := range args[1:] {
 		keys = append(keys, string(k))
 	}
+	if c.s.notifying(notifyGeneric) {
+		c.delNotify(keys)
+		return
+	}
 	n, err := c.s.backend.Delete(c.bctx(), keys...)
 	clear(keys)
 	c.strs = keys[:0]
@@ -78,10 +82,16 @@ func (c *conn) expireGeneric(args [][]byte, unit time.Duration) {
 			return
 		}
 		c.out.int(int64(deleted))
+		if deleted > 0 {
+			c.s.notify(notifyGeneric, "del", key)
+		}
 		return
 	}
 	err := c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{TTL: time.Duration(n) * unit})
 	c.existedReply(err)
+	if err == nil {
+		c.s.notify(notifyGeneric, "expire", key)
+	}
 }
 
 // existedReply appends 1 for success, 0 for ErrNotFound, or the error.
@@ -129,7 +139,11 @@ func (c *conn) persist(args [][]byte) {
 		c.out.int(0)
 		return
 	}
-	c.existedReply(c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{Idle: session.NoExpiry}))
+	err = c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{Idle: session.NoExpiry})
+	c.existedReply(err)
+	if err == nil {
+		c.s.notify(notifyGeneric, "persist", key)
+	}
 }
 
 // scanBatch is the COUNT the server uses for its own full scans.

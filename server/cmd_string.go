@@ -151,8 +151,17 @@ func (c *conn) setString(key, value []byte, a setArgs) (session.SetResult, bool)
 		a.opt.TTL = time.Nanosecond
 	}
 	res, err := c.s.backend.SetString(c.bctx(), k, value, a.opt)
+	if err == nil && res.Applied {
+		c.s.notify(notifyString, "set", k)
+		if a.hasTTL && !past {
+			c.s.notify(notifyGeneric, "expire", k)
+		}
+	}
 	if err == nil && past && res.Applied {
 		_, err = c.s.backend.Delete(c.bctx(), k)
+		if err == nil {
+			c.s.notify(notifyGeneric, "del", k)
+		}
 	}
 	if err != nil {
 		c.storeError(err)
@@ -200,6 +209,9 @@ func (c *conn) delex(args [][]byte) {
 			return
 		}
 		c.out.int(int64(n))
+		if n > 0 {
+			c.s.notify(notifyGeneric, "del", key)
+		}
 		return
 	case 4:
 	default:
@@ -221,6 +233,9 @@ func (c *conn) delex(args [][]byte) {
 		return
 	}
 	c.out.bool(deleted)
+	if deleted {
+		c.s.notify(notifyGeneric, "del", key)
+	}
 }
 
 func (c *conn) incr(args [][]byte) { c.incrBy(args[1], 1) }
@@ -262,6 +277,7 @@ func (c *conn) incrBy(key []byte, delta int64) {
 			}
 			if res.Applied {
 				c.out.int(delta)
+				c.s.notify(notifyString, "incrby", k)
 				return
 			}
 			continue
@@ -287,6 +303,7 @@ func (c *conn) incrBy(key []byte, delta int64) {
 		}
 		if res.Applied {
 			c.out.int(n + delta)
+			c.s.notify(notifyString, "incrby", k)
 			return
 		}
 	}

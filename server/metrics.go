@@ -20,6 +20,10 @@ type metrics struct {
 	unknown prometheus.Counter
 	// authFailures counts failed AUTH and HELLO AUTH attempts.
 	authFailures prometheus.Counter
+	// pubsubSlow counts subscribers disconnected over PubsubOutputLimit;
+	// published counts messages published here (PUBLISH and keyspace
+	// notifications).
+	pubsubSlow, published prometheus.Counter
 }
 
 func newMetrics(s *Server) *metrics {
@@ -52,8 +56,16 @@ func newMetrics(s *Server) *metrics {
 			Name: "gridnode_auth_failures_total",
 			Help: "Failed AUTH and HELLO AUTH attempts.",
 		}),
+		pubsubSlow: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridnode_pubsub_slow_disconnects_total",
+			Help: "Pub/Sub clients disconnected because their pending output passed the limit (--pubsub-output-limit).",
+		}),
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gridnode_pubsub_published_total",
+			Help: "Messages published on this member (PUBLISH and keyspace notifications).",
+		}),
 	}
-	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, &serverCollector{s: s},
+	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, m.pubsubSlow, m.published, &serverCollector{s: s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if rs, ok := s.backend.(replicationStatser); ok {
