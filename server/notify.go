@@ -127,7 +127,6 @@ func (s *Server) notify(class int, event, key string) {
 	}
 }
 
-
 // storeEvent turns the backend's expiries (session.Watcher) into
 // "expired" notifications. It runs under the store's locks: publishing
 // only queues.

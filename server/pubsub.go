@@ -303,7 +303,6 @@ func (h *hub) counts() (channels, patterns int) {
 	return len(h.channels), len(h.patterns)
 }
 
-
 // dropSubscriptions removes every subscription of the connection without
 // replies (RESET); its writer keeps sending its replies.
 func (c *conn) dropSubscriptions() {
