@@ -28,7 +28,20 @@ var (
 	_ server.Cluster   = (*ServerBackend)(nil)
 	_ server.Forwarder = (*ServerBackend)(nil)
 	_ server.Batcher   = (*ServerBackend)(nil)
+
+	_ server.Broadcaster = (*ServerBackend)(nil)
+	_ session.Watcher    = (*ServerBackend)(nil)
 )
+
+// Broadcast implements server.Broadcaster over the internal transport.
+func (b *ServerBackend) Broadcast(channel, message []byte) { b.m.Node.Broadcast(channel, message) }
+
+// OnBroadcast implements server.Broadcaster.
+func (b *ServerBackend) OnBroadcast(fn func(channel, message []byte)) { b.m.Node.OnBroadcast(fn) }
+
+// Watch implements session.Watcher: the events of the partitions this
+// member leads.
+func (b *ServerBackend) Watch(fn func(session.Event)) func() { return b.m.Node.Watch(fn) }
 
 // Member returns the grid member.
 func (b *ServerBackend) Member() *Member { return b.m }

@@ -11,14 +11,14 @@ import (
 func (c *conn) hset(args [][]byte) {
 	if added, ok := c.saveFields(args); ok {
 		c.out.int(int64(added))
-		c.s.notify(notifyHash, "hset", string(args[1]))
+		c.notify(notifyHash, "hset", string(args[1]))
 	}
 }
 
 func (c *conn) hmset(args [][]byte) {
 	if _, ok := c.saveFields(args); ok {
 		c.out.ok()
-		c.s.notify(notifyHash, "hset", string(args[1]))
+		c.notify(notifyHash, "hset", string(args[1]))
 	}
 }
 
@@ -160,11 +160,11 @@ func (c *conn) hdel(args [][]byte) {
 		c.storeError(err)
 		return
 	}
-	c.out.int(int64(n))
 	if n > 0 {
-		c.s.notify(notifyHash, "hdel", string(args[1]))
+		c.notify(notifyHash, "hdel", string(args[1]))
 		c.notifyIfGone(string(args[1]))
 	}
+	c.out.int(int64(n))
 }
 
 func (c *conn) hexists(args [][]byte) {

@@ -81,16 +81,16 @@ func (c *conn) expireGeneric(args [][]byte, unit time.Duration) {
 			c.storeError(err)
 			return
 		}
-		c.out.int(int64(deleted))
 		if deleted > 0 {
-			c.s.notify(notifyGeneric, "del", key)
+			c.notify(notifyGeneric, "del", key)
 		}
+		c.out.int(int64(deleted))
 		return
 	}
 	err := c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{TTL: time.Duration(n) * unit})
 	c.existedReply(err)
 	if err == nil {
-		c.s.notify(notifyGeneric, "expire", key)
+		c.notify(notifyGeneric, "expire", key)
 	}
 }
 
@@ -140,10 +140,10 @@ func (c *conn) persist(args [][]byte) {
 		return
 	}
 	err = c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{Idle: session.NoExpiry})
-	c.existedReply(err)
 	if err == nil {
-		c.s.notify(notifyGeneric, "persist", key)
+		c.notify(notifyGeneric, "persist", key)
 	}
+	c.existedReply(err)
 }
 
 // scanBatch is the COUNT the server uses for its own full scans.

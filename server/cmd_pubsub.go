@@ -132,13 +132,14 @@ func (c *conn) unsubscribeFrom(names [][]byte, pattern bool) {
 // subscribers and broadcast to the other members; the reply counts this
 // member's receivers, as Redis Cluster's PUBLISH does.
 func (c *conn) publish(args [][]byte) {
-	c.out.int(int64(c.s.publish(args[1], args[2])))
+	c.out.int(int64(c.s.publish(args[1], args[2], c)))
 }
 
-// publish delivers a message here and sends it to the other members.
-func (s *Server) publish(channel, message []byte) int {
-	n := s.hub.publish(channel, message)
-	s.metrics.published.Inc()
+// publish delivers a message here and sends it to the other members; self
+// is the connection whose command publishes (nil for an expiry).
+func (s *Server) publish(channel, message []byte, self *conn) int {
+	n := s.hub.publish(channel, message, self)
+	s.metrics.published.Add(1)
 	if s.bcast != nil {
 		s.bcast.Broadcast(channel, message)
 	}
@@ -147,7 +148,7 @@ func (s *Server) publish(channel, message []byte) int {
 
 // deliverRemote delivers a message another member broadcast.
 func (s *Server) deliverRemote(channel, message []byte) {
-	s.hub.publish(channel, message)
+	s.hub.publish(channel, message, nil)
 }
 
 // pubsub is PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT, about

@@ -69,7 +69,7 @@ func (c *conn) clear(args [][]byte) {
 		return
 	}
 	if existed && len(retain) == 0 {
-		c.s.notify(notifyGeneric, "del", string(args[1]))
+		c.notify(notifyGeneric, "del", string(args[1]))
 	}
 	c.out.bool(existed)
 }

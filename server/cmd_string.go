@@ -152,15 +152,15 @@ func (c *conn) setString(key, value []byte, a setArgs) (session.SetResult, bool)
 	}
 	res, err := c.s.backend.SetString(c.bctx(), k, value, a.opt)
 	if err == nil && res.Applied {
-		c.s.notify(notifyString, "set", k)
+		c.notify(notifyString, "set", k)
 		if a.hasTTL && !past {
-			c.s.notify(notifyGeneric, "expire", k)
+			c.notify(notifyGeneric, "expire", k)
 		}
 	}
 	if err == nil && past && res.Applied {
 		_, err = c.s.backend.Delete(c.bctx(), k)
 		if err == nil {
-			c.s.notify(notifyGeneric, "del", k)
+			c.notify(notifyGeneric, "del", k)
 		}
 	}
 	if err != nil {
@@ -208,10 +208,10 @@ func (c *conn) delex(args [][]byte) {
 			c.storeError(err)
 			return
 		}
-		c.out.int(int64(n))
 		if n > 0 {
-			c.s.notify(notifyGeneric, "del", key)
+			c.notify(notifyGeneric, "del", key)
 		}
+		c.out.int(int64(n))
 		return
 	case 4:
 	default:
@@ -232,10 +232,10 @@ func (c *conn) delex(args [][]byte) {
 		c.storeError(err)
 		return
 	}
-	c.out.bool(deleted)
 	if deleted {
-		c.s.notify(notifyGeneric, "del", key)
+		c.notify(notifyGeneric, "del", key)
 	}
+	c.out.bool(deleted)
 }
 
 func (c *conn) incr(args [][]byte) { c.incrBy(args[1], 1) }
@@ -276,8 +276,8 @@ func (c *conn) incrBy(key []byte, delta int64) {
 				return
 			}
 			if res.Applied {
+				c.notify(notifyString, "incrby", k)
 				c.out.int(delta)
-				c.s.notify(notifyString, "incrby", k)
 				return
 			}
 			continue
@@ -302,8 +302,8 @@ func (c *conn) incrBy(key []byte, delta int64) {
 			return
 		}
 		if res.Applied {
+			c.notify(notifyString, "incrby", k)
 			c.out.int(n + delta)
-			c.s.notify(notifyString, "incrby", k)
 			return
 		}
 	}

@@ -430,9 +430,6 @@ func (c *conn) exec(args [][]byte) {
 		cmd.calls.Inc()
 		return
 	}
-	if c.ps != nil && len(c.out.b) > 0 {
-		c.flushPubsub() // earlier replies go before what this command publishes to c
-	}
 	c.out.failed = false
 	// One clock read per command: a command starts where the previous one
 	// ended, or the read that brought it returned (parsing is counted).

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -23,7 +25,7 @@ type metrics struct {
 	// pubsubSlow counts subscribers disconnected over PubsubOutputLimit;
 	// published counts messages published here (PUBLISH and keyspace
 	// notifications).
-	pubsubSlow, published prometheus.Counter
+	pubsubSlow, published atomic.Int64
 }
 
 func newMetrics(s *Server) *metrics {
@@ -56,16 +58,17 @@ func newMetrics(s *Server) *metrics {
 			Name: "gridnode_auth_failures_total",
 			Help: "Failed AUTH and HELLO AUTH attempts.",
 		}),
-		pubsubSlow: prometheus.NewCounter(prometheus.CounterOpts{
+	}
+	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "gridnode_pubsub_slow_disconnects_total",
 			Help: "Pub/Sub clients disconnected because their pending output passed the limit (--pubsub-output-limit).",
-		}),
-		published: prometheus.NewCounter(prometheus.CounterOpts{
+		}, func() float64 { return float64(m.pubsubSlow.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "gridnode_pubsub_published_total",
 			Help: "Messages published on this member (PUBLISH and keyspace notifications).",
-		}),
-	}
-	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, m.pubsubSlow, m.published, &serverCollector{s: s},
+		}, func() float64 { return float64(m.published.Load()) }),
+		&serverCollector{s: s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if rs, ok := s.backend.(replicationStatser); ok {

@@ -114,25 +114,28 @@ type notifier struct{ flags atomic.Int64 }
 // subscribers of every member, once: it is called on the member that
 // decided the event (the one that ran the command, or the partition's
 // primary for an expiry).
-func (s *Server) notify(class int, event, key string) {
+func (s *Server) notify(self *conn, class int, event, key string) {
 	flags := int(s.notifier.flags.Load())
 	if flags&class == 0 || flags&(notifyKeyspace|notifyKeyevent) == 0 {
 		return
 	}
 	if flags&notifyKeyspace != 0 {
-		s.publish([]byte("__keyspace@0__:"+key), []byte(event))
+		s.publish([]byte("__keyspace@0__:"+key), []byte(event), self)
 	}
 	if flags&notifyKeyevent != 0 {
-		s.publish([]byte("__keyevent@0__:"+event), []byte(key))
+		s.publish([]byte("__keyevent@0__:"+event), []byte(key), self)
 	}
 }
+
+// notify publishes a keyspace event of c's command.
+func (c *conn) notify(class int, event, key string) { c.s.notify(c, class, event, key) }
 
 // storeEvent turns the backend's expiries (session.Watcher) into
 // "expired" notifications. It runs under the store's locks: publishing
 // only queues.
 func (s *Server) storeEvent(e session.Event) {
 	if e.Type == session.EventExpired {
-		s.notify(notifyExpired, "expired", e.ID)
+		s.notify(nil, notifyExpired, "expired", e.ID)
 	}
 }
 
@@ -154,7 +157,7 @@ func (c *conn) delNotify(keys []string) {
 		}
 		if n > 0 {
 			total += n
-			c.s.notify(notifyGeneric, "del", k)
+			c.notify(notifyGeneric, "del", k)
 		}
 	}
 	c.out.int(int64(total))
@@ -167,6 +170,6 @@ func (c *conn) notifyIfGone(key string) {
 		return
 	}
 	if kind, err := c.s.backend.KindOf(c.bctx(), key); err == nil && kind == session.KindNone {
-		c.s.notify(notifyGeneric, "del", key)
+		c.notify(notifyGeneric, "del", key)
 	}
 }

@@ -70,7 +70,9 @@ type target struct {
 // publish delivers message to this member's subscribers of channel and of
 // the patterns matching it, and returns how many deliveries it made (each
 // matching pattern counts, as in Redis). It never blocks on a subscriber.
-func (h *hub) publish(channel, message []byte) int {
+// self, when not nil, is the connection whose command publishes: what it
+// receives goes into its replies at this point, as in Redis.
+func (h *hub) publish(channel, message []byte, self *conn) int {
 	ch := string(channel)
 	var ts []target
 	h.mu.RLock()
@@ -104,7 +106,11 @@ func (h *hub) publish(channel, message []byte) int {
 		} else {
 			b = encodeMessage(t.sub.resp3(), t.pattern, ch, message)
 		}
-		if t.sub.deliver(t.pattern, ch, b) {
+		if self != nil && t.sub == self.ps {
+			if t.sub.deliverTo(&self.out, t.pattern, ch, b) {
+				n++
+			}
+		} else if t.sub.deliver(t.pattern, ch, b) {
 			n++
 		}
 	}
@@ -194,14 +200,28 @@ func (sub *subscriber) count() int {
 func (sub *subscriber) deliver(pattern, channel string, b []byte) bool {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	if pattern == "" {
-		if _, ok := sub.channels[channel]; !ok {
-			return false
-		}
-	} else if _, ok := sub.patterns[pattern]; !ok {
+	return sub.holdsLocked(pattern, channel) && sub.enqueueLocked(b)
+}
+
+// deliverTo appends a message for the connection's own command to its
+// replies (called by the connection's goroutine).
+func (sub *subscriber) deliverTo(out *replies, pattern, channel string, b []byte) bool {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if !sub.holdsLocked(pattern, channel) {
 		return false
 	}
-	return sub.enqueueLocked(b)
+	out.b = append(out.b, b...)
+	return true
+}
+
+func (sub *subscriber) holdsLocked(pattern, channel string) bool {
+	if pattern == "" {
+		_, ok := sub.channels[channel]
+		return ok
+	}
+	_, ok := sub.patterns[pattern]
+	return ok
 }
 
 // enqueueLocked appends b to the output, or disconnects the client when
@@ -213,7 +233,7 @@ func (sub *subscriber) enqueueLocked(b []byte) bool {
 	if len(sub.pending)+sub.inflight+len(b) > sub.limit {
 		sub.closed = true
 		sub.pending = nil
-		sub.c.s.metrics.pubsubSlow.Inc()
+		sub.c.s.metrics.pubsubSlow.Add(1)
 		sub.c.s.log.Warn("closing a Pub/Sub client over the output limit (client-output-buffer-limit pubsub)",
 			"remote", sub.c.nc.RemoteAddr().String(), "limit_bytes", sub.limit)
 		sub.c.nc.Close() // the reader and the writer fail; the connection ends
