@@ -1,0 +1,116 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessiongrid/sessiongrid/server"
+)
+
+// TestGridPubsub, on a 3-member grid with a backup per partition: a
+// message published on one member reaches the subscribers of every member
+// once (PUBLISH counts the publishing member's receivers, as Redis Cluster
+// does), and a session expiry decided by its partition's primary reaches a
+// subscriber on each member exactly once (the backup, which deletes its
+// copy too, reports nothing).
+func TestGridPubsub(t *testing.T) {
+	ctx := context.Background()
+	g := startGrid(t, func(c *server.Config) { c.NotifyKeyspaceEvents = "Exg" })
+	var clients []*redis.Client
+	var subs []*redis.PubSub
+	for _, addr := range g.addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 3})
+		t.Cleanup(func() { c.Close() })
+		s := c.Subscribe(ctx, "__keyevent@0__:expired", "news", "marker")
+		t.Cleanup(func() { s.Close() })
+		for range 3 {
+			if _, err := s.Receive(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clients, subs = append(clients, c), append(subs, s)
+	}
+
+	// until reads every subscriber's messages until it has seen a marker
+	// from each member, and returns the other messages, in order.
+	until := func(round string) [][]string {
+		t.Helper()
+		for i, c := range clients {
+			if err := c.Publish(ctx, "marker", fmt.Sprint(round, i)).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := make([][]string, len(subs))
+		for i, s := range subs {
+			markers := 0
+			for markers < len(clients) {
+				rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				m, err := s.ReceiveMessage(rctx)
+				cancel()
+				if err != nil {
+					t.Fatalf("subscriber on member %d: %v (so far %q)", i, err, out[i])
+				}
+				if m.Channel == "marker" {
+					markers++
+					continue
+				}
+				out[i] = append(out[i], m.Channel+" "+m.Payload)
+			}
+		}
+		return out
+	}
+
+	// PUBLISH on member 1 reaches every member's subscriber once.
+	if n, err := clients[1].Publish(ctx, "news", "hello").Result(); err != nil || n != 1 {
+		t.Fatalf("PUBLISH on member 1 = %d, %v; want 1 (its own subscriber)", n, err)
+	}
+	for i, got := range until("a") {
+		if len(got) != 1 || got[0] != "news hello" {
+			t.Fatalf("subscriber on member %d got %q, want [news hello] once", i, got)
+		}
+	}
+
+	// A session owned by member 0, written through member 2, expires: the
+	// owner's sweep decides it.
+	key := ""
+	for i := 0; key == ""; i++ {
+		k := fmt.Sprint("2637700", i)
+		owner, err := clients[2].Do(ctx, "GRID.OWNER", k).Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if owner[2] == g.addrs[0] {
+			key = k
+		}
+	}
+	if err := clients[2].HSet(ctx, key, "stage", "menu").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := clients[2].Expire(ctx, key, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The expire event was decided by member 2 (it ran the command); the
+	// "expire" class is g, subscribed by nobody here: only "expired" counts.
+	g.clock.set(func() time.Time { return time.Now().Add(time.Hour) })
+	t.Cleanup(func() { g.clock.set(time.Now) })
+	for i, s := range subs {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		m, err := s.ReceiveMessage(rctx)
+		cancel()
+		if err != nil || m.Channel != "__keyevent@0__:expired" || m.Payload != key {
+			t.Fatalf("subscriber on member %d: %+v, %v; want the expiry of %s", i, m, err, key)
+		}
+	}
+	for i, got := range until("b") {
+		if len(got) != 0 {
+			t.Fatalf("subscriber on member %d got more after the expiry: %q (each event must arrive once)", i, got)
+		}
+	}
+	if n, err := clients[1].Exists(ctx, key).Result(); err != nil || n != 0 {
+		t.Fatalf("EXISTS %s after its expiry = %d, %v", key, n, err)
+	}
+}
