@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/session"
 )
 
 // TestGridPubsub, on a 3-member grid with a backup per partition: a
@@ -87,6 +88,19 @@ func TestGridPubsub(t *testing.T) {
 			key = k
 		}
 	}
+	// The Go API: a listener through the remote client of member 1.
+	remote, err := NewRemote(RemoteConfig{Addr: g.addrs[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { remote.Close(ctx) })
+	events := make(chan session.Event, 16)
+	l, err := session.Listen(session.NewManager(remote, session.Config{}), func(e session.Event) { events <- e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+
 	if err := clients[2].HSet(ctx, key, "stage", "menu").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -112,5 +126,24 @@ func TestGridPubsub(t *testing.T) {
 	}
 	if n, err := clients[1].Exists(ctx, key).Result(); err != nil || n != 0 {
 		t.Fatalf("EXISTS %s after its expiry = %d, %v", key, n, err)
+	}
+
+	// The listener saw the expiry once, then a deletion through member 0.
+	g.clock.set(time.Now)
+	if err := clients[0].HSet(ctx, "263779999999", "stage", "menu").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := clients[0].Del(ctx, "263779999999").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []session.Event{{Type: session.EventExpired, ID: key}, {Type: session.EventDeleted, ID: "263779999999"}} {
+		select {
+		case e := <-events:
+			if e != want {
+				t.Fatalf("listener got %+v, want %+v", e, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("listener: no %+v", want)
+		}
 	}
 }

@@ -39,6 +39,9 @@ func (b *ServerBackend) Broadcast(channel, message []byte) { b.m.Node.Broadcast(
 // OnBroadcast implements server.Broadcaster.
 func (b *ServerBackend) OnBroadcast(fn func(channel, message []byte)) { b.m.Node.OnBroadcast(fn) }
 
+// PubsubStats implements server.PubsubStatser.
+func (b *ServerBackend) PubsubStats() (dropped, failed uint64) { return b.m.Node.PubsubStats() }
+
 // Watch implements session.Watcher: the events of the partitions this
 // member leads.
 func (b *ServerBackend) Watch(fn func(session.Event)) func() { return b.m.Node.Watch(fn) }

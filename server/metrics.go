@@ -71,6 +71,17 @@ func newMetrics(s *Server) *metrics {
 		&serverCollector{s: s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if ps, ok := s.backend.(PubsubStatser); ok {
+		m.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "gridnode_pubsub_broadcast_dropped_total",
+				Help: "Published messages not sent to the other members because the broadcast queue was full.",
+			}, func() float64 { d, _ := ps.PubsubStats(); return float64(d) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "gridnode_pubsub_broadcast_failed_total",
+				Help: "Frames of published messages a member did not acknowledge (its subscribers may have missed them).",
+			}, func() float64 { _, f := ps.PubsubStats(); return float64(f) }))
+	}
 	if rs, ok := s.backend.(replicationStatser); ok {
 		m.reg.MustRegister(replicationCollector{rs})
 	}

@@ -23,6 +23,13 @@ type Broadcaster interface {
 	OnBroadcast(fn func(channel, message []byte))
 }
 
+// PubsubStatser is the optional capability of a Broadcaster that counts
+// the messages it lost: dropped (its queue was full) and failed (frames a
+// member did not acknowledge). The server exports them as metrics.
+type PubsubStatser interface {
+	PubsubStats() (dropped, failed uint64)
+}
+
 // DefaultPubsubOutputLimit is Config.PubsubOutputLimit's default: Redis's
 // hard limit of "client-output-buffer-limit pubsub 32mb 8mb 60".
 const DefaultPubsubOutputLimit = 32 << 20
