@@ -221,6 +221,9 @@ const (
 )
 
 func (c *conn) lingerClose() {
+	if c.ps != nil {
+		return // the writer sends the error reply before the connection closes (endPubsub)
+	}
 	cw, ok := c.nc.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
 		return

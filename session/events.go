@@ -43,7 +43,8 @@ type Event struct {
 // decides (the memory store; a grid member for the partitions it leads).
 //
 // Watch registers fn and returns a function that unregisters it (idempotent;
-// once it returns fn is not called again). fn is called synchronously by the
+// after it returns no new call of fn starts, though one already running may
+// still finish). fn is called synchronously by the
 // goroutine that decided the event, possibly under the store's locks: it
 // must not block and must not call the store. Use Listen for a callback that
 // may do anything.
