@@ -94,6 +94,9 @@ func TestPubsubRepliesMatchRedis(t *testing.T) {
 		{"pubsub introspection", "HELLO 3\r\nSUBSCRIBE news.a news.b\r\nPSUBSCRIBE n* m*\r\nPSUBSCRIBE n*\r\nPUBSUB CHANNELS news.a\r\n" +
 			"PUBSUB CHANNELS zz*\r\nPUBSUB NUMSUB news.a news.b x\r\nPUBSUB NUMSUB\r\nPUBSUB NUMPAT\r\nPUBLISH news.a m\r\nPUBSUB FOO\r\n" +
 			"PUBSUB\r\nPUBLISH a\r\nQUIT\r\n"},
+		{"scripts publish", "HELLO 3\r\nSUBSCRIBE a\r\nEVAL \"return redis.call('publish','a','b')\" 0\r\n" +
+			"EVAL \"return redis.call('pubsub','numsub','a')\" 0\r\n" +
+			"CONFIG SET notify-keyspace-events E$\r\nSUBSCRIBE __keyevent@0__:set\r\nEVAL \"return redis.call('set','k','v')\" 0\r\nQUIT\r\n"},
 		{"resp2 publish counts", "PUBLISH nobody m\r\nPUBSUB NUMSUB nobody\r\nPUBSUB CHANNELS\r\nQUIT\r\n"},
 		{"keyspace notifications", "HELLO 3\r\nCONFIG SET notify-keyspace-events KEA\r\nPSUBSCRIBE __key*\r\nSET k v\r\nEXPIRE k 100\r\n" +
 			"PERSIST k\r\nPERSIST k\r\nHSET h f v g w\r\nHDEL h f\r\nHDEL h nope\r\nHDEL h g\r\nINCR n\r\nDECRBY n 5\r\nDEL n k missing\r\n" +
