@@ -205,3 +205,111 @@ func TestGridPubsubOrderAndRate(t *testing.T) {
 	d := time.Since(start)
 	t.Logf("%d messages published on member 1 reached a subscriber on member 0 in %v: %.0f messages/s", total, d, total/d.Seconds())
 }
+
+// TestPeerEvents: an embedded peer publishes the expiries it decides (as
+// the primary of its partitions) to the gridnodes' subscribers, and its
+// session.Listen listener sees the whole grid's: its own expiries and a
+// gridnode's, each once.
+func TestPeerEvents(t *testing.T) {
+	ctx := context.Background()
+	g := startGrid(t, func(c *server.Config) { c.NotifyKeyspaceEvents = "Exg" })
+	peer, err := StartPeer(ctx, PeerConfig{Member: memberConfig("bot-1", "", 0, g.seeds, g.clock), NotifyKeyspaceEvents: "Ex"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		if err := peer.Close(ctx); err != nil {
+			t.Errorf("peer leave: %v", err)
+		}
+	})
+	node := peer.Member().Node
+	deadline := time.Now().Add(60 * time.Second)
+	for node.Held() == 0 { // the planner moves partitions to the new member
+		if time.Now().After(deadline) {
+			t.Fatal("the embedded peer got no partition in 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// One session led by the peer, one by a gridnode.
+	var peerKey, nodeKey string
+	for i := 0; peerKey == "" || nodeKey == ""; i++ {
+		k := fmt.Sprint("2637711", i)
+		if node.Owner(k) == node.Name() {
+			if peerKey == "" {
+				peerKey = k
+			}
+		} else if nodeKey == "" {
+			nodeKey = k
+		}
+	}
+	events := make(chan session.Event, 16)
+	l, err := session.Listen(peer.Manager(), func(e session.Event) { events <- e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	c := redis.NewClient(&redis.Options{Addr: g.addrs[1]})
+	t.Cleanup(func() { c.Close() })
+	sub := c.Subscribe(ctx, "__keyevent@0__:expired")
+	t.Cleanup(func() { sub.Close() })
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := peer.Manager()
+	for _, k := range []string{peerKey, nodeKey} {
+		if err := m.Save(ctx, k, "stage", "menu"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.clock.set(func() time.Time { return time.Now().Add(time.Hour) })
+	t.Cleanup(func() { g.clock.set(time.Now) })
+
+	want := map[string]bool{peerKey: true, nodeKey: true}
+	got := map[string]int{}
+	for range 2 {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		msg, err := sub.ReceiveMessage(rctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("RESP subscriber: %v (got %v)", err, got)
+		}
+		got[msg.Payload]++
+	}
+	if len(got) != 2 || !want[peerKey] || got[peerKey] != 1 || got[nodeKey] != 1 {
+		t.Fatalf("RESP subscriber got %v, want %s (decided by the peer) and %s once each", got, peerKey, nodeKey)
+	}
+	seen := map[string]int{}
+	for range 2 {
+		select {
+		case e := <-events:
+			if e.Type != session.EventExpired {
+				t.Fatalf("listener got %+v", e)
+			}
+			seen[e.ID]++
+		case <-time.After(30 * time.Second):
+			t.Fatalf("listener: got %v, want both expiries", seen)
+		}
+	}
+	if seen[peerKey] != 1 || seen[nodeKey] != 1 {
+		t.Fatalf("listener got %v, want %s and %s once each", seen, peerKey, nodeKey)
+	}
+	// Nothing more: a marker published after the expiries arrives next.
+	if err := c.Publish(ctx, "__keyevent@0__:expired", "marker").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if msg, err := sub.ReceiveMessage(rctx); err != nil || msg.Payload != "marker" {
+		t.Fatalf("after the expiries: %+v, %v; want the marker", msg, err)
+	}
+	select {
+	case e := <-events:
+		if e.ID != "marker" {
+			t.Fatalf("listener got a second event %+v", e)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the peer's listener did not get the marker broadcast by member 1")
+	}
+}

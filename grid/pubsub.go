@@ -37,6 +37,8 @@ type bus struct {
 	watches map[int]func(session.Event)
 	wnext   int
 	wsnap   atomic.Pointer[[]func(session.Event)]
+
+	remote atomic.Pointer[func(session.Event)] // WatchGrid's: events other members broadcast
 }
 
 // Broadcast queues a message published on this member for every other
@@ -120,17 +122,45 @@ func (n *Node) handlePublish(_ context.Context, b []byte) ([]byte, error) {
 	if err != nil || len(rest) != 0 || len(items)%2 != 0 {
 		return nil, fmt.Errorf("%w: published messages", errMalformed)
 	}
-	p := n.bus.sink.Load()
-	if p == nil {
-		return nil, nil // no RESP server here (an embedded peer)
+	if p := n.bus.sink.Load(); p != nil {
+		for i := 0; i < len(items); i += 2 {
+			(*p)(items[i], items[i+1])
+		}
 	}
-	for i := 0; i < len(items); i += 2 {
-		(*p)(items[i], items[i+1])
+	if r := n.bus.remote.Load(); r != nil {
+		for i := 0; i < len(items); i += 2 {
+			switch string(items[i]) {
+			case "__keyevent@0__:expired":
+				(*r)(session.Event{Type: session.EventExpired, ID: string(items[i+1])})
+			case "__keyevent@0__:del":
+				(*r)(session.Event{Type: session.EventDeleted, ID: string(items[i+1])})
+			}
+		}
 	}
 	return nil, nil
 }
 
-// Watch implements session.Watcher for the partitions this member leads:
+// WatchGrid reports the whole grid's expired and deleted sessions to fn
+// (one function at a time; nil stops): those of the partitions this member
+// leads as Watch does, and those other members broadcast in keyspace
+// notifications on __keyevent@0__:expired and __keyevent@0__:del (gridnodes
+// with --notify-keyspace-events including E, x and g; embedded peers with
+// PeerConfig.NotifyKeyspaceEvents). fn is called from the transport's and
+// the stores' goroutines, possibly under locks: it must not block.
+func (n *Node) WatchGrid(fn func(session.Event)) (cancel func()) {
+	stop := n.Watch(fn)
+	n.bus.remote.Store(&fn)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stop()
+			n.bus.remote.CompareAndSwap(&fn, nil)
+		})
+	}
+}
+
+// Watch implements session.Watcher for the partitions this member leads
+// (a RESP server publishes them; see WatchGrid for the whole grid's):
 // fn gets each session or string that expired (decided by this member's
 // sweep or by a read or write that found it expired) and each one a call
 // deleted here. Backups never report: every event is reported once in the

@@ -42,9 +42,6 @@ func (b *ServerBackend) OnBroadcast(fn func(channel, message []byte)) { b.m.Node
 // PubsubStats implements server.PubsubStatser.
 func (b *ServerBackend) PubsubStats() (dropped, failed uint64) { return b.m.Node.PubsubStats() }
 
-// Watch implements session.Watcher: the events of the partitions this
-// member leads.
-func (b *ServerBackend) Watch(fn func(session.Event)) func() { return b.m.Node.Watch(fn) }
 
 // Member returns the grid member.
 func (b *ServerBackend) Member() *Member { return b.m }

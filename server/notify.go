@@ -173,3 +173,19 @@ func (c *conn) notifyIfGone(key string) {
 		c.notify(notifyGeneric, "del", key)
 	}
 }
+
+// ExpiredMessages calls publish with the keyspace notifications of an
+// expiry of key under the classes flags (ParseKeyspaceEvents): what a
+// server publishes, for a member without a server (an embedded peer) that
+// decides expiries.
+func ExpiredMessages(flags int, key string, publish func(channel, message []byte)) {
+	if flags&notifyExpired == 0 {
+		return
+	}
+	if flags&notifyKeyspace != 0 {
+		publish([]byte("__keyspace@0__:"+key), []byte("expired"))
+	}
+	if flags&notifyKeyevent != 0 {
+		publish([]byte("__keyevent@0__:expired"), []byte(key))
+	}
+}
