@@ -42,7 +42,6 @@ func (b *ServerBackend) OnBroadcast(fn func(channel, message []byte)) { b.m.Node
 // PubsubStats implements server.PubsubStatser.
 func (b *ServerBackend) PubsubStats() (dropped, failed uint64) { return b.m.Node.PubsubStats() }
 
-
 // Member returns the grid member.
 func (b *ServerBackend) Member() *Member { return b.m }
 
