@@ -25,6 +25,8 @@ type Remote struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+
+	watches watches // Watch subscriptions, ended by Close
 }
 
 var _ session.Store = (*Remote)(nil)
@@ -406,6 +408,7 @@ func (r *Remote) Globals(ctx context.Context) (map[string][]byte, error) {
 func (r *Remote) Close(ctx context.Context) error {
 	r.closeOnce.Do(func() {
 		r.closed.Store(true)
+		r.cancelWatches()
 		r.closeErr = r.rdb.Close()
 		r.cfg.Logger.Debug("client: closed", "addrs", r.cfg.Addrs)
 	})

@@ -84,6 +84,7 @@ type Node struct {
 	queues map[string]*peerQueue // replication queue per backup member
 
 	metrics nodeMetrics
+	bus     bus // grid-wide Pub/Sub and session events
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -130,6 +131,7 @@ func New(cfg Config, mem Membership, tr *transport.Transport, log TableLog, glob
 		migrations:  make(chan struct{}, cfg.MaxMigrations),
 		stop:        make(chan struct{}),
 	}
+	n.bus.q = make(chan [2][]byte, publishQueue)
 	for i := range n.parts {
 		n.parts[i] = &part{}
 	}
@@ -146,12 +148,14 @@ func New(cfg Config, mem Membership, tr *transport.Transport, log TableLog, glob
 	tr.Handle(msgLease, n.handleLease)
 	tr.Handle(msgHandoff, n.handleHandoff)
 	tr.Handle(msgSafe, n.handleSafe)
+	tr.Handle(msgPublish, n.handlePublish)
 	n.applyTable(log.Current())
 	n.goFunc(n.tableLoop)
 	n.goFunc(n.planLoop)
 	n.goFunc(n.sweepLoop)
 	n.goFunc(n.leaseLoop)
 	n.goFunc(n.antiEntropyLoop)
+	n.goFunc(n.publishLoop)
 	return n, nil
 }
 
@@ -324,6 +328,7 @@ func (n *Node) newStore(pt *part) *memory.Store {
 	if err != nil { // the config was validated by New
 		panic(fmt.Sprintf("grid: memory store: %v", err))
 	}
+	n.watchStore(pt, s)
 	return s
 }
 

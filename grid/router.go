@@ -343,3 +343,7 @@ func (r *Router) Close(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Watch implements session.Watcher: the events of the partitions this
+// member leads (Node.Watch).
+func (r *Router) Watch(fn func(session.Event)) (cancel func()) { return r.n.Watch(fn) }

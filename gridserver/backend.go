@@ -6,6 +6,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/grid"
 	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
@@ -28,7 +29,19 @@ var (
 	_ server.Cluster   = (*Backend)(nil)
 	_ server.Forwarder = (*Backend)(nil)
 	_ server.Batcher   = (*Backend)(nil)
+
+	_ server.Broadcaster = (*Backend)(nil)
+	_ session.Watcher    = (*Backend)(nil)
 )
+
+// Broadcast implements server.Broadcaster over the internal transport.
+func (b *Backend) Broadcast(channel, message []byte) { b.m.Node.Broadcast(channel, message) }
+
+// OnBroadcast implements server.Broadcaster.
+func (b *Backend) OnBroadcast(fn func(channel, message []byte)) { b.m.Node.OnBroadcast(fn) }
+
+// PubsubStats implements server.PubsubStatser.
+func (b *Backend) PubsubStats() (dropped, failed uint64) { return b.m.Node.PubsubStats() }
 
 // Member returns the grid member.
 func (b *Backend) Member() *grid.Member { return b.m }

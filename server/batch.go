@@ -60,7 +60,7 @@ const maxBatch = 256
 // batchable reports whether args is a single-key data command that may be
 // forwarded in a batch.
 func (c *conn) batchable(args [][]byte) bool {
-	if !c.authed {
+	if !c.authed || c.ps != nil {
 		return false
 	}
 	id := lookup(args[0])

@@ -16,6 +16,16 @@ import (
 const redisVersion = "7.2.0"
 
 func (c *conn) ping(args [][]byte) {
+	if c.subscribedMode() { // RESP2 subscribed mode: a pong message
+		c.out.array(2)
+		c.out.bulkString("pong")
+		if len(args) > 1 {
+			c.out.bulk(args[1])
+		} else {
+			c.out.bulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.out.simple("PONG")
@@ -144,6 +154,11 @@ func (c *conn) hello(args [][]byte) {
 func (c *conn) setProto(p int) {
 	c.out.resp3 = p == 3
 	c.proto.Store(int32(p))
+	if c.ps != nil {
+		c.ps.mu.Lock()
+		c.ps.proto3 = p == 3
+		c.ps.mu.Unlock()
+	}
 }
 
 func (c *conn) protoVersion() int {
@@ -193,6 +208,7 @@ func (c *conn) quitCmd([][]byte) {
 // reset is RESET: back to RESP2, no name, and not authenticated when a
 // password is configured.
 func (c *conn) reset([][]byte) {
+	c.dropSubscriptions()
 	c.setProto(2)
 	c.name.Store(nil)
 	if c.s.cfg.Password != "" {
@@ -375,8 +391,16 @@ func (c *conn) config(args [][]byte) {
 		for _, s := range out {
 			c.out.bulkString(s)
 		}
+	case sub == "set" && len(args) == 4 && strings.EqualFold(string(args[2]), "notify-keyspace-events"):
+		flags, err := ParseKeyspaceEvents(string(args[3]))
+		if err != nil {
+			c.out.error("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - " + err.Error())
+			return
+		}
+		c.s.notifier.flags.Store(int64(flags))
+		c.out.ok()
 	case sub == "set":
-		c.out.error("ERR CONFIG SET is not supported: gridnode is configured by its flags")
+		c.out.error("ERR CONFIG SET is not supported except for notify-keyspace-events: gridnode is configured by its flags")
 	case sub == "resetstat" && len(args) == 2:
 		c.out.ok()
 	default:
@@ -395,5 +419,7 @@ func (s *Server) configParams() [][2]string {
 		{"timeout", strconv.FormatInt(int64(s.cfg.IdleTimeout/time.Second), 10)},
 		{"proto-max-bulk-len", strconv.Itoa(s.cfg.MaxRequestBytes)},
 		{"client-query-buffer-limit", strconv.Itoa(s.cfg.MaxRequestBytes)},
+		{"notify-keyspace-events", keyspaceEventsString(int(s.notifier.flags.Load()))},
+		{"client-output-buffer-limit", "normal 0 0 0 slave 0 0 0 pubsub " + strconv.Itoa(s.cfg.PubsubOutputLimit) + " 0 0"},
 	}
 }

@@ -11,12 +11,14 @@ import (
 func (c *conn) hset(args [][]byte) {
 	if added, ok := c.saveFields(args); ok {
 		c.out.int(int64(added))
+		c.notify(notifyHash, "hset", string(args[1]))
 	}
 }
 
 func (c *conn) hmset(args [][]byte) {
 	if _, ok := c.saveFields(args); ok {
 		c.out.ok()
+		c.notify(notifyHash, "hset", string(args[1]))
 	}
 }
 
@@ -157,6 +159,10 @@ func (c *conn) hdel(args [][]byte) {
 	if err != nil {
 		c.storeError(err)
 		return
+	}
+	if n > 0 {
+		c.notify(notifyHash, "hdel", string(args[1]))
+		c.notifyIfGone(string(args[1]))
 	}
 	c.out.int(int64(n))
 }

@@ -17,6 +17,10 @@ func (c *conn) del(args [][]byte) {
 	for _, k := range args[1:] {
 		keys = append(keys, string(k))
 	}
+	if c.s.notifying(notifyGeneric) {
+		c.delNotify(keys)
+		return
+	}
 	n, err := c.s.backend.Delete(c.bctx(), keys...)
 	clear(keys)
 	c.strs = keys[:0]
@@ -77,11 +81,17 @@ func (c *conn) expireGeneric(args [][]byte, unit time.Duration) {
 			c.storeError(err)
 			return
 		}
+		if deleted > 0 {
+			c.notify(notifyGeneric, "del", key)
+		}
 		c.out.int(int64(deleted))
 		return
 	}
 	err := c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{TTL: time.Duration(n) * unit})
 	c.existedReply(err)
+	if err == nil {
+		c.notify(notifyGeneric, "expire", key)
+	}
 }
 
 // existedReply appends 1 for success, 0 for ErrNotFound, or the error.
@@ -129,7 +139,11 @@ func (c *conn) persist(args [][]byte) {
 		c.out.int(0)
 		return
 	}
-	c.existedReply(c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{Idle: session.NoExpiry}))
+	err = c.s.backend.SetExpiry(c.bctx(), key, session.Expiry{Idle: session.NoExpiry})
+	if err == nil {
+		c.notify(notifyGeneric, "persist", key)
+	}
+	c.existedReply(err)
 }
 
 // scanBatch is the COUNT the server uses for its own full scans.

@@ -290,7 +290,7 @@ func (r *scriptRun) call(args [][]byte) []byte {
 // ECHO, TIME; not those that touch the connection or the server.
 func scriptCallable(id int, cmd *command) bool {
 	switch id {
-	case cmdPing, cmdEcho, cmdTime:
+	case cmdPing, cmdEcho, cmdTime, cmdPublish, cmdPubsub:
 		return true
 	case cmdGridTable, cmdGridOwner, cmdGridMembers, cmdGridSafe:
 		return false
@@ -315,7 +315,7 @@ func (r *scriptRun) check(id int, args [][]byte) string {
 	if r.readOnly && cmd.flags&flagWrite != 0 {
 		return "ERR Write commands are not allowed from read-only scripts."
 	}
-	if r.cluster == nil || isGlobalCommand(id) || id == cmdPing || id == cmdEcho || id == cmdTime {
+	if r.cluster == nil || isGlobalCommand(id) || id == cmdPing || id == cmdEcho || id == cmdTime || id == cmdPublish || id == cmdPubsub {
 		return ""
 	}
 	if cmd.first <= 0 {

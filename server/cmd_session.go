@@ -68,6 +68,9 @@ func (c *conn) clear(args [][]byte) {
 		c.storeError(err)
 		return
 	}
+	if existed && len(retain) == 0 {
+		c.notify(notifyGeneric, "del", string(args[1]))
+	}
 	c.out.bool(existed)
 }
 

@@ -151,8 +151,17 @@ func (c *conn) setString(key, value []byte, a setArgs) (session.SetResult, bool)
 		a.opt.TTL = time.Nanosecond
 	}
 	res, err := c.s.backend.SetString(c.bctx(), k, value, a.opt)
+	if err == nil && res.Applied {
+		c.notify(notifyString, "set", k)
+		if a.hasTTL && !past {
+			c.notify(notifyGeneric, "expire", k)
+		}
+	}
 	if err == nil && past && res.Applied {
 		_, err = c.s.backend.Delete(c.bctx(), k)
+		if err == nil {
+			c.notify(notifyGeneric, "del", k)
+		}
 	}
 	if err != nil {
 		c.storeError(err)
@@ -199,6 +208,9 @@ func (c *conn) delex(args [][]byte) {
 			c.storeError(err)
 			return
 		}
+		if n > 0 {
+			c.notify(notifyGeneric, "del", key)
+		}
 		c.out.int(int64(n))
 		return
 	case 4:
@@ -219,6 +231,9 @@ func (c *conn) delex(args [][]byte) {
 	if err != nil {
 		c.storeError(err)
 		return
+	}
+	if deleted {
+		c.notify(notifyGeneric, "del", key)
 	}
 	c.out.bool(deleted)
 }
@@ -261,6 +276,7 @@ func (c *conn) incrBy(key []byte, delta int64) {
 				return
 			}
 			if res.Applied {
+				c.notify(notifyString, "incrby", k)
 				c.out.int(delta)
 				return
 			}
@@ -286,6 +302,7 @@ func (c *conn) incrBy(key []byte, delta int64) {
 			return
 		}
 		if res.Applied {
+			c.notify(notifyString, "incrby", k)
 			c.out.int(n + delta)
 			return
 		}

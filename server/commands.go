@@ -84,6 +84,13 @@ const (
 	cmdEvalShaRO
 	cmdScript
 
+	cmdSubscribe
+	cmdPSubscribe
+	cmdUnsubscribe
+	cmdPUnsubscribe
+	cmdPublish
+	cmdPubsub
+
 	numCommands
 )
 
@@ -240,6 +247,18 @@ func lookup(name []byte) int {
 		return cmdEvalShaRO
 	case "script":
 		return cmdScript
+	case "subscribe":
+		return cmdSubscribe
+	case "psubscribe":
+		return cmdPSubscribe
+	case "unsubscribe":
+		return cmdUnsubscribe
+	case "punsubscribe":
+		return cmdPUnsubscribe
+	case "publish":
+		return cmdPublish
+	case "pubsub":
+		return cmdPubsub
 	}
 	return -1
 }
@@ -251,6 +270,7 @@ const (
 	flagFast
 	flagNoAuth // served before AUTH
 	flagAdmin
+	flagPubsub // allowed in RESP2 subscribed mode
 )
 
 // command is one entry of the command table.
@@ -276,12 +296,13 @@ func newCommandTable() [numCommands]command {
 		f  = flagFast
 		na = flagNoAuth
 		a  = flagAdmin
+		ps = flagPubsub
 	)
 	var t [numCommands]command
 	def := func(id int, name string, arity, flags, first, last, step int, fn func(*conn, [][]byte)) {
 		t[id] = command{name: name, arity: arity, flags: flags, first: first, last: last, step: step, fn: fn}
 	}
-	def(cmdPing, "ping", -1, f, 0, 0, 0, (*conn).ping)
+	def(cmdPing, "ping", -1, f|ps, 0, 0, 0, (*conn).ping)
 	def(cmdEcho, "echo", 2, f, 0, 0, 0, (*conn).echo)
 	def(cmdHello, "hello", -1, f|na, 0, 0, 0, (*conn).hello)
 	def(cmdAuth, "auth", -2, f|na, 0, 0, 0, (*conn).auth)
@@ -290,8 +311,8 @@ func newCommandTable() [numCommands]command {
 	def(cmdInfo, "info", -1, 0, 0, 0, 0, (*conn).info)
 	def(cmdCommand, "command", -1, 0, 0, 0, 0, (*conn).command)
 	def(cmdConfig, "config", -2, a, 0, 0, 0, (*conn).config)
-	def(cmdQuit, "quit", -1, f|na, 0, 0, 0, (*conn).quitCmd)
-	def(cmdReset, "reset", 1, f|na, 0, 0, 0, (*conn).reset)
+	def(cmdQuit, "quit", -1, f|na|ps, 0, 0, 0, (*conn).quitCmd)
+	def(cmdReset, "reset", 1, f|na|ps, 0, 0, 0, (*conn).reset)
 	def(cmdTime, "time", 1, f, 0, 0, 0, (*conn).timeCmd)
 
 	def(cmdHSet, "hset", -4, w|f, 1, 1, 1, gated((*conn).hset))
@@ -353,6 +374,12 @@ func newCommandTable() [numCommands]command {
 	def(cmdEvalRO, "eval_ro", -3, 0, 0, 0, 0, (*conn).evalRO)
 	def(cmdEvalShaRO, "evalsha_ro", -3, 0, 0, 0, 0, (*conn).evalshaRO)
 	def(cmdScript, "script", -2, 0, 0, 0, 0, (*conn).script)
+	def(cmdSubscribe, "subscribe", -2, ps, 0, 0, 0, (*conn).subscribe)
+	def(cmdPSubscribe, "psubscribe", -2, ps, 0, 0, 0, (*conn).psubscribe)
+	def(cmdUnsubscribe, "unsubscribe", -1, ps, 0, 0, 0, (*conn).unsubscribe)
+	def(cmdPUnsubscribe, "punsubscribe", -1, ps, 0, 0, 0, (*conn).punsubscribe)
+	def(cmdPublish, "publish", 3, f, 0, 0, 0, (*conn).publish)
+	def(cmdPubsub, "pubsub", -2, 0, 0, 0, 0, (*conn).pubsub)
 	return t
 }
 
@@ -393,6 +420,12 @@ func (c *conn) exec(args [][]byte) {
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
 		c.out.error("NOAUTH Authentication required.")
+		cmd.errors.Inc()
+		cmd.calls.Inc()
+		return
+	}
+	if cmd.flags&flagPubsub == 0 && c.subscribedMode() {
+		c.out.error("ERR Can't execute '" + cmd.name + msgSubscribedMode)
 		cmd.errors.Inc()
 		cmd.calls.Inc()
 		return

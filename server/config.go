@@ -51,6 +51,16 @@ type Config struct {
 	ScriptMaxMemory int64
 	// Version is the version reported by HELLO and INFO.
 	Version string
+	// PubsubOutputLimit bounds the output waiting to be sent to one
+	// Pub/Sub client (Redis's client-output-buffer-limit pubsub hard
+	// limit): a subscriber that reads too slowly is disconnected once it is
+	// passed (counted in gridnode_pubsub_slow_disconnects_total).
+	// DefaultPubsubOutputLimit when 0.
+	PubsubOutputLimit int
+	// NotifyKeyspaceEvents are the keyspace notifications published, in
+	// Redis's letters (notify-keyspace-events: "KEA", "Ex"); none when
+	// empty. CONFIG SET notify-keyspace-events changes them at run time.
+	NotifyKeyspaceEvents string
 }
 
 // DefaultConfig returns the configuration used for zero fields.
@@ -77,6 +87,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("server: MaxValueSize must not be negative, got %d", c.MaxValueSize)
 	case c.IdleTimeout < 0:
 		return fmt.Errorf("server: IdleTimeout must not be negative, got %s", c.IdleTimeout)
+	case c.PubsubOutputLimit < 0:
+		return fmt.Errorf("server: PubsubOutputLimit must not be negative, got %d", c.PubsubOutputLimit)
+	}
+	if _, err := ParseKeyspaceEvents(c.NotifyKeyspaceEvents); err != nil {
+		return fmt.Errorf("server: NotifyKeyspaceEvents %q: %v", c.NotifyKeyspaceEvents, err)
 	}
 	d := c.withDefaults()
 	if d.MaxValueSize > d.MaxRequestBytes {
@@ -116,6 +131,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Version == "" {
 		c.Version = d.Version
+	}
+	if c.PubsubOutputLimit == 0 {
+		c.PubsubOutputLimit = DefaultPubsubOutputLimit
 	}
 	return c
 }

@@ -25,6 +25,9 @@ type conn struct {
 	id  int64
 	rd  *reader
 	out replies
+	// ps is the connection's Pub/Sub side, set at its first (P)SUBSCRIBE;
+	// from then on its writer sends every reply.
+	ps *subscriber
 	// ctx, when set, is the context of the backend calls of the commands
 	// running now (a batch's or a script's, see Batcher); the server's
 	// otherwise.
@@ -101,6 +104,7 @@ func (c *conn) serve() {
 	defer c.s.wg.Done()
 	defer c.s.removeConn(c)
 	defer c.nc.Close()
+	defer c.endPubsub()
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.log.Error("panic serving a client; connection closed",
@@ -217,6 +221,9 @@ const (
 )
 
 func (c *conn) lingerClose() {
+	if c.ps != nil {
+		return // the writer sends the error reply before the connection closes (endPubsub)
+	}
 	cw, ok := c.nc.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
 		return
@@ -229,6 +236,9 @@ func (c *conn) lingerClose() {
 
 // flush writes the buffered replies; false when the connection failed.
 func (c *conn) flush() bool {
+	if c.ps != nil {
+		return c.flushPubsub()
+	}
 	n, err := c.nc.Write(c.out.b)
 	c.outBytes.Add(int64(n))
 	if cap(c.out.b) > 4*flushThreshold {

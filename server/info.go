@@ -108,6 +108,10 @@ func (s *Server) infoText(want map[string]bool) string {
 		if s.stats != nil {
 			field("expired_keys", s.stats.Stats().Expired)
 		}
+		channels, patterns := s.hub.counts()
+		field("pubsub_channels", channels)
+		field("pubsub_patterns", patterns)
+		field("client_output_buffer_limit_disconnections", s.metrics.pubsubSlow.Load())
 	}
 	if section("Keyspace") {
 		if s.stats != nil {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -20,6 +22,10 @@ type metrics struct {
 	unknown prometheus.Counter
 	// authFailures counts failed AUTH and HELLO AUTH attempts.
 	authFailures prometheus.Counter
+	// pubsubSlow counts subscribers disconnected over PubsubOutputLimit;
+	// published counts messages published here (PUBLISH and keyspace
+	// notifications).
+	pubsubSlow, published atomic.Int64
 }
 
 func newMetrics(s *Server) *metrics {
@@ -53,9 +59,29 @@ func newMetrics(s *Server) *metrics {
 			Help: "Failed AUTH and HELLO AUTH attempts.",
 		}),
 	}
-	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, &serverCollector{s: s},
+	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gridnode_pubsub_slow_disconnects_total",
+			Help: "Pub/Sub clients disconnected because their pending output passed the limit (--pubsub-output-limit).",
+		}, func() float64 { return float64(m.pubsubSlow.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gridnode_pubsub_published_total",
+			Help: "Messages published on this member (PUBLISH and keyspace notifications).",
+		}, func() float64 { return float64(m.published.Load()) }),
+		&serverCollector{s: s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if ps, ok := s.backend.(PubsubStatser); ok {
+		m.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "gridnode_pubsub_broadcast_dropped_total",
+				Help: "Published messages not sent to the other members because the broadcast queue was full.",
+			}, func() float64 { d, _ := ps.PubsubStats(); return float64(d) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "gridnode_pubsub_broadcast_failed_total",
+				Help: "Frames of published messages a member did not acknowledge (its subscribers may have missed them).",
+			}, func() float64 { _, f := ps.PubsubStats(); return float64(f) }))
+	}
 	if rs, ok := s.backend.(replicationStatser); ok {
 		m.reg.MustRegister(replicationCollector{rs})
 	}

@@ -447,6 +447,7 @@ func TestDataCommandsWaitForScripts(t *testing.T) {
 		}
 		sc.gate.unlockAll()
 		<-done
+		c.endPubsub() // SUBSCRIBE started the connection's writer; serve would stop it
 		switch {
 		case data && ran:
 			t.Errorf("%s ran while a script held the gate", cmd.name)

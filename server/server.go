@@ -47,6 +47,13 @@ type Server struct {
 	// scripts is the Lua scripting state (cache, gate, limits).
 	scripts *scripting
 
+	// hub holds this member's Pub/Sub subscriptions; bcast carries
+	// published messages to the other members (nil when standalone).
+	hub      *hub
+	bcast    Broadcaster
+	notifier notifier
+	unwatch  func() // stops the backend's session.Watcher callback
+
 	// securityLog rate-limits the warnings about attacks (cross-protocol
 	// requests, failed AUTH).
 	securityLog logLimiter
@@ -113,6 +120,16 @@ func New(cfg Config, backend Backend) (*Server, error) {
 	}
 	s.table = newCommandTable()
 	s.metrics = newMetrics(s)
+	s.hub = newHub()
+	flags, _ := ParseKeyspaceEvents(cfg.NotifyKeyspaceEvents) // validated
+	s.notifier.flags.Store(int64(flags))
+	if b, ok := backend.(Broadcaster); ok {
+		s.bcast = b
+		b.OnBroadcast(s.deliverRemote)
+	}
+	if w, ok := backend.(session.Watcher); ok {
+		s.unwatch = w.Watch(s.storeEvent)
+	}
 	return s, nil
 }
 
@@ -259,6 +276,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.scripts.stop(errScriptStopped) // a running script never holds up a shutdown
+	if first && s.unwatch != nil {
+		s.unwatch()
+	}
 	if first {
 		s.log.Info("shutting down RESP server")
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"sync"
+	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
@@ -178,4 +180,43 @@ func Example_notFound() {
 	// Output:
 	// no stage yet: start the flow
 	// 0 <nil>
+}
+
+// Listen tells a bot when a user's session expires or is deleted, in the
+// style of Hazelcast's entry listeners: the callback runs in the
+// listener's own goroutine, so it may send the user a message.
+func ExampleListen() {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	store, err := memory.New(memory.Config{Now: clock, SweepInterval: -1, DefaultIdle: 30 * time.Minute})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := session.NewManager(store, session.Config{})
+	defer m.Close(ctx)
+
+	events := make(chan session.Event)
+	l, err := session.Listen(m, func(e session.Event) { events <- e })
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+
+	m.Save(ctx, "263771234567", "stage", "menu")
+	m.Save(ctx, "263779999999", "stage", "menu")
+	m.Clear(ctx, "263779999999") // the user said "stop"
+	e := <-events
+	fmt.Println(e.Type, e.ID)
+
+	mu.Lock()
+	now = now.Add(31 * time.Minute) // the idle timeout runs out
+	mu.Unlock()
+	store.Sweep(ctx) // the background sweep, run now
+	e = <-events
+	fmt.Println(e.Type, e.ID)
+	// Output:
+	// deleted 263779999999
+	// expired 263771234567
 }

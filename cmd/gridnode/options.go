@@ -46,6 +46,8 @@ type options struct {
 	cluster         clusterOptions
 	tls             tlsOptions
 	files           secretFiles
+	notifyEvents    string   // --notify-keyspace-events
+	pubsubLimit     byteSize // --pubsub-output-limit
 }
 
 // newFlagSet returns the flag set bound to o, with gridnode's defaults.
@@ -55,6 +57,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	*o = options{
 		maxRequestBytes: byteSize(srv.MaxRequestBytes),
 		maxValueBytes:   byteSize(srv.MaxValueSize),
+		pubsubLimit:     server.DefaultPubsubOutputLimit,
 	}
 	fs := flag.NewFlagSet("gridnode", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -65,6 +68,8 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.Var(&o.maxRequestBytes, "max-request-bytes", "largest request (one bulk string or one whole command), e.g. 64MiB; larger ones close the connection")
 	fs.Var(&o.maxValueBytes, "max-value-bytes", "largest value (field, string, prop, global), e.g. 8MiB; larger ones get a TOOLARGE error")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "close a client connection idle for this long (0: never)")
+	fs.StringVar(&o.notifyEvents, "notify-keyspace-events", "", "keyspace notifications published, in Redis's letters (e.g. KEA, Ex; K keyspace, E keyevent, g generic, $ string, h hash, x expired, A all); empty: none")
+	fs.Var(&o.pubsubLimit, "pubsub-output-limit", "output a Pub/Sub client may have waiting, e.g. 32MiB (Redis's client-output-buffer-limit pubsub hard limit); a subscriber past it is disconnected")
 	fs.DurationVar(&o.sessionIdle, "session-idle", mem.DefaultIdle, "idle timeout of a session (slides on every write)")
 	fs.BoolVar(&o.touchOnRead, "touch-on-read", false, "reads also slide a session's idle timeout")
 	fs.IntVar(&o.shards, "shards", mem.Shards, "lock shards of the in-memory store (a power of two)")
@@ -163,6 +168,9 @@ func (o options) validate() error {
 	if o.maxValueBytes <= 0 || o.maxRequestBytes <= 0 {
 		return errors.New("--max-value-bytes and --max-request-bytes must be positive")
 	}
+	if o.pubsubLimit <= 0 {
+		return fmt.Errorf("--pubsub-output-limit must be positive, got %d", o.pubsubLimit)
+	}
 	if o.sessionIdle <= 0 {
 		return fmt.Errorf("--session-idle must be positive, got %s", o.sessionIdle)
 	}
@@ -234,6 +242,9 @@ func (o options) serverConfig(log *slog.Logger) server.Config {
 		IdleTimeout:     o.idleTimeout,
 		Logger:          log,
 		Version:         version,
+
+		NotifyKeyspaceEvents: o.notifyEvents,
+		PubsubOutputLimit:    int(o.pubsubLimit),
 	}
 }
 

@@ -176,6 +176,7 @@ func (s *Store) SweepFunc(fn func(key string)) int {
 		for id, e := range sh.m {
 			if !e.live(now) {
 				sh.removeLocked(id, e)
+				s.emit(session.EventExpired, id)
 				fn(id)
 				removed++
 			}

@@ -28,6 +28,8 @@ type Store struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+
+	watch watchers // session.Watcher callbacks
 }
 
 type shard struct {
@@ -136,7 +138,7 @@ func (sh *shard) removeLocked(id string, e *entry) {
 func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64) *entry {
 	if old := sh.m[id]; old != nil {
 		sh.removeLocked(id, old)
-		s.expired.Add(1)
+		s.expiredLocked(id)
 	}
 	e := &entry{kind: kind}
 	e.touched.Store(now)
@@ -161,7 +163,7 @@ func (s *Store) sessionLocked(sh *shard, id string, now int64, create bool) (*en
 		if !create {
 			if old := sh.m[id]; old != nil { // expired: reclaim now
 				sh.removeLocked(id, old)
-				s.expired.Add(1)
+				s.expiredLocked(id)
 			}
 			return nil, nil
 		}
@@ -354,6 +356,7 @@ func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error)
 	}
 	if e.data.len() == 0 && e.props.len() == 0 {
 		sh.removeLocked(id, e)
+		s.emit(session.EventDeleted, id)
 	}
 	return removed, nil
 }
@@ -373,12 +376,14 @@ func (s *Store) Clear(_ context.Context, id string, retain ...string) (bool, err
 	}
 	if len(retain) == 0 {
 		sh.removeLocked(id, e)
+		s.emit(session.EventDeleted, id)
 		return true, nil
 	}
 	sh.mutate(id, e, func() { e.data.retain(retain) })
 	e.touched.Store(now)
 	if e.data.len() == 0 && e.props.len() == 0 {
 		sh.removeLocked(id, e)
+		s.emit(session.EventDeleted, id)
 	}
 	return true, nil
 }
@@ -453,6 +458,7 @@ func (s *Store) EvictProp(_ context.Context, id, key string) (bool, error) {
 	}
 	if e.data.len() == 0 && e.props.len() == 0 {
 		sh.removeLocked(id, e)
+		s.emit(session.EventDeleted, id)
 	}
 	return removed > 0, nil
 }
@@ -585,6 +591,7 @@ func (s *Store) sweepShard(sh *shard) int {
 	for id, e := range sh.m {
 		if !e.live(now) {
 			sh.removeLocked(id, e)
+			s.emit(session.EventExpired, id)
 			removed++
 		}
 	}

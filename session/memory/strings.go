@@ -113,6 +113,7 @@ func (s *Store) DeleteIf(_ context.Context, key string, equal bool, value []byte
 		return false, nil
 	}
 	sh.removeLocked(key, e)
+	s.emit(session.EventDeleted, key)
 	return true, nil
 }
 
@@ -146,8 +147,9 @@ func (s *Store) Delete(_ context.Context, keys ...string) (int, error) {
 			sh.removeLocked(k, e)
 			if e.live(now) {
 				n++
+				s.emit(session.EventDeleted, k)
 			} else {
-				s.expired.Add(1)
+				s.expiredLocked(k)
 			}
 		}
 		sh.mu.Unlock()
