@@ -46,6 +46,7 @@ type Server struct {
 	forwarder Forwarder
 	// scripts is the Lua scripting state (cache, gate, limits).
 	scripts *scripting
+	slowlog *slowLog
 
 	// securityLog rate-limits the warnings about attacks (cross-protocol
 	// requests, failed AUTH).
@@ -111,6 +112,7 @@ func New(cfg Config, backend Backend) (*Server, error) {
 	if st, ok := backend.(statser); ok {
 		s.stats = st
 	}
+	s.slowlog = &slowLog{slower: cfg.SlowlogLogSlowerThan, maxLen: cfg.SlowlogMaxLen}
 	s.table = newCommandTable()
 	s.metrics = newMetrics(s)
 	return s, nil
