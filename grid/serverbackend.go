@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
@@ -28,6 +29,7 @@ var (
 	_ server.Cluster   = (*ServerBackend)(nil)
 	_ server.Forwarder = (*ServerBackend)(nil)
 	_ server.Batcher   = (*ServerBackend)(nil)
+	_ server.Replicas  = (*ServerBackend)(nil)
 )
 
 // Member returns the grid member.
@@ -180,4 +182,27 @@ func (b *ServerBackend) Forward(ctx context.Context, owner string, proto int, cm
 		return nil, fmt.Errorf("%w: forwarded batch reply", errMalformed)
 	}
 	return replies, nil
+}
+
+// InSyncBackups implements server.Replicas (WAIT): the synchronous
+// backups of key's partition in the table in force. A write is
+// acknowledged only once every one of them holds it, so they all hold the
+// connection's last acknowledged write. A nil key asks for the smallest
+// count over every partition.
+func (b *ServerBackend) InSyncBackups(key []byte) int {
+	t := b.m.Node.Table()
+	count := func(a partition.Assignment) int { return max(0, min(len(a.Replicas)-1, t.Backups)) }
+	if len(t.Partitions) == 0 {
+		return 0
+	}
+	if key != nil {
+		return count(t.Partitions[b.m.Node.Partition(string(key))])
+	}
+	least := -1
+	for _, a := range t.Partitions {
+		if n := count(a); least < 0 || n < least {
+			least = n
+		}
+	}
+	return least
 }

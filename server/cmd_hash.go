@@ -178,7 +178,7 @@ func (c *conn) hexists(args [][]byte) {
 // hincrby is HINCRBY key field increment: alone on the node (owned), so
 // the read and the write of the field are one step.
 func (c *conn) hincrby(args [][]byte) {
-	delta, ok := parseInt(args[3])
+	delta, ok := parseLL(args[3])
 	if !ok {
 		c.out.error(msgNotInteger)
 		return
@@ -189,7 +189,7 @@ func (c *conn) hincrby(args [][]byte) {
 	}
 	var n int64
 	if exists {
-		if n, ok = parseInt(old); !ok {
+		if n, ok = parseLL(old); !ok {
 			c.out.error("ERR hash value is not an integer")
 			return
 		}
@@ -210,6 +210,10 @@ func (c *conn) hincrbyfloat(args [][]byte) {
 	delta, ok := parseLongDouble(args[3])
 	if !ok {
 		c.out.error(msgNotFloat)
+		return
+	}
+	if delta.IsInf() {
+		c.out.error("ERR value is NaN or Infinity")
 		return
 	}
 	old, exists, ok := c.hashField(args[1], args[2])
@@ -284,8 +288,8 @@ const listpackFields = 128
 // would keep as a listpack (at most 128 fields) is answered whole, as
 // Redis does.
 func (c *conn) hscan(args [][]byte) {
-	cursor, err := strconv.ParseUint(string(args[2]), 10, 64)
-	if err != nil {
+	cursor, ok := parseCursor(args[2])
+	if !ok {
 		c.out.error("ERR invalid cursor")
 		return
 	}
@@ -366,7 +370,7 @@ func (c *conn) hrandfield(args [][]byte) {
 	withValues := false
 	if withCount {
 		var ok bool
-		if n, ok = parseInt(args[2]); !ok {
+		if n, ok = parseLL(args[2]); !ok {
 			c.out.error(msgNotInteger)
 			return
 		}

@@ -118,7 +118,7 @@ func (c *conn) expireGeneric(args [][]byte, unit time.Duration, absolute bool) {
 		when += base
 	}
 	key := string(args[1])
-	current, exists, ok := c.expireTime(key, now)
+	current, exists, ok := c.expireTime(key)
 	if !ok {
 		return
 	}
@@ -154,7 +154,7 @@ func (c *conn) expireGeneric(args [][]byte, unit time.Duration, absolute bool) {
 // expireTime returns key's deadline in Unix milliseconds, -1 when it has
 // none; exists is false for a missing key. On error it has appended the
 // error reply.
-func (c *conn) expireTime(key string, now time.Time) (ms int64, exists, ok bool) {
+func (c *conn) expireTime(key string) (ms int64, exists, ok bool) {
 	d, err := c.s.backend.TTL(c.bctx(), key)
 	switch {
 	case errors.Is(err, session.ErrNotFound):
@@ -165,7 +165,9 @@ func (c *conn) expireTime(key string, now time.Time) (ms int64, exists, ok bool)
 	case d < 0:
 		return -1, true, true
 	}
-	return now.Add(d).UnixMilli(), true, true
+	// The clock is read after the store's: a deadline set at a whole
+	// millisecond (or second) reads back as that one, never one before.
+	return c.s.cfg.Now().Add(d).UnixMilli(), true, true
 }
 
 func (c *conn) expiretime(args [][]byte)  { c.expiretimeGeneric(args, false) }
@@ -174,7 +176,7 @@ func (c *conn) pexpiretime(args [][]byte) { c.expiretimeGeneric(args, true) }
 // expiretimeGeneric is EXPIRETIME and PEXPIRETIME: the absolute deadline,
 // -1 without one, -2 for a missing key.
 func (c *conn) expiretimeGeneric(args [][]byte, ms bool) {
-	at, exists, ok := c.expireTime(string(args[1]), c.s.cfg.Now())
+	at, exists, ok := c.expireTime(string(args[1]))
 	switch {
 	case !ok:
 	case !exists:
@@ -647,8 +649,7 @@ func (c *conn) object(args [][]byte) {
 		})
 		return
 	}
-	if len(args) != 3 || (sub != "encoding" && sub != "idletime" && sub != "refcount" && sub != "freq") {
-		c.out.error("ERR unknown subcommand or wrong number of arguments for '" + string(clip(args[1], 128)) + "'. Try OBJECT HELP.")
+	if !c.subcommand("object", args, 3, "encoding", "idletime", "refcount", "freq") {
 		return
 	}
 	key := string(args[2])
@@ -716,8 +717,7 @@ func (c *conn) memoryCmd(args [][]byte) {
 			"HELP", "    Print this help.",
 		})
 		return
-	case sub != "usage" || len(args) < 3:
-		c.out.error("ERR unknown subcommand or wrong number of arguments for '" + string(clip(args[1], 128)) + "'. Try MEMORY HELP.")
+	case !c.subcommand("memory", args, -3, "usage"):
 		return
 	}
 	for i := 3; i < len(args); i += 2 {

@@ -209,3 +209,23 @@ func (s *Server) commandStats() string {
 	}
 	return b.String()
 }
+
+// subcommand checks the subcommand of a container command (OBJECT,
+// MEMORY, SLOWLOG) and its arity (Redis's: n exact, -n at least n; 0 when
+// any known subcommand reaching here has the wrong arity), and appends
+// Redis's error when it fails.
+func (c *conn) subcommand(container string, args [][]byte, arity int, known ...string) bool {
+	sub := strings.ToLower(string(args[1]))
+	for _, k := range known {
+		if k != sub {
+			continue
+		}
+		if arity == 0 || (arity > 0 && len(args) != arity) || len(args) < -arity {
+			c.arityError(container + "|" + sub)
+			return false
+		}
+		return true
+	}
+	c.out.error("ERR unknown subcommand '" + string(clip(args[1], 128)) + "'. Try " + strings.ToUpper(container) + " HELP.")
+	return false
+}

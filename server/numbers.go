@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -110,4 +111,22 @@ func formatLongDouble(f *big.Float) []byte {
 		s = "0"
 	}
 	return []byte(s)
+}
+
+// parseCursor parses a SCAN cursor as Redis's strtoul does: a leading
+// minus wraps around (-1 is the largest cursor), no spaces.
+func parseCursor(b []byte) (uint64, bool) {
+	s := string(b)
+	if s == "" || s[0] == ' ' {
+		return 0, false
+	}
+	neg := strings.HasPrefix(s, "-")
+	u, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+"), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		u = -u
+	}
+	return u, true
 }

@@ -132,7 +132,7 @@ func (c *conn) slowlog(args [][]byte) {
 			"HELP", "    Print this help.",
 		})
 	default:
-		c.out.error("ERR unknown subcommand or wrong number of arguments for '" + string(clip(args[1], 128)) + "'. Try SLOWLOG HELP.")
+		c.subcommand("slowlog", args, 0, "get", "len", "reset", "help")
 	}
 }
 
