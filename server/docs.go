@@ -5,6 +5,7 @@ import "strings"
 // COMMAND DOCS: one row per command (summary, group, syntax); the argument
 // list of the reply is derived from the syntax, written as in Redis's
 // documentation: "key field increment", "[NX|XX]", "[COUNT count]",
+// "increment:double" (a type other than the name's default),
 // "[WITHVALUES]", "key ...", "(key value) ...". redis-cli (7.2 and later)
 // builds its hints from it.
 
@@ -177,7 +178,8 @@ func parseSyntax(s string) []docArg {
 			}
 			out = append(out, docArg{name: strings.ToLower(t), typ: "pure-token", token: t})
 		case t != "":
-			out = append(out, docArg{name: t, typ: argType(t)})
+			name, _, _ := strings.Cut(t, ":")
+			out = append(out, docArg{name: name, typ: argType(t)})
 		}
 	}
 	return out
@@ -185,6 +187,9 @@ func parseSyntax(s string) []docArg {
 
 func argType(name string) string {
 	switch {
+	case strings.Contains(name, ":"):
+		_, typ, _ := strings.Cut(name, ":")
+		return typ
 	case name == "key" || name == "newkey" || name == "source" || name == "destination":
 		return "key"
 	case integerArgs[name]:
