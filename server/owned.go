@@ -1,5 +1,7 @@
 package server
 
+import "time"
+
 // Read-modify-write and multi-key commands (HINCRBY, APPEND, MSET,
 // RENAME, COPY ...) are atomic within one partition:
 //
@@ -74,7 +76,10 @@ func (c *conn) sameSlot(keys [][]byte) bool {
 
 // forwardToOwner runs args on the member that owns key, when that is
 // another member, and appends its reply. It reports whether it forwarded.
-// A request another member forwarded here runs here.
+// A request another member forwarded here runs here. A read whose owner
+// cannot be reached is sent again once the partition has a new owner (a
+// failover); a write is not (it may have run): its outcome is reported
+// unknown, as a pipelined batch's is.
 func (c *conn) forwardToOwner(key []byte, args [][]byte) bool {
 	fw := c.s.forwarder
 	if fw == nil || c.forwarded {
@@ -84,18 +89,42 @@ func (c *conn) forwardToOwner(key []byte, args [][]byte) bool {
 	if owner == "" {
 		return false
 	}
-	replies, err := fw.Forward(c.s.ctx, owner, int(c.proto.Load()), [][][]byte{args})
-	if err != nil || len(replies) != 1 {
+	id := lookup(args[0])
+	read := id >= 0 && c.s.table[id].flags&flagReadonly != 0
+	deadline := time.Now().Add(ownerRetryFor)
+	for {
+		replies, err := fw.Forward(c.s.ctx, owner, int(c.proto.Load()), [][][]byte{args})
+		if err == nil && len(replies) == 1 {
+			c.out.b = append(c.out.b, replies[0]...)
+			if len(replies[0]) > 0 && replies[0][0] == '-' {
+				c.out.failed = true
+			}
+			return true
+		}
+		if read {
+			for time.Now().Before(deadline) && c.s.ctx.Err() == nil && fw.RemoteOwner(key) == owner {
+				time.Sleep(ownerRetryPoll)
+			}
+			if next := fw.RemoteOwner(key); next != owner && time.Now().Before(deadline) {
+				if next == "" {
+					return false // this member owns it now
+				}
+				owner = next
+				continue
+			}
+		}
 		c.out.b = append(c.out.b, errorReply("UNAVAILABLE forwarding to "+owner+" failed; the command may or may not have run: "+errText(err))...)
 		c.out.failed = true
 		return true
 	}
-	c.out.b = append(c.out.b, replies[0]...)
-	if len(replies[0]) > 0 && replies[0][0] == '-' {
-		c.out.failed = true
-	}
-	return true
 }
+
+// A read forwarded to an owner that cannot be reached waits up to
+// ownerRetryFor for the partition's next owner.
+const (
+	ownerRetryFor  = 10 * time.Second
+	ownerRetryPoll = 10 * time.Millisecond
+)
 
 // Key positions of owned commands.
 
