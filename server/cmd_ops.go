@@ -25,9 +25,10 @@ const waitPoll = 10 * time.Millisecond
 // wait is WAIT numreplicas timeout: the number of backups holding the
 // connection's last write. Writes are acknowledged only once every
 // synchronous backup holds them, so that is the partition's count of
-// synchronous backups in sync (0 on a standalone node). Like Redis, it
-// blocks until numreplicas is reached or the timeout (ms, 0 = forever)
-// runs out.
+// synchronous backups in sync. Like Redis, it blocks until numreplicas is
+// reached or the timeout (ms, 0 = forever) runs out; a standalone node
+// answers 0 at once (unlike Redis, which would wait for replicas that can
+// never come).
 func (c *conn) wait(args [][]byte) {
 	want, ok := parseLL(args[1])
 	if !ok {
@@ -43,13 +44,12 @@ func (c *conn) wait(args [][]byte) {
 		c.out.error("ERR timeout is negative")
 		return
 	}
-	count := func() int64 {
-		r, ok := c.s.backend.(Replicas)
-		if !ok {
-			return 0
-		}
-		return int64(r.InSyncBackups(c.lastWrite))
+	r, ok := c.s.backend.(Replicas)
+	if !ok { // standalone: no backup will ever hold it, so no waiting
+		c.out.int(0)
+		return
 	}
+	count := func() int64 { return int64(r.InSyncBackups(c.lastWrite)) }
 	n := count()
 	if n >= want || c.id < 0 {
 		c.out.int(n)

@@ -540,7 +540,7 @@ func (c *conn) setrange(args [][]byte) {
 		if len(val) == 0 {
 			return nil, "" // nothing to write: the length as it is
 		}
-		if off+int64(len(val)) > int64(c.s.cfg.MaxValueSize) {
+		if off > int64(c.s.cfg.MaxValueSize)-int64(len(val)) { // no overflow: off may be huge
 			return nil, msgTooBig
 		}
 		n := max(int64(len(old)), off+int64(len(val)))
