@@ -2,6 +2,7 @@ package grid
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
+	"github.com/sessiongrid/sessiongrid/transport"
 )
 
 // ServerBackend is what a RESP server serves in cluster mode: the member's
@@ -174,6 +176,9 @@ func (b *ServerBackend) Forward(ctx context.Context, owner string, proto int, cm
 	}
 	req = appendList(req, enc...)
 	resp, err := b.m.Transport.Call(ctx, addr, msgRESP, req)
+	if errors.Is(err, transport.ErrConnect) {
+		return nil, fmt.Errorf("%w: %w", server.ErrNotSent, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,14 @@
 package server
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotSent is wrapped by a Forwarder's error when the request never
+// left this member (the owner could not be reached): it may be sent again
+// without running twice.
+var ErrNotSent = errors.New("server: request not sent")
 
 // Read-modify-write and multi-key commands (HINCRBY, APPEND, MSET,
 // RENAME, COPY ...) are atomic within one partition:
@@ -78,8 +86,9 @@ func (c *conn) sameSlot(keys [][]byte) bool {
 // another member, and appends its reply. It reports whether it forwarded.
 // A request another member forwarded here runs here. A read whose owner
 // cannot be reached is sent again once the partition has a new owner (a
-// failover); a write is not (it may have run): its outcome is reported
-// unknown, as a pipelined batch's is.
+// failover); a write is sent again only when the Forwarder says it was
+// never sent (ErrNotSent), otherwise its outcome is reported unknown, as a
+// pipelined batch's is.
 func (c *conn) forwardToOwner(key []byte, args [][]byte) bool {
 	fw := c.s.forwarder
 	if fw == nil || c.forwarded {
@@ -101,11 +110,17 @@ func (c *conn) forwardToOwner(key []byte, args [][]byte) bool {
 			}
 			return true
 		}
-		if read {
-			for time.Now().Before(deadline) && c.s.ctx.Err() == nil && fw.RemoteOwner(key) == owner {
+		notSent := errors.Is(err, ErrNotSent)
+		if (read || notSent) && time.Now().Before(deadline) {
+			// Wait for a new owner; a request never sent may go again to the
+			// same one after a pause.
+			for time.Now().Before(deadline) && c.s.ctx.Err() == nil && fw.RemoteOwner(key) == owner && !notSent {
 				time.Sleep(ownerRetryPoll)
 			}
-			if next := fw.RemoteOwner(key); next != owner && time.Now().Before(deadline) {
+			if notSent {
+				time.Sleep(ownerRetryPoll)
+			}
+			if next := fw.RemoteOwner(key); (next != owner || notSent) && time.Now().Before(deadline) && c.s.ctx.Err() == nil {
 				if next == "" {
 					return false // this member owns it now
 				}
