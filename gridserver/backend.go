@@ -2,7 +2,12 @@ package gridserver
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+
+	"github.com/sessiongrid/sessiongrid/partition"
+	"github.com/sessiongrid/sessiongrid/transport"
 
 	"github.com/sessiongrid/sessiongrid/grid"
 	"github.com/sessiongrid/sessiongrid/server"
@@ -29,6 +34,7 @@ var (
 	_ server.Cluster   = (*Backend)(nil)
 	_ server.Forwarder = (*Backend)(nil)
 	_ server.Batcher   = (*Backend)(nil)
+	_ server.Replicas  = (*Backend)(nil)
 
 	_ server.Broadcaster = (*Backend)(nil)
 	_ session.Watcher    = (*Backend)(nil)
@@ -143,7 +149,36 @@ func (b *Backend) RemoteOwner(key []byte) string {
 	return ""
 }
 
-// Forward implements server.Forwarder.
+// Forward implements server.Forwarder. A batch that certainly never left
+// this member (the owner could not be dialled) is server.ErrNotSent, so
+// that writes can be resent.
 func (b *Backend) Forward(ctx context.Context, owner string, proto int, cmds [][][]byte) ([][]byte, error) {
-	return b.m.Node.ForwardBatch(ctx, owner, proto, cmds)
+	replies, err := b.m.Node.ForwardBatch(ctx, owner, proto, cmds)
+	if errors.Is(err, transport.ErrConnect) {
+		return nil, fmt.Errorf("%w: %w", server.ErrNotSent, err)
+	}
+	return replies, err
+}
+
+// InSyncBackups implements server.Replicas (WAIT): the synchronous
+// backups of key's partition in the table in force. A write is
+// acknowledged only once every one of them holds it, so they all hold the
+// connection's last acknowledged write. A nil key asks for the smallest
+// count over every partition.
+func (b *Backend) InSyncBackups(key []byte) int {
+	t := b.m.Node.Table()
+	count := func(a partition.Assignment) int { return max(0, min(len(a.Replicas)-1, t.Backups)) }
+	if len(t.Partitions) == 0 {
+		return 0
+	}
+	if key != nil {
+		return count(t.Partitions[b.m.Node.Partition(string(key))])
+	}
+	least := -1
+	for _, a := range t.Partitions {
+		if n := count(a); least < 0 || n < least {
+			least = n
+		}
+	}
+	return least
 }

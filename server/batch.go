@@ -198,7 +198,7 @@ func (s *Server) ExecBatch(proto int, cmds [][][]byte) [][]byte {
 		switch {
 		case len(args) == 0:
 			c.out.b = append(c.out.b, errorReply("ERR empty request")...)
-		case !c.batchable(args) && !isScriptEval(args):
+		case !c.batchable(args) && !isScriptEval(args) && !c.isOwned(args):
 			c.out.b = append(c.out.b, errorReply("ERR '"+strings.ToLower(string(args[0]))+"' cannot be forwarded")...)
 		default:
 			c.exec(args)

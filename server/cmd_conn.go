@@ -194,7 +194,7 @@ func (c *conn) selectDB(args [][]byte) {
 	case !ok:
 		c.out.error(msgNotInteger)
 	case n != 0:
-		c.out.error("ERR DB index is out of range")
+		c.out.error(msgOneDB)
 	default:
 		c.out.ok()
 	}
@@ -246,6 +246,8 @@ func (c *conn) client(args [][]byte) {
 			return
 		}
 		c.out.ok()
+	case sub == "kill" && len(args) >= 3:
+		c.clientKill(args)
 	case sub == "id" && len(args) == 2:
 		c.out.int(c.id)
 	case sub == "info" && len(args) == 2:
@@ -259,6 +261,9 @@ func (c *conn) client(args [][]byte) {
 			"CLIENT <subcommand> [<arg> ...]. Subcommands are:",
 			"GETNAME", "SETNAME <name>", "SETINFO <LIB-NAME|LIB-VER> <value>",
 			"ID", "INFO", "LIST", "NO-EVICT <ON|OFF>", "NO-TOUCH <ON|OFF>",
+			"KILL <ip:port>", "KILL <option> <value> [<option> <value> [...]]",
+			"    Options: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, USER default,",
+			"    TYPE normal, SKIPME (YES|NO).",
 		})
 	default:
 		c.out.error("ERR unknown subcommand or wrong number of arguments for '" +
@@ -344,7 +349,7 @@ func (c *conn) command(args [][]byte) {
 			}
 		}
 	case "docs":
-		c.out.mapHeader(0)
+		c.docs(args[2:])
 	default:
 		c.out.error("ERR unknown subcommand '" + string(clip(args[1], 128)) + "'. Try COMMAND HELP.")
 	}
@@ -421,5 +426,7 @@ func (s *Server) configParams() [][2]string {
 		{"client-query-buffer-limit", strconv.Itoa(s.cfg.MaxRequestBytes)},
 		{"notify-keyspace-events", keyspaceEventsString(int(s.notifier.flags.Load()))},
 		{"client-output-buffer-limit", "normal 0 0 0 slave 0 0 0 pubsub " + strconv.Itoa(s.cfg.PubsubOutputLimit) + " 0 0"},
+		{"slowlog-log-slower-than", strconv.FormatInt(slowlogMicros(s.cfg.SlowlogLogSlowerThan), 10)},
+		{"slowlog-max-len", strconv.Itoa(max(s.cfg.SlowlogMaxLen, 0))},
 	}
 }

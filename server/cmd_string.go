@@ -309,3 +309,315 @@ func (c *conn) incrBy(key []byte, delta int64) {
 	}
 	c.out.error("UNAVAILABLE too much contention on the key, try again")
 }
+
+// updateString applies fn to the string in key atomically: a compare-and-
+// set loop over SetString (IFEQ the value read, keeping the deadline; NX
+// when the key was missing), so it holds even against writes that reach
+// the owner's store without the gate. fn returns the new value, or an
+// error reply (and nil); a nil value with no error leaves the key as it
+// is. It returns the value written (or left), or false after an error reply.
+func (c *conn) updateString(key []byte, fn func(old []byte, exists bool) ([]byte, string)) ([]byte, bool) {
+	k := string(key)
+	for range maxCASRetries {
+		old, err := c.s.backend.GetString(c.bctx(), k)
+		exists := err == nil
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			c.storeError(err)
+			return nil, false
+		}
+		v, msg := fn(old, exists)
+		if msg != "" {
+			c.out.error(msg)
+			return nil, false
+		}
+		if v == nil {
+			return old, true
+		}
+		if err := c.checkValue(v); err != nil {
+			c.storeError(err)
+			return nil, false
+		}
+		opt := session.SetOptions{Cond: session.SetIfNotExists}
+		if exists {
+			opt = session.SetOptions{Cond: session.SetIfEqual, Match: old, KeepTTL: true}
+		}
+		res, err := c.s.backend.SetString(c.bctx(), k, v, opt)
+		if err != nil {
+			c.storeError(err)
+			return nil, false
+		}
+		if res.Applied {
+			return v, true
+		}
+	}
+	c.out.error("UNAVAILABLE too much contention on the key, try again")
+	return nil, false
+}
+
+func (c *conn) incrbyfloat(args [][]byte) {
+	delta, ok := parseLongDouble(args[2])
+	if !ok {
+		c.out.error(msgNotFloat)
+		return
+	}
+	v, ok := c.updateString(args[1], func(old []byte, exists bool) ([]byte, string) {
+		cur := newLongDouble()
+		if exists {
+			var ok bool
+			if cur, ok = parseLongDouble(old); !ok {
+				return nil, msgNotFloat
+			}
+		}
+		sum, ok := addLongDouble(cur, delta)
+		if !ok {
+			return nil, msgNaNInf
+		}
+		return sum, ""
+	})
+	if ok {
+		c.out.bulk(v)
+	}
+}
+
+// msgTooBig is Redis's reply to a string that would grow over the limit.
+const msgTooBig = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+
+func (c *conn) appendCmd(args [][]byte) {
+	v, ok := c.updateString(args[1], func(old []byte, _ bool) ([]byte, string) {
+		if len(old)+len(args[2]) > c.s.cfg.MaxValueSize {
+			return nil, msgTooBig
+		}
+		return append(append(make([]byte, 0, len(old)+len(args[2])), old...), args[2]...), ""
+	})
+	if ok {
+		c.out.int(int64(len(v)))
+	}
+}
+
+func (c *conn) strlen(args [][]byte) {
+	v, err := c.s.backend.GetString(c.bctx(), string(args[1]))
+	switch {
+	case err == nil:
+		c.out.int(int64(len(v)))
+	case errors.Is(err, session.ErrNotFound):
+		c.out.int(0)
+	default:
+		c.storeError(err)
+	}
+}
+
+// getdel is GETDEL key: the value, deleted if it is still that value.
+func (c *conn) getdel(args [][]byte) {
+	k := string(args[1])
+	for range maxCASRetries {
+		v, err := c.s.backend.GetString(c.bctx(), k)
+		if err != nil {
+			c.valueReply(v, err)
+			return
+		}
+		deleted, err := c.s.backend.DeleteIf(c.bctx(), k, true, v)
+		if err != nil {
+			c.storeError(err)
+			return
+		}
+		if deleted {
+			c.out.bulk(v)
+			return
+		}
+	}
+	c.out.error("UNAVAILABLE too much contention on the key, try again")
+}
+
+// getex is GETEX key [EX s | PX ms | EXAT t | PXAT t | PERSIST]. As in
+// Redis, the options are checked before the key is read, their numbers
+// after (a missing key answers nil whatever the number).
+func (c *conn) getex(args [][]byte) {
+	var (
+		opt     string // ex, px, exat, pxat
+		num     []byte
+		persist bool
+	)
+	for i := 2; i < len(args); i++ {
+		o := strings.ToLower(string(args[i]))
+		switch {
+		case o == "persist" && opt == "" && !persist:
+			persist = true
+		case (o == "ex" || o == "px" || o == "exat" || o == "pxat") && opt == "" && !persist && i+1 < len(args):
+			i++
+			opt, num = o, args[i]
+		default:
+			c.syntaxError()
+			return
+		}
+	}
+	k := string(args[1])
+	v, err := c.s.backend.GetString(c.bctx(), k)
+	if err != nil {
+		c.valueReply(v, err)
+		return
+	}
+	now := c.s.cfg.Now()
+	var at time.Time
+	if opt != "" {
+		n, ok := parseLL(num)
+		if !ok {
+			c.out.error(msgNotInteger)
+			return
+		}
+		unit := time.Millisecond
+		if opt[0] == 'e' {
+			unit = time.Second
+		}
+		ms := n
+		if unit == time.Second {
+			if n > math.MaxInt64/1000 {
+				ms = -1
+			} else {
+				ms = n * 1000
+			}
+		}
+		if len(opt) == 2 && ms > 0 {
+			if ms > math.MaxInt64-now.UnixMilli() {
+				ms = -1
+			} else {
+				ms += now.UnixMilli()
+			}
+		}
+		if n <= 0 || ms <= 0 {
+			c.out.error("ERR invalid expire time in 'getex' command")
+			return
+		}
+		at = time.UnixMilli(ms)
+	}
+	switch {
+	case opt != "" && !at.After(now):
+		_, err = c.s.backend.Delete(c.bctx(), k)
+	case opt != "":
+		err = c.s.backend.SetExpiry(c.bctx(), k, session.Expiry{TTL: at.Sub(now)})
+	case persist:
+		err = c.s.backend.SetExpiry(c.bctx(), k, session.Expiry{Idle: session.NoExpiry})
+	}
+	if err != nil && !errors.Is(err, session.ErrNotFound) {
+		c.storeError(err)
+		return
+	}
+	c.out.bulk(v)
+}
+
+func (c *conn) getrange(args [][]byte) {
+	start, ok1 := parseLL(args[2])
+	end, ok2 := parseLL(args[3])
+	if !ok1 || !ok2 {
+		c.out.error(msgNotInteger)
+		return
+	}
+	v, err := c.s.backend.GetString(c.bctx(), string(args[1]))
+	if errors.Is(err, session.ErrNotFound) {
+		c.out.bulk(nil)
+		return
+	}
+	if err != nil {
+		c.storeError(err)
+		return
+	}
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		c.out.bulk(nil)
+		return
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		c.out.bulk(nil)
+		return
+	}
+	c.out.bulk(v[start : end+1])
+}
+
+func (c *conn) setrange(args [][]byte) {
+	off, ok := parseLL(args[2])
+	if !ok {
+		c.out.error(msgNotInteger)
+		return
+	}
+	if off < 0 {
+		c.out.error("ERR offset is out of range")
+		return
+	}
+	val := args[3]
+	v, ok := c.updateString(args[1], func(old []byte, exists bool) ([]byte, string) {
+		if len(val) == 0 {
+			return nil, "" // nothing to write: the length as it is
+		}
+		if off > int64(c.s.cfg.MaxValueSize)-int64(len(val)) { // no overflow: off may be huge
+			return nil, msgTooBig
+		}
+		n := max(int64(len(old)), off+int64(len(val)))
+		b := make([]byte, n)
+		copy(b, old)
+		copy(b[off:], val)
+		return b, ""
+	})
+	if ok {
+		c.out.int(int64(len(v)))
+	}
+}
+
+// mset is MSET key value [key value ...]: owned, so atomic on the node
+// and, in a grid, within the keys' one partition.
+func (c *conn) mset(args [][]byte) {
+	if len(args)%2 == 0 {
+		c.arityError(strings.ToLower(string(args[0])))
+		return
+	}
+	if c.msetPairs(args) {
+		c.out.ok()
+	}
+}
+
+func (c *conn) msetPairs(args [][]byte) bool {
+	for i := 2; i < len(args); i += 2 {
+		if err := c.checkValue(args[i]); err != nil {
+			c.storeError(err)
+			return false
+		}
+	}
+	for i := 1; i < len(args); i += 2 {
+		if _, err := c.s.backend.SetString(c.bctx(), string(args[i]), args[i+1], session.SetOptions{}); err != nil {
+			c.storeError(err)
+			return false
+		}
+	}
+	return true
+}
+
+// msetnx is MSETNX key value [key value ...]: all or none, none if any
+// key exists (of any type).
+func (c *conn) msetnx(args [][]byte) {
+	if len(args)%2 == 0 {
+		c.arityError(strings.ToLower(string(args[0])))
+		return
+	}
+	for i := 1; i < len(args); i += 2 {
+		kind, err := c.s.backend.KindOf(c.bctx(), string(args[i]))
+		if err != nil {
+			c.storeError(err)
+			return
+		}
+		if kind != session.KindNone {
+			c.out.int(0)
+			return
+		}
+	}
+	if c.msetPairs(args) {
+		c.out.int(1)
+	}
+}

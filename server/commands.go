@@ -90,6 +90,34 @@ const (
 	cmdPUnsubscribe
 	cmdPublish
 	cmdPubsub
+	// Issue 13: the missing hash, string, key and operations commands.
+	cmdHIncrBy
+	cmdHIncrByFloat
+	cmdHSetNX
+	cmdHScan
+	cmdHRandField
+	cmdIncrByFloat
+	cmdAppend
+	cmdStrLen
+	cmdGetDel
+	cmdGetEx
+	cmdGetRange
+	cmdSetRange
+	cmdMSet
+	cmdMSetNX
+	cmdExpireAt
+	cmdPExpireAt
+	cmdExpireTime
+	cmdPExpireTime
+	cmdTouch
+	cmdRename
+	cmdRenameNX
+	cmdCopy
+	cmdRandomKey
+	cmdObject
+	cmdMemory
+	cmdWait
+	cmdSlowlog
 
 	numCommands
 )
@@ -259,6 +287,60 @@ func lookup(name []byte) int {
 		return cmdPublish
 	case "pubsub":
 		return cmdPubsub
+	case "hincrby":
+		return cmdHIncrBy
+	case "hincrbyfloat":
+		return cmdHIncrByFloat
+	case "hsetnx":
+		return cmdHSetNX
+	case "hscan":
+		return cmdHScan
+	case "hrandfield":
+		return cmdHRandField
+	case "incrbyfloat":
+		return cmdIncrByFloat
+	case "append":
+		return cmdAppend
+	case "strlen":
+		return cmdStrLen
+	case "getdel":
+		return cmdGetDel
+	case "getex":
+		return cmdGetEx
+	case "getrange":
+		return cmdGetRange
+	case "setrange":
+		return cmdSetRange
+	case "mset":
+		return cmdMSet
+	case "msetnx":
+		return cmdMSetNX
+	case "expireat":
+		return cmdExpireAt
+	case "pexpireat":
+		return cmdPExpireAt
+	case "expiretime":
+		return cmdExpireTime
+	case "pexpiretime":
+		return cmdPExpireTime
+	case "touch":
+		return cmdTouch
+	case "rename":
+		return cmdRename
+	case "renamenx":
+		return cmdRenameNX
+	case "copy":
+		return cmdCopy
+	case "randomkey":
+		return cmdRandomKey
+	case "object":
+		return cmdObject
+	case "memory":
+		return cmdMemory
+	case "wait":
+		return cmdWait
+	case "slowlog":
+		return cmdSlowlog
 	}
 	return -1
 }
@@ -271,6 +353,9 @@ const (
 	flagNoAuth // served before AUTH
 	flagAdmin
 	flagPubsub // allowed in RESP2 subscribed mode
+	// flagOwned: runs on its keys' owner, alone on the node (owned.go);
+	// not reported by COMMAND.
+	flagOwned
 )
 
 // command is one entry of the command table.
@@ -281,6 +366,7 @@ type command struct {
 	// first, last, step locate the key arguments (COMMAND); 0 when none.
 	first, last, step int
 	fn                func(c *conn, args [][]byte)
+	stats             *cmdStats // INFO commandstats
 
 	// Instruments, resolved once in New.
 	calls    prometheus.Counter
@@ -300,7 +386,7 @@ func newCommandTable() [numCommands]command {
 	)
 	var t [numCommands]command
 	def := func(id int, name string, arity, flags, first, last, step int, fn func(*conn, [][]byte)) {
-		t[id] = command{name: name, arity: arity, flags: flags, first: first, last: last, step: step, fn: fn}
+		t[id] = command{name: name, arity: arity, flags: flags, first: first, last: last, step: step, fn: fn, stats: new(cmdStats)}
 	}
 	def(cmdPing, "ping", -1, f|ps, 0, 0, 0, (*conn).ping)
 	def(cmdEcho, "echo", 2, f, 0, 0, 0, (*conn).echo)
@@ -327,12 +413,12 @@ func newCommandTable() [numCommands]command {
 	def(cmdHVals, "hvals", 2, r, 1, 1, 1, gated((*conn).hvals))
 	def(cmdHStrLen, "hstrlen", 3, r|f, 1, 1, 1, gated((*conn).hstrlen))
 
-	def(cmdDel, "del", -2, w, 1, -1, 1, gated((*conn).del))
-	def(cmdUnlink, "unlink", -2, w|f, 1, -1, 1, gated((*conn).del))
-	def(cmdExists, "exists", -2, r|f, 1, -1, 1, gated((*conn).exists))
+	def(cmdDel, "del", -2, w|flagOwned, 1, -1, 1, multiKey((*conn).del))
+	def(cmdUnlink, "unlink", -2, w|f|flagOwned, 1, -1, 1, multiKey((*conn).del))
+	def(cmdExists, "exists", -2, r|f|flagOwned, 1, -1, 1, multiKey((*conn).exists))
 	def(cmdType, "type", 2, r|f, 1, 1, 1, gated((*conn).typeCmd))
-	def(cmdExpire, "expire", -3, w|f, 1, 1, 1, gated((*conn).expire))
-	def(cmdPExpire, "pexpire", -3, w|f, 1, 1, 1, gated((*conn).pexpire))
+	def(cmdExpire, "expire", -3, w|f|flagOwned, 1, 1, 1, expireWith((*conn).expire))
+	def(cmdPExpire, "pexpire", -3, w|f|flagOwned, 1, 1, 1, expireWith((*conn).pexpire))
 	def(cmdTTL, "ttl", 2, r|f, 1, 1, 1, gated((*conn).ttl))
 	def(cmdPTTL, "pttl", 2, r|f, 1, 1, 1, gated((*conn).pttl))
 	def(cmdPersist, "persist", 2, w|f, 1, 1, 1, gated((*conn).persist))
@@ -348,7 +434,7 @@ func newCommandTable() [numCommands]command {
 	def(cmdPSetEx, "psetex", 4, w, 1, 1, 1, gated((*conn).psetex))
 	def(cmdSetNX, "setnx", 3, w|f, 1, 1, 1, gated((*conn).setnx))
 	def(cmdDelEx, "delex", -2, w|f, 1, 1, 1, gated((*conn).delex))
-	def(cmdMGet, "mget", -2, r|f, 1, -1, 1, gated((*conn).mget))
+	def(cmdMGet, "mget", -2, r|f|flagOwned, 1, -1, 1, multiKey((*conn).mget))
 	def(cmdIncr, "incr", 2, w|f, 1, 1, 1, gated((*conn).incr))
 	def(cmdIncrBy, "incrby", 3, w|f, 1, 1, 1, gated((*conn).incrby))
 	def(cmdDecr, "decr", 2, w|f, 1, 1, 1, gated((*conn).decr))
@@ -380,6 +466,35 @@ func newCommandTable() [numCommands]command {
 	def(cmdPUnsubscribe, "punsubscribe", -1, ps, 0, 0, 0, (*conn).punsubscribe)
 	def(cmdPublish, "publish", 3, f, 0, 0, 0, (*conn).publish)
 	def(cmdPubsub, "pubsub", -2, 0, 0, 0, 0, (*conn).pubsub)
+
+	o := flagOwned
+	def(cmdHIncrBy, "hincrby", 4, w|f|o, 1, 1, 1, owned(firstKey, (*conn).hincrby))
+	def(cmdHIncrByFloat, "hincrbyfloat", 4, w|f|o, 1, 1, 1, owned(firstKey, (*conn).hincrbyfloat))
+	def(cmdHSetNX, "hsetnx", 4, w|f|o, 1, 1, 1, owned(firstKey, (*conn).hsetnx))
+	def(cmdHScan, "hscan", -3, r, 1, 1, 1, gated((*conn).hscan))
+	def(cmdHRandField, "hrandfield", -2, r, 1, 1, 1, gated((*conn).hrandfield))
+	def(cmdIncrByFloat, "incrbyfloat", 3, w|f|o, 1, 1, 1, owned(firstKey, (*conn).incrbyfloat))
+	def(cmdAppend, "append", 3, w|f|o, 1, 1, 1, owned(firstKey, (*conn).appendCmd))
+	def(cmdStrLen, "strlen", 2, r|f, 1, 1, 1, gated((*conn).strlen))
+	def(cmdGetDel, "getdel", 2, w|f|o, 1, 1, 1, owned(firstKey, (*conn).getdel))
+	def(cmdGetEx, "getex", -2, w|f|o, 1, 1, 1, owned(firstKey, (*conn).getex))
+	def(cmdGetRange, "getrange", 4, r, 1, 1, 1, gated((*conn).getrange))
+	def(cmdSetRange, "setrange", 4, w|o, 1, 1, 1, owned(firstKey, (*conn).setrange))
+	def(cmdMSet, "mset", -3, w|o, 1, -1, 2, owned(pairKeys, (*conn).mset))
+	def(cmdMSetNX, "msetnx", -3, w|o, 1, -1, 2, owned(pairKeys, (*conn).msetnx))
+	def(cmdExpireAt, "expireat", -3, w|f|o, 1, 1, 1, expireWith((*conn).expireat))
+	def(cmdPExpireAt, "pexpireat", -3, w|f|o, 1, 1, 1, expireWith((*conn).pexpireat))
+	def(cmdExpireTime, "expiretime", 2, r|f, 1, 1, 1, gated((*conn).expiretime))
+	def(cmdPExpireTime, "pexpiretime", 2, r|f, 1, 1, 1, gated((*conn).pexpiretime))
+	def(cmdTouch, "touch", -2, r|f|o, 1, -1, 1, multiKey((*conn).touch))
+	def(cmdRename, "rename", 3, w|o, 1, 2, 1, owned(twoKeys, (*conn).rename))
+	def(cmdRenameNX, "renamenx", 3, w|f|o, 1, 2, 1, owned(twoKeys, (*conn).renamenx))
+	def(cmdCopy, "copy", -3, w|o, 1, 2, 1, owned(twoKeys, (*conn).copyCmd))
+	def(cmdRandomKey, "randomkey", 1, r, 0, 0, 0, gated((*conn).randomkey))
+	def(cmdObject, "object", -2, r, 2, 2, 1, gated((*conn).object))
+	def(cmdMemory, "memory", -2, r, 0, 0, 0, gated((*conn).memoryCmd))
+	def(cmdWait, "wait", 3, 0, 0, 0, 0, (*conn).wait)
+	def(cmdSlowlog, "slowlog", -2, a, 0, 0, 0, (*conn).slowlog)
 	return t
 }
 
@@ -401,7 +516,7 @@ func flagNames(flags int) []string {
 func (c *conn) exec(args [][]byte) {
 	id := lookup(args[0])
 	if id < 0 {
-		if !c.refuseHTTP(args) {
+		if !c.refuseHTTP(args) && !c.unsupportedType(args[0]) {
 			c.unknownCommand(args)
 		}
 		return
@@ -416,12 +531,14 @@ func (c *conn) exec(args [][]byte) {
 		c.arityError(cmd.name)
 		cmd.errors.Inc()
 		cmd.calls.Inc()
+		cmd.stats.rejected.Add(1)
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
 		c.out.error("NOAUTH Authentication required.")
 		cmd.errors.Inc()
 		cmd.calls.Inc()
+		cmd.stats.rejected.Add(1)
 		return
 	}
 	if cmd.flags&flagPubsub == 0 && c.subscribedMode() {
@@ -434,13 +551,23 @@ func (c *conn) exec(args [][]byte) {
 	// One clock read per command: a command starts where the previous one
 	// ended, or the read that brought it returned (parsing is counted).
 	start := c.mark
+	if start == 0 { // a detached connection's first command
+		start = c.s.clock()
+	}
 	cmd.fn(c, args)
 	c.mark = c.s.clock()
-	cmd.duration.Observe(float64(c.mark-start) / float64(time.Second))
+	d := c.mark - start
+	cmd.duration.Observe(float64(d) / float64(time.Second))
 	cmd.calls.Inc()
+	cmd.stats.calls.Add(1)
+	cmd.stats.usec.Add(int64(d / time.Microsecond))
 	if c.out.failed {
 		cmd.errors.Inc()
+		cmd.stats.failed.Add(1)
+	} else if cmd.flags&flagWrite != 0 && cmd.first > 0 {
+		c.lastWrite = append(c.lastWrite[:0], args[cmd.first]...)
 	}
+	c.s.slowlog.record(c, id, args, d)
 }
 
 func (c *conn) arityError(name string) {

@@ -49,6 +49,12 @@ type Config struct {
 	// DefaultScriptMaxMemory when 0.
 	ScriptTimeout   time.Duration
 	ScriptMaxMemory int64
+	// SlowlogLogSlowerThan records in the slow log (SLOWLOG GET) every
+	// command that runs longer: DefaultSlowlogLogSlowerThan when 0, never
+	// when negative (1ns records every command). SlowlogMaxLen is how many
+	// entries it keeps: DefaultSlowlogMaxLen when 0, none when negative.
+	SlowlogLogSlowerThan time.Duration
+	SlowlogMaxLen        int
 	// Version is the version reported by HELLO and INFO.
 	Version string
 	// PubsubOutputLimit bounds the output waiting to be sent to one
@@ -134,6 +140,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PubsubOutputLimit == 0 {
 		c.PubsubOutputLimit = DefaultPubsubOutputLimit
+	}
+	if c.SlowlogLogSlowerThan == 0 {
+		c.SlowlogLogSlowerThan = DefaultSlowlogLogSlowerThan
+	}
+	if c.SlowlogMaxLen == 0 {
+		c.SlowlogMaxLen = DefaultSlowlogMaxLen
 	}
 	return c
 }

@@ -59,6 +59,10 @@ type conn struct {
 	// without waiting (see yieldAfterLongSlice).
 	slice time.Duration
 
+	// lastWrite is the key of the connection's last successful write
+	// (WAIT asks about it).
+	lastWrite []byte
+
 	// Reused argument buffers of the hot paths.
 	fields []session.Field
 	strs   []string

@@ -330,8 +330,12 @@ func TestConnectionCommands(t *testing.T) {
 	if got := do("COMMAND INFO hget nosuch\r\n"); !strings.HasPrefix(got, "*2\n*10\nhget\n:3\n") || !strings.HasSuffix(got, "*-1") {
 		t.Fatalf("COMMAND INFO = %q", got)
 	}
-	if got := do("COMMAND DOCS\r\n"); got != "*0" {
-		t.Fatalf("COMMAND DOCS = %q", got)
+	if got := do("COMMAND DOCS\r\n"); !strings.HasPrefix(got, "*"+strconv.Itoa(2*numCommands)+"\nping\n") {
+		t.Fatalf("COMMAND DOCS = %.200q", got)
+	}
+	if got := do("COMMAND DOCS hincrby nosuch\r\n"); !strings.HasPrefix(got, "*2\nhincrby\n*8\nsummary\n") ||
+		!strings.Contains(got, "name\nincrement\ntype\ninteger") {
+		t.Fatalf("COMMAND DOCS hincrby = %q", got)
 	}
 	if got := do("COMMAND\r\n"); !strings.HasPrefix(got, "*"+strconv.Itoa(numCommands)+"\n") {
 		t.Fatalf("COMMAND = %.100q", got)

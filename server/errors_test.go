@@ -32,7 +32,7 @@ func TestErrorReplies(t *testing.T) {
 			{"unknown no args", []any{"NOPE"}, "ERR unknown command 'NOPE', with args beginning with:"},
 			{"syntax", []any{"SET", "k", "v", "XX", "NX"}, "ERR syntax error"},
 			{"not an integer", []any{"EXPIRE", "str", "soon"}, msgNotInteger},
-			{"select", []any{"SELECT", "1"}, "ERR DB index is out of range"},
+			{"select", []any{"SELECT", "1"}, "ERR DB index is out of range: gridnode has one database, 0"},
 			{"too large", []any{"HSET", "hash", "big", strings.Repeat("x", 1025)}, "TOOLARGE *"},
 			{"too large string", []any{"SET", "k", strings.Repeat("x", 1025)}, "TOOLARGE *"},
 			{"empty id", []any{"HGET", "", "f"}, "INVALIDID *"},

@@ -23,6 +23,9 @@ func (c *conn) info(args [][]byte) {
 			for _, s := range infoSections {
 				want[s] = true
 			}
+			if sec != "default" {
+				want["commandstats"] = true
+			}
 		default:
 			want[sec] = true
 		}
@@ -32,7 +35,14 @@ func (c *conn) info(args [][]byte) {
 			want[s] = true
 		}
 	}
-	c.out.bulkString(c.s.infoText(want))
+	text := c.s.infoText(want)
+	if want["commandstats"] {
+		if text != "" {
+			text += "\r\n"
+		}
+		text += "# Commandstats\r\n" + c.s.commandStats()
+	}
+	c.out.bulkString(text)
 }
 
 // infoText builds the INFO reply for the sections in want.

@@ -46,6 +46,7 @@ type Server struct {
 	forwarder Forwarder
 	// scripts is the Lua scripting state (cache, gate, limits).
 	scripts *scripting
+	slowlog *slowLog
 
 	// hub holds this member's Pub/Sub subscriptions; bcast carries
 	// published messages to the other members (nil when standalone).
@@ -118,6 +119,7 @@ func New(cfg Config, backend Backend) (*Server, error) {
 	if st, ok := backend.(statser); ok {
 		s.stats = st
 	}
+	s.slowlog = &slowLog{slower: cfg.SlowlogLogSlowerThan, maxLen: cfg.SlowlogMaxLen}
 	s.table = newCommandTable()
 	s.metrics = newMetrics(s)
 	s.hub = newHub()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +34,8 @@ type options struct {
 	maxRequestBytes byteSize
 	maxValueBytes   byteSize
 	idleTimeout     time.Duration
+	slowlogSlower   int64 // microseconds, Redis's slowlog-log-slower-than
+	slowlogMaxLen   int
 	sessionIdle     time.Duration
 	touchOnRead     bool
 	shards          int
@@ -70,6 +73,9 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "close a client connection idle for this long (0: never)")
 	fs.StringVar(&o.notifyEvents, "notify-keyspace-events", "", "keyspace notifications published, in Redis's letters (e.g. KEA, Ex; K keyspace, E keyevent, g generic, $ string, h hash, x expired, A all); empty: none")
 	fs.Var(&o.pubsubLimit, "pubsub-output-limit", "output a Pub/Sub client may have waiting, e.g. 32MiB (Redis's client-output-buffer-limit pubsub hard limit); a subscriber past it is disconnected")
+	fs.Int64Var(&o.slowlogSlower, "slowlog-log-slower-than", int64(server.DefaultSlowlogLogSlowerThan/time.Microsecond),
+		"record in SLOWLOG the commands that run longer than this many microseconds (0: every command; negative: none)")
+	fs.IntVar(&o.slowlogMaxLen, "slowlog-max-len", server.DefaultSlowlogMaxLen, "entries SLOWLOG keeps, newest first (0: none)")
 	fs.DurationVar(&o.sessionIdle, "session-idle", mem.DefaultIdle, "idle timeout of a session (slides on every write)")
 	fs.BoolVar(&o.touchOnRead, "touch-on-read", false, "reads also slide a session's idle timeout")
 	fs.IntVar(&o.shards, "shards", mem.Shards, "lock shards of the in-memory store (a power of two)")
@@ -180,6 +186,9 @@ func (o options) validate() error {
 	if o.shutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout must be positive, got %s", o.shutdownTimeout)
 	}
+	if o.slowlogMaxLen < 0 {
+		return fmt.Errorf("--slowlog-max-len must not be negative, got %d", o.slowlogMaxLen)
+	}
 	if o.procs < 0 {
 		return fmt.Errorf("--procs must not be negative, got %d", o.procs)
 	}
@@ -245,7 +254,23 @@ func (o options) serverConfig(log *slog.Logger) server.Config {
 
 		NotifyKeyspaceEvents: o.notifyEvents,
 		PubsubOutputLimit:    int(o.pubsubLimit),
+		SlowlogLogSlowerThan: slowlogThreshold(o.slowlogSlower),
+		SlowlogMaxLen:        cmp.Or(o.slowlogMaxLen, -1), // 0 keeps none
 	}
+}
+
+// slowlogThreshold maps --slowlog-log-slower-than (Redis's microseconds)
+// to server.Config's duration, where 0 means the default.
+func slowlogThreshold(us int64) time.Duration {
+	switch {
+	case us < 0:
+		return -1
+	case us == 0:
+		return time.Nanosecond // every command
+	case us > int64(time.Duration(1<<62)/time.Microsecond):
+		return 1 << 62
+	}
+	return time.Duration(us) * time.Microsecond
 }
 
 // byteSize is a flag holding a size in bytes: a number with an optional

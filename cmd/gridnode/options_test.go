@@ -150,3 +150,36 @@ func TestBackupFlags(t *testing.T) {
 		t.Fatalf("default backup count in cluster mode: %d, %v", o.cluster.backups, err)
 	}
 }
+
+func TestSlowlogFlags(t *testing.T) {
+	o, err := parseOptions(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := o.serverConfig(nil); c.SlowlogLogSlowerThan != 10*time.Millisecond || c.SlowlogMaxLen != 128 {
+		t.Fatalf("default slow log: %s, %d", c.SlowlogLogSlowerThan, c.SlowlogMaxLen)
+	}
+	for _, tc := range []struct {
+		args   []string
+		slower time.Duration
+		maxLen int
+	}{
+		{[]string{"--slowlog-log-slower-than", "0", "--slowlog-max-len", "5"}, time.Nanosecond, 5},
+		{[]string{"--slowlog-log-slower-than", "-1", "--slowlog-max-len", "0"}, -1, -1},
+		{[]string{"--slowlog-log-slower-than", "250"}, 250 * time.Microsecond, 128},
+	} {
+		o, err := parseOptions(tc.args, env(nil), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := o.serverConfig(nil); c.SlowlogLogSlowerThan != tc.slower || c.SlowlogMaxLen != tc.maxLen {
+			t.Errorf("%v: %s, %d", tc.args, c.SlowlogLogSlowerThan, c.SlowlogMaxLen)
+		}
+	}
+	if _, err := parseOptions([]string{"--slowlog-max-len", "-1"}, env(nil), io.Discard); err == nil {
+		t.Error("--slowlog-max-len -1 accepted")
+	}
+	if o, err := parseOptions(nil, env(map[string]string{"GRIDNODE_SLOWLOG_MAX_LEN": "7"}), io.Discard); err != nil || o.slowlogMaxLen != 7 {
+		t.Errorf("GRIDNODE_SLOWLOG_MAX_LEN: %v, %d", err, o.slowlogMaxLen)
+	}
+}
