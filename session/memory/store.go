@@ -143,14 +143,32 @@ func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64)
 	if kind == session.KindSession && s.cfg.DefaultIdle > 0 {
 		e.idle = int64(s.cfg.DefaultIdle)
 	}
+	sh.addLocked(id, e)
+	return e
+}
+
+// addLocked puts e, a key not in the shard, in its map and counters; the
+// reverse of removeLocked.
+func (sh *shard) addLocked(id string, e *entry) {
 	sh.m[id] = e
-	sh.bytes += int64(len(id))
-	if kind == session.KindString {
+	sh.bytes += e.size(id)
+	if e.kind == session.KindString {
 		sh.strings++
 	} else {
 		sh.sessions++
 	}
-	return e
+}
+
+// view runs fn on the live entry of key, if any, under its shard's read
+// lock.
+func (s *Store) view(key string, fn func(e *entry)) {
+	sh := s.shard(key)
+	now := s.now()
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if e := sh.lookupLocked(key, now); e != nil {
+		fn(e)
+	}
 }
 
 // sessionLocked returns the live session id for writing, creating it when
@@ -230,8 +248,63 @@ func (sh *shard) mutate(id string, e *entry, fn func()) {
 	sh.bytes += e.size(id) - before
 }
 
+// section names one of a session's two sets of fields. The methods of
+// session.Store come in data/props twins (Save/SaveProp, Get/GetProp,
+// GetAll/Props, Evict/EvictProp) written once over a section.
+type section uint8
+
+const (
+	dataSection section = iota
+	propsSection
+)
+
+// fields returns the set of e that sec names.
+func (e *entry) fields(sec section) *fields {
+	if sec == propsSection {
+		return &e.props
+	}
+	return &e.data
+}
+
+// write runs fn on the live session id under its shard's write lock,
+// creating the session first when create is set; fn is not called when
+// the session is missing. fn reports whether it changed the session: the
+// idle clock then restarts. The byte count follows, and a session left
+// with no data and no props is removed. found reports whether fn ran.
+func (s *Store) write(id string, create bool, fn func(e *entry) (changed bool)) (found bool, err error) {
+	sh := s.shard(id)
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, err := s.sessionLocked(sh, id, now, create)
+	if err != nil || e == nil {
+		return false, err
+	}
+	var changed bool
+	sh.mutate(id, e, func() { changed = fn(e) })
+	if changed {
+		e.touched.Store(now)
+	}
+	if e.data.len() == 0 && e.props.len() == 0 {
+		sh.removeLocked(id, e)
+	}
+	return true, nil
+}
+
 // Save implements session.Store.
 func (s *Store) Save(_ context.Context, id string, kvs ...session.Field) (int, error) {
+	return s.save(id, dataSection, kvs)
+}
+
+// SaveProp implements session.Store.
+func (s *Store) SaveProp(_ context.Context, id, key string, value []byte) error {
+	_, err := s.save(id, propsSection, []session.Field{{Key: key, Value: value}})
+	return err
+}
+
+// save writes kvs into section sec of session id, creating it, and returns
+// how many keys were new.
+func (s *Store) save(id string, sec section, kvs []session.Field) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
@@ -246,54 +319,81 @@ func (s *Store) Save(_ context.Context, id string, kvs ...session.Field) (int, e
 	if len(kvs) == 0 {
 		return 0, nil
 	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, true)
+	var added int
+	_, err := s.write(id, true, func(e *entry) bool {
+		added = e.fields(sec).set(kvs)
+		return true
+	})
 	if err != nil {
 		return 0, err
 	}
-	var added int
-	sh.mutate(id, e, func() { added = e.data.set(kvs) })
-	e.touched.Store(now)
 	return added, nil
 }
 
 // Get implements session.Store.
 func (s *Store) Get(_ context.Context, id, key string) ([]byte, error) {
-	if err := s.check(id); err != nil {
+	return s.getField(id, key, dataSection)
+}
+
+// GetProp implements session.Store.
+func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
+	return s.getField(id, key, propsSection)
+}
+
+// getField returns a copy of key's value in section sec of session id.
+func (s *Store) getField(id, key string, sec section) ([]byte, error) {
+	v, ok, err := s.lookupField(id, key, sec, true)
+	if err != nil {
 		return nil, err
 	}
+	if !ok {
+		return nil, &notFoundError{id: id, key: key, prop: sec == propsSection}
+	}
+	return v, nil
+}
+
+// Exists implements session.Store.
+func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
+	_, ok, err := s.lookupField(id, key, dataSection, false)
+	return ok, err
+}
+
+// lookupField finds key in section sec of session id, under the shard's
+// read lock. With copyValue it returns a copy of the value (taken under the
+// lock: a write may overwrite the packed bytes in place once it is
+// released); without, only ok is meaningful.
+func (s *Store) lookupField(id, key string, sec section, copyValue bool) (v []byte, ok bool, err error) {
+	if err := s.check(id); err != nil {
+		return nil, false, err
+	}
 	if err := session.ValidateKey(key); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	sh := s.shard(id)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	e, err := s.readLocked(sh, id)
-	if err != nil {
-		return nil, err
+	if err != nil || e == nil {
+		return nil, false, err
 	}
-	if e != nil {
-		if v, ok := e.data.get(key); ok {
-			return clone(v), nil
-		}
+	v, ok = e.fields(sec).get(key)
+	if ok && copyValue {
+		v = clone(v)
 	}
-	return nil, notFound(id, key)
+	return v, ok, nil
 }
 
 // GetAll implements session.Store.
 func (s *Store) GetAll(_ context.Context, id string) (map[string][]byte, error) {
-	return s.readMap(id, func(e *entry) *fields { return &e.data })
+	return s.readMap(id, dataSection)
 }
 
 // Props implements session.Store.
 func (s *Store) Props(_ context.Context, id string) (map[string][]byte, error) {
-	return s.readMap(id, func(e *entry) *fields { return &e.props })
+	return s.readMap(id, propsSection)
 }
 
-func (s *Store) readMap(id string, which func(*entry) *fields) (map[string][]byte, error) {
+func (s *Store) readMap(id string, sec section) (map[string][]byte, error) {
 	if err := s.check(id); err != nil {
 		return nil, err
 	}
@@ -307,30 +407,23 @@ func (s *Store) readMap(id string, which func(*entry) *fields) (map[string][]byt
 	if e == nil {
 		return map[string][]byte{}, nil
 	}
-	return which(e).copyMap(), nil
-}
-
-// Exists implements session.Store.
-func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
-	if err := s.check(id); err != nil {
-		return false, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return false, err
-	}
-	sh := s.shard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	e, err := s.readLocked(sh, id)
-	if err != nil || e == nil {
-		return false, err
-	}
-	_, ok := e.data.get(key)
-	return ok, nil
+	return e.fields(sec).copyMap(), nil
 }
 
 // Evict implements session.Store.
 func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error) {
+	return s.evict(id, dataSection, keys)
+}
+
+// EvictProp implements session.Store.
+func (s *Store) EvictProp(_ context.Context, id, key string) (bool, error) {
+	removed, err := s.evict(id, propsSection, []string{key})
+	return removed > 0, err
+}
+
+// evict removes keys from section sec of session id and returns how many
+// existed.
+func (s *Store) evict(id string, sec section, keys []string) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
@@ -339,21 +432,13 @@ func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error)
 			return 0, err
 		}
 	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, false)
-	if err != nil || e == nil {
-		return 0, err
-	}
 	var removed int
-	sh.mutate(id, e, func() { removed = e.data.del(keys) })
-	if removed > 0 {
-		e.touched.Store(now)
-	}
-	if e.data.len() == 0 && e.props.len() == 0 {
-		sh.removeLocked(id, e)
+	_, err := s.write(id, false, func(e *entry) bool {
+		removed = e.fields(sec).del(keys)
+		return removed > 0
+	})
+	if err != nil {
+		return 0, err
 	}
 	return removed, nil
 }
@@ -363,98 +448,14 @@ func (s *Store) Clear(_ context.Context, id string, retain ...string) (bool, err
 	if err := s.check(id); err != nil {
 		return false, err
 	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, false)
-	if err != nil || e == nil {
-		return false, err
-	}
-	if len(retain) == 0 {
-		sh.removeLocked(id, e)
-		return true, nil
-	}
-	sh.mutate(id, e, func() { e.data.retain(retain) })
-	e.touched.Store(now)
-	if e.data.len() == 0 && e.props.len() == 0 {
-		sh.removeLocked(id, e)
-	}
-	return true, nil
-}
-
-// SaveProp implements session.Store.
-func (s *Store) SaveProp(_ context.Context, id, key string, value []byte) error {
-	if err := s.check(id); err != nil {
-		return err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return err
-	}
-	if err := s.checkValue(value); err != nil {
-		return err
-	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, true)
-	if err != nil {
-		return err
-	}
-	sh.mutate(id, e, func() { e.props.set([]session.Field{{Key: key, Value: value}}) })
-	e.touched.Store(now)
-	return nil
-}
-
-// GetProp implements session.Store.
-func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
-	if err := s.check(id); err != nil {
-		return nil, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	sh := s.shard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	e, err := s.readLocked(sh, id)
-	if err != nil {
-		return nil, err
-	}
-	if e != nil {
-		if v, ok := e.props.get(key); ok {
-			return clone(v), nil
+	return s.write(id, false, func(e *entry) bool {
+		if len(retain) == 0 {
+			e.data, e.props = fields{}, fields{}
+		} else {
+			e.data.retain(retain)
 		}
-	}
-	return nil, &notFoundError{id: id, key: key, prop: true}
-}
-
-// EvictProp implements session.Store.
-func (s *Store) EvictProp(_ context.Context, id, key string) (bool, error) {
-	if err := s.check(id); err != nil {
-		return false, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return false, err
-	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, false)
-	if err != nil || e == nil {
-		return false, err
-	}
-	var removed int
-	sh.mutate(id, e, func() { removed = e.props.del([]string{key}) })
-	if removed > 0 {
-		e.touched.Store(now)
-	}
-	if e.data.len() == 0 && e.props.len() == 0 {
-		sh.removeLocked(id, e)
-	}
-	return removed > 0, nil
+		return true
+	})
 }
 
 // SetExpiry implements session.Store. It applies to a key of any kind.
