@@ -72,8 +72,38 @@ func (o *Sessions) newSession(id string, now int64) *Record {
 	return r
 }
 
+// section names one of a session's two sets of pairs. The methods of
+// session.Store come in data/props twins (Save/SaveProp, Get/GetProp,
+// GetAll/Props, Evict/EvictProp) written once over a section.
+type section uint8
+
+const (
+	dataSection section = iota
+	propsSection
+)
+
+// pairs returns the set of r that sec names.
+func (r *Record) pairs(sec section) *Pairs {
+	if sec == propsSection {
+		return &r.Props
+	}
+	return &r.Data
+}
+
 // Save implements session.Store: one Update writing every field.
 func (o *Sessions) Save(ctx context.Context, id string, fields ...session.Field) (int, error) {
+	return o.save(ctx, id, dataSection, fields)
+}
+
+// SaveProp implements session.Store.
+func (o *Sessions) SaveProp(ctx context.Context, id, key string, value []byte) error {
+	_, err := o.save(ctx, id, propsSection, []session.Field{{Key: key, Value: value}})
+	return err
+}
+
+// save writes fields into section sec of session id, creating it, and
+// returns how many keys were new.
+func (o *Sessions) save(ctx context.Context, id string, sec section, fields []session.Field) (int, error) {
 	if err := o.check(id); err != nil {
 		return 0, err
 	}
@@ -93,7 +123,8 @@ func (o *Sessions) Save(ctx context.Context, id string, fields ...session.Field)
 		if r == nil {
 			r = o.newSession(id, now)
 		}
-		r.Data, added = r.Data.Set(fields)
+		p := r.pairs(sec)
+		*p, added = p.Set(fields)
 		r.Touched = now
 		return r, true
 	})
@@ -105,47 +136,76 @@ func (o *Sessions) Save(ctx context.Context, id string, fields ...session.Field)
 
 // Get implements session.Store.
 func (o *Sessions) Get(ctx context.Context, id, key string) ([]byte, error) {
-	if err := o.check(id); err != nil {
-		return nil, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	var v []byte
-	var ok bool
-	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
-		if r != nil {
-			v, ok = r.Data.Get(key)
-			v = Clone(v) // r aliases memory valid only inside fn
-		}
-	})
+	return o.getField(ctx, id, key, dataSection)
+}
+
+// GetProp implements session.Store.
+func (o *Sessions) GetProp(ctx context.Context, id, key string) ([]byte, error) {
+	return o.getField(ctx, id, key, propsSection)
+}
+
+// getField returns a copy of key's value in section sec of session id.
+func (o *Sessions) getField(ctx context.Context, id, key string, sec section) ([]byte, error) {
+	v, ok, err := o.lookupField(ctx, id, key, sec, true)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
+		if sec == propsSection {
+			return nil, fmt.Errorf("prop: %w", notFound(id, key))
+		}
 		return nil, notFound(id, key)
 	}
 	return v, nil
 }
 
+// Exists implements session.Store.
+func (o *Sessions) Exists(ctx context.Context, id, key string) (bool, error) {
+	_, ok, err := o.lookupField(ctx, id, key, dataSection, false)
+	return ok, err
+}
+
+// lookupField finds key in section sec of session id: one Read. With
+// copyValue it returns a copy of the value; without, only ok is meaningful.
+func (o *Sessions) lookupField(ctx context.Context, id, key string, sec section, copyValue bool) (v []byte, ok bool, err error) {
+	if err := o.check(id); err != nil {
+		return nil, false, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return nil, false, err
+	}
+	err = o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+		if r != nil {
+			v, ok = r.pairs(sec).Get(key)
+			if copyValue {
+				v = Clone(v) // r aliases memory valid only inside fn
+			}
+		}
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return v, ok, nil
+}
+
 // GetAll implements session.Store.
 func (o *Sessions) GetAll(ctx context.Context, id string) (map[string][]byte, error) {
-	return o.readMap(ctx, id, func(r *Record) Pairs { return r.Data })
+	return o.readMap(ctx, id, dataSection)
 }
 
 // Props implements session.Store.
 func (o *Sessions) Props(ctx context.Context, id string) (map[string][]byte, error) {
-	return o.readMap(ctx, id, func(r *Record) Pairs { return r.Props })
+	return o.readMap(ctx, id, propsSection)
 }
 
-func (o *Sessions) readMap(ctx context.Context, id string, which func(*Record) Pairs) (map[string][]byte, error) {
+func (o *Sessions) readMap(ctx context.Context, id string, sec section) (map[string][]byte, error) {
 	if err := o.check(id); err != nil {
 		return nil, err
 	}
 	m := map[string][]byte{}
 	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
 		if r != nil {
-			m = which(r).Map()
+			m = r.pairs(sec).Map()
 		}
 	})
 	if err != nil {
@@ -154,25 +214,20 @@ func (o *Sessions) readMap(ctx context.Context, id string, which func(*Record) P
 	return m, nil
 }
 
-// Exists implements session.Store.
-func (o *Sessions) Exists(ctx context.Context, id, key string) (bool, error) {
-	if err := o.check(id); err != nil {
-		return false, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return false, err
-	}
-	var ok bool
-	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
-		if r != nil {
-			_, ok = r.Data.Get(key)
-		}
-	})
-	return ok, err
-}
-
 // Evict implements session.Store: one Update removing every key.
 func (o *Sessions) Evict(ctx context.Context, id string, keys ...string) (int, error) {
+	return o.evict(ctx, id, dataSection, keys)
+}
+
+// EvictProp implements session.Store.
+func (o *Sessions) EvictProp(ctx context.Context, id, key string) (bool, error) {
+	removed, err := o.evict(ctx, id, propsSection, []string{key})
+	return removed > 0, err
+}
+
+// evict removes keys from section sec of session id and returns how many
+// were present.
+func (o *Sessions) evict(ctx context.Context, id string, sec section, keys []string) (int, error) {
 	if err := o.check(id); err != nil {
 		return 0, err
 	}
@@ -186,7 +241,8 @@ func (o *Sessions) Evict(ctx context.Context, id string, keys ...string) (int, e
 		if r == nil {
 			return nil, false
 		}
-		r.Data, removed = r.Data.Delete(keys...)
+		p := r.pairs(sec)
+		*p, removed = p.Delete(keys...)
 		return afterRemoval(r, now, removed > 0)
 	})
 	if err != nil {
@@ -230,74 +286,6 @@ func (o *Sessions) Clear(ctx context.Context, id string, retain ...string) (bool
 		return false, err
 	}
 	return existed, nil
-}
-
-// SaveProp implements session.Store.
-func (o *Sessions) SaveProp(ctx context.Context, id, key string, value []byte) error {
-	if err := o.check(id); err != nil {
-		return err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return err
-	}
-	if err := o.checkValue(value); err != nil {
-		return err
-	}
-	return o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
-		if r == nil {
-			r = o.newSession(id, now)
-		}
-		r.Props, _ = r.Props.Set([]session.Field{{Key: key, Value: value}})
-		r.Touched = now
-		return r, true
-	})
-}
-
-// GetProp implements session.Store.
-func (o *Sessions) GetProp(ctx context.Context, id, key string) ([]byte, error) {
-	if err := o.check(id); err != nil {
-		return nil, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	var v []byte
-	var ok bool
-	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
-		if r != nil {
-			v, ok = r.Props.Get(key)
-			v = Clone(v) // r aliases memory valid only inside fn
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("prop: %w", notFound(id, key))
-	}
-	return v, nil
-}
-
-// EvictProp implements session.Store.
-func (o *Sessions) EvictProp(ctx context.Context, id, key string) (bool, error) {
-	if err := o.check(id); err != nil {
-		return false, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return false, err
-	}
-	var removed int
-	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
-		if r == nil {
-			return nil, false
-		}
-		r.Props, removed = r.Props.Delete(key)
-		return afterRemoval(r, now, removed > 0)
-	})
-	if err != nil {
-		return false, err
-	}
-	return removed > 0, nil
 }
 
 // SetExpiry implements session.Store. It restarts the idle clock; an
