@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/lifecycle"
 )
 
 // UpdateFunc changes the record of one session. r is the session's live
@@ -21,27 +22,40 @@ type UpdateFunc func(r *Record, now int64) (next *Record, changed bool)
 // during the call.
 type ReadFunc func(r *Record, now int64)
 
-// Sessions implements the per-session methods of session.Store (Save, Get,
-// GetAll, Exists, Evict, Clear, SaveProp, GetProp, Props, EvictProp,
-// SetExpiry, TTL) as changes to the session's Record: it checks the
-// arguments, then runs one Update or Read of the store. A store embeds it,
-// with every field set, before its first use; it is safe for concurrent use
-// as far as Update and Read are.
+// Sessions implements the methods of session.Store, for a store that keeps
+// each session and each global as one Record (bolt, file). The session
+// methods (Save, Get, GetAll, Exists, Evict, Clear, SaveProp, GetProp,
+// Props, EvictProp, SetExpiry, TTL) check their arguments, then run one
+// Update or Read; the global ones (SaveGlobal, GetGlobal, EvictGlobal,
+// Globals) one of the global functions. Every call is admitted by Gate. A
+// store embeds it, with every field set, before its first use; it is safe
+// for concurrent use as far as the functions are.
 type Sessions struct {
 	// Update runs fn atomically on the live record of session id, with now
 	// read from the store's clock, and stores or removes what fn returns.
 	// With reclaim, an expired session that fn leaves alone is removed on
-	// the way (as a sweep would). It fails with session.ErrClosed once the
-	// store is closed, ctx.Err() when ctx is done, and errors matching
-	// ErrCorrupt or session.ErrUnavailable when the storage fails.
+	// the way (as a sweep would). It fails with ctx.Err() when ctx is done,
+	// and errors matching ErrCorrupt or session.ErrUnavailable when the
+	// storage fails. Sessions calls it inside Gate, as it does every
+	// function below.
 	Update func(ctx context.Context, id string, reclaim bool, fn UpdateFunc) error
 	// Read runs fn on the live record of session id, consistent with
 	// concurrent Updates. With touch it first restarts a live session's idle
 	// clock (a write). Errors are those of Update.
 	Read func(ctx context.Context, id string, touch bool, fn ReadFunc) error
-	// Closing reports that the store's Close has started, so that calls
-	// fail fast with session.ErrClosed.
-	Closing func() bool
+	// PutGlobal stores the global key (checked), replacing it.
+	PutGlobal func(key string, value []byte) error
+	// FindGlobal returns a copy of the value of the global key and whether
+	// it exists.
+	FindGlobal func(key string) (value []byte, found bool, err error)
+	// DeleteGlobal removes the global key and reports whether it existed.
+	DeleteGlobal func(key string) (existed bool, err error)
+	// AllGlobals returns a consistent snapshot of every global, values
+	// copied; a corrupt one fails it with ErrCorrupt.
+	AllGlobals func() (map[string][]byte, error)
+	// Gate admits the calls until the store's Close: they fail fast with
+	// session.ErrClosed once it has started.
+	Gate *lifecycle.Gate
 	// DefaultIdle is the idle timeout of a new session; <= 0 for none.
 	DefaultIdle time.Duration
 	// MaxValueSize bounds one value (session.ValidateValue).
@@ -51,9 +65,27 @@ type Sessions struct {
 	TouchOnRead bool
 }
 
+// update runs Update inside the gate.
+func (o *Sessions) update(ctx context.Context, id string, reclaim bool, fn UpdateFunc) error {
+	if err := o.Gate.Enter(ctx); err != nil {
+		return err
+	}
+	defer o.Gate.Leave()
+	return o.Update(ctx, id, reclaim, fn)
+}
+
+// read runs Read inside the gate.
+func (o *Sessions) read(ctx context.Context, id string, touch bool, fn ReadFunc) error {
+	if err := o.Gate.Enter(ctx); err != nil {
+		return err
+	}
+	defer o.Gate.Leave()
+	return o.Read(ctx, id, touch, fn)
+}
+
 // check fails fast on a closed store or an invalid id.
 func (o *Sessions) check(id string) error {
-	if o.Closing() {
+	if o.Gate.Closing() {
 		return session.ErrClosed
 	}
 	return session.ValidateID(id)
@@ -119,7 +151,7 @@ func (o *Sessions) save(ctx context.Context, id string, sec section, fields []se
 		return 0, nil
 	}
 	var added int
-	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+	err := o.update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
 		if r == nil {
 			r = o.newSession(id, now)
 		}
@@ -174,7 +206,7 @@ func (o *Sessions) lookupField(ctx context.Context, id, key string, sec section,
 	if err := session.ValidateKey(key); err != nil {
 		return nil, false, err
 	}
-	err = o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+	err = o.read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
 		if r != nil {
 			v, ok = r.pairs(sec).Get(key)
 			if copyValue {
@@ -203,7 +235,7 @@ func (o *Sessions) readMap(ctx context.Context, id string, sec section) (map[str
 		return nil, err
 	}
 	m := map[string][]byte{}
-	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+	err := o.read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
 		if r != nil {
 			m = r.pairs(sec).Map()
 		}
@@ -237,7 +269,7 @@ func (o *Sessions) evict(ctx context.Context, id string, sec section, keys []str
 		}
 	}
 	var removed int
-	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+	err := o.update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
 		if r == nil {
 			return nil, false
 		}
@@ -271,7 +303,7 @@ func (o *Sessions) Clear(ctx context.Context, id string, retain ...string) (bool
 		return false, err
 	}
 	var existed bool
-	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+	err := o.update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
 		if r == nil {
 			return nil, false
 		}
@@ -295,7 +327,7 @@ func (o *Sessions) SetExpiry(ctx context.Context, id string, e session.Expiry) e
 		return err
 	}
 	found := false
-	err := o.Update(ctx, id, false, func(r *Record, now int64) (*Record, bool) {
+	err := o.update(ctx, id, false, func(r *Record, now int64) (*Record, bool) {
 		if r == nil {
 			return nil, false
 		}
@@ -329,7 +361,7 @@ func (o *Sessions) TTL(ctx context.Context, id string) (time.Duration, error) {
 	}
 	var ttl time.Duration
 	found := false
-	err := o.Read(ctx, id, false, func(r *Record, now int64) {
+	err := o.read(ctx, id, false, func(r *Record, now int64) {
 		if r == nil {
 			return
 		}
