@@ -86,25 +86,12 @@ func ConcurrentWriters(t *testing.T, s session.Store) {
 	t.Helper()
 	ctx := context.Background()
 	const writers, each = 8, 25
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				key := fmt.Sprintf("w%d-%d", w, i)
-				if _, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte(key)}); err != nil {
-					t.Error(err)
-					return
-				}
-				if err := s.SaveProp(ctx, "shared", key, []byte(key)); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	runWriters(t, writers, each, func(key string, _ int) error {
+		if _, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte(key)}); err != nil {
+			return err
+		}
+		return s.SaveProp(ctx, "shared", key, []byte(key))
+	})
 	all, err := s.GetAll(ctx, "shared")
 	if err != nil || len(all) != writers*each {
 		t.Fatalf("GetAll: %d keys, %v; want %d", len(all), err, writers*each)
@@ -113,4 +100,45 @@ func ConcurrentWriters(t *testing.T, s session.Store) {
 	if err != nil || len(props) != writers*each {
 		t.Fatalf("Props: %d keys, %v; want %d", len(props), err, writers*each)
 	}
+}
+
+// ConcurrentPropsAndData checks that writers of different props and data
+// keys of one session ("shared") at once lose nothing: 8 writers each make
+// each writes, alternating a prop and a data key.
+func ConcurrentPropsAndData(t *testing.T, s session.Store, each int) {
+	t.Helper()
+	ctx := context.Background()
+	const writers = 8
+	runWriters(t, writers, each, func(key string, i int) error {
+		if i%2 == 0 {
+			return s.SaveProp(ctx, "shared", key, []byte("v"))
+		}
+		_, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte("v")})
+		return err
+	})
+	props, _ := s.Props(ctx, "shared")
+	data, _ := s.GetAll(ctx, "shared")
+	if len(props)+len(data) != writers*each {
+		t.Fatalf("%d props + %d data keys, want %d", len(props), len(data), writers*each)
+	}
+}
+
+// runWriters runs writers goroutines that each call write each times, with
+// the key "w<writer>-<i>" and i, and waits for them; an error fails t and
+// stops that writer.
+func runWriters(t *testing.T, writers, each int, write func(key string, i int) error) {
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := write(fmt.Sprintf("w%d-%d", w, i), i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
