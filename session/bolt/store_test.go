@@ -22,19 +22,8 @@ import (
 func open(t *testing.T, path string, mod ...func(*bolt.Config)) *bolt.Store {
 	t.Helper()
 	cfg := bolt.DefaultConfig()
-	cfg.Path = path
-	cfg.NoSync = true
-	cfg.SweepInterval = -1
-	cfg.Logger = storetest.Logger(t)
-	for _, m := range mod {
-		m(&cfg)
-	}
-	s, err := bolt.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	cfg.Path, cfg.NoSync, cfg.SweepInterval, cfg.Logger = path, true, -1, storetest.Logger(t)
+	return storetest.Open(t, bolt.New, cfg, mod...)
 }
 
 func dbPath(t *testing.T) string { return filepath.Join(t.TempDir(), "sessions.db") }

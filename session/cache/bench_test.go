@@ -1,7 +1,6 @@
 package cache_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/sessiongrid/sessiongrid/session/cache"
@@ -14,11 +13,7 @@ const benchSessions = 10_000
 // 40 bytes (the chatbot workload's shape), bounded well above them.
 func benchStore(b *testing.B) *cache.Store {
 	b.Helper()
-	s, err := cache.New(cache.Config{MaxSessions: benchSessions * 2})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Close(context.Background()) })
+	s := storetest.Open(b, cache.New, cache.Config{MaxSessions: benchSessions * 2})
 	storetest.FillSmall(b, s, benchSessions)
 	return s
 }

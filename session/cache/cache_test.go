@@ -17,12 +17,7 @@ func newStore(t *testing.T, cfg cache.Config) *cache.Store {
 	if cfg.Logger == nil {
 		cfg.Logger = storetest.Logger(t)
 	}
-	s, err := cache.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	return storetest.Open(t, cache.New, cfg)
 }
 
 func TestConfigValidate(t *testing.T) {

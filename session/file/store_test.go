@@ -22,19 +22,8 @@ import (
 func open(t *testing.T, dir string, mod ...func(*file.Config)) *file.Store {
 	t.Helper()
 	cfg := file.DefaultConfig()
-	cfg.Dir = dir
-	cfg.Fsync = false
-	cfg.SweepInterval = -1
-	cfg.Logger = storetest.Logger(t)
-	for _, m := range mod {
-		m(&cfg)
-	}
-	s, err := file.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	cfg.Dir, cfg.Fsync, cfg.SweepInterval, cfg.Logger = dir, false, -1, storetest.Logger(t)
+	return storetest.Open(t, file.New, cfg, mod...)
 }
 
 func withNow(now func() time.Time) func(*file.Config) {

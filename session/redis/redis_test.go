@@ -29,12 +29,7 @@ func newStore(t testing.TB, srv *redisServer, cfg redisstore.Config) *redisstore
 	if cfg.Logger == nil {
 		cfg.Logger = storetest.Logger(t)
 	}
-	s, err := redisstore.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	return storetest.Open(t, redisstore.New, cfg)
 }
 
 func field(k, v string) session.Field { return session.Field{Key: k, Value: []byte(v)} }

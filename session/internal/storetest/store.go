@@ -142,3 +142,19 @@ func runWriters(t *testing.T, writers, each int, write func(key string, i int) e
 	}
 	wg.Wait()
 }
+
+// Open returns the store that newStore (a backend's New) opens with cfg,
+// each mod applied first, and closes it when t ends. It fails t when New
+// fails.
+func Open[C any, S session.Store](t testing.TB, newStore func(C) (S, error), cfg C, mods ...func(*C)) S {
+	t.Helper()
+	for _, m := range mods {
+		m(&cfg)
+	}
+	s, err := newStore(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
