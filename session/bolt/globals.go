@@ -11,7 +11,7 @@ import (
 // global functions of record.Sessions, which checks the arguments and
 // admits the call first.
 
-// putGlobal is record.Sessions.PutGlobal: one write transaction.
+// putGlobal is record.Backend.PutGlobal: one write transaction.
 func (s *Store) putGlobal(key string, value []byte) error {
 	return s.write(func(tx *bbolt.Tx) error {
 		gb := tx.Bucket(bucketGlobals)
@@ -23,7 +23,7 @@ func (s *Store) putGlobal(key string, value []byte) error {
 	})
 }
 
-// findGlobal is record.Sessions.FindGlobal: one read transaction.
+// findGlobal is record.Backend.FindGlobal: one read transaction.
 func (s *Store) findGlobal(key string) ([]byte, bool, error) {
 	var v []byte
 	found := false
@@ -41,7 +41,7 @@ func (s *Store) findGlobal(key string) ([]byte, bool, error) {
 	return v, found, nil
 }
 
-// deleteGlobal is record.Sessions.DeleteGlobal: one write transaction,
+// deleteGlobal is record.Backend.DeleteGlobal: one write transaction,
 // rolled back when the global is missing.
 func (s *Store) deleteGlobal(key string) (bool, error) {
 	existed := false
@@ -63,7 +63,7 @@ func (s *Store) deleteGlobal(key string) (bool, error) {
 	return existed, nil
 }
 
-// allGlobals is record.Sessions.AllGlobals: one read transaction, so a
+// allGlobals is record.Backend.AllGlobals: one read transaction, so a
 // consistent snapshot. A corrupt record fails the call with ErrCorrupt
 // rather than be left out silently.
 func (s *Store) allGlobals() (map[string][]byte, error) {

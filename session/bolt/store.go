@@ -82,11 +82,11 @@ func newStore(cfg Config, hash func(string) idHash) (*Store, error) {
 		return nil, fmt.Errorf("bolt: %s: %w", cfg.Path, err)
 	}
 	s := &Store{cfg: cfg, db: db, hash: hash}
-	s.sessionOps = record.Sessions{
+	s.sessionOps = record.NewSessions(record.Backend{
 		Update: s.update, Read: s.read,
 		PutGlobal: s.putGlobal, FindGlobal: s.findGlobal, DeleteGlobal: s.deleteGlobal, AllGlobals: s.allGlobals,
 		Gate: &s.life, DefaultIdle: cfg.DefaultIdle, MaxValueSize: cfg.MaxValueSize, TouchOnRead: cfg.TouchOnRead,
-	}
+	})
 	s.life.Open("bolt", cfg.SweepInterval, s.Sweep, cfg.Logger)
 	cfg.Logger.Debug("bolt store opened", "path", cfg.Path, "nosync", cfg.NoSync)
 	return s, nil

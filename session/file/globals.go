@@ -15,9 +15,9 @@ import (
 // "global" included, can reach them. They never expire. One RWMutex guards
 // the whole directory, which makes Globals a consistent snapshot; globals
 // are few and rarely written. These are the store's global functions of
-// record.Sessions, which checks the arguments and admits the call first.
+// record.Backend: record.Sessions checks the arguments and admits the call first.
 
-// putGlobal is record.Sessions.PutGlobal.
+// putGlobal is record.Backend.PutGlobal.
 func (s *Store) putGlobal(key string, value []byte) error {
 	s.gmu.Lock()
 	defer s.gmu.Unlock()
@@ -28,7 +28,7 @@ func (s *Store) putGlobal(key string, value []byte) error {
 	return s.put(&c, record.NewGlobal(key, value))
 }
 
-// findGlobal is record.Sessions.FindGlobal.
+// findGlobal is record.Backend.FindGlobal.
 func (s *Store) findGlobal(key string) ([]byte, bool, error) {
 	s.gmu.RLock()
 	defer s.gmu.RUnlock()
@@ -39,7 +39,7 @@ func (s *Store) findGlobal(key string) ([]byte, bool, error) {
 	return record.Clone(c.rec.Value), true, nil
 }
 
-// deleteGlobal is record.Sessions.DeleteGlobal.
+// deleteGlobal is record.Backend.DeleteGlobal.
 func (s *Store) deleteGlobal(key string) (bool, error) {
 	s.gmu.Lock()
 	defer s.gmu.Unlock()
@@ -53,7 +53,7 @@ func (s *Store) deleteGlobal(key string) (bool, error) {
 	return true, nil
 }
 
-// allGlobals is record.Sessions.AllGlobals. A corrupt global file fails the
+// allGlobals is record.Backend.AllGlobals. A corrupt global file fails the
 // call with ErrCorrupt rather than be left out silently.
 func (s *Store) allGlobals() (map[string][]byte, error) {
 	s.gmu.RLock()

@@ -87,11 +87,11 @@ func newStore(cfg Config, hash func(string) nameHash) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, hash: hash, lock: lock, sessions: sessions, globals: globals}
-	s.sessionOps = record.Sessions{
+	s.sessionOps = record.NewSessions(record.Backend{
 		Update: s.update, Read: s.read,
 		PutGlobal: s.putGlobal, FindGlobal: s.findGlobal, DeleteGlobal: s.deleteGlobal, AllGlobals: s.allGlobals,
 		Gate: &s.life, DefaultIdle: cfg.DefaultIdle, MaxValueSize: cfg.MaxValueSize, TouchOnRead: cfg.TouchOnRead,
-	}
+	})
 	s.life.Open("file", cfg.SweepInterval, s.Sweep, cfg.Logger)
 	cfg.Logger.Debug("file store opened", "dir", cfg.Dir, "fsync", cfg.Fsync)
 	return s, nil

@@ -22,22 +22,16 @@ type UpdateFunc func(r *Record, now int64) (next *Record, changed bool)
 // during the call.
 type ReadFunc func(r *Record, now int64)
 
-// Sessions implements the methods of session.Store, for a store that keeps
-// each session and each global as one Record (bolt, file). The session
-// methods (Save, Get, GetAll, Exists, Evict, Clear, SaveProp, GetProp,
-// Props, EvictProp, SetExpiry, TTL) check their arguments, then run one
-// Update or Read; the global ones (SaveGlobal, GetGlobal, EvictGlobal,
-// Globals) one of the global functions. Every call is admitted by Gate. A
-// store embeds it, with every field set, before its first use; it is safe
-// for concurrent use as far as the functions are.
-type Sessions struct {
+// Backend is what a store that keeps each session and each global as one
+// Record (bolt, file) gives Sessions: its storage functions and settings.
+// Sessions calls every function inside Gate.
+type Backend struct {
 	// Update runs fn atomically on the live record of session id, with now
 	// read from the store's clock, and stores or removes what fn returns.
 	// With reclaim, an expired session that fn leaves alone is removed on
 	// the way (as a sweep would). It fails with ctx.Err() when ctx is done,
 	// and errors matching ErrCorrupt or session.ErrUnavailable when the
-	// storage fails. Sessions calls it inside Gate, as it does every
-	// function below.
+	// storage fails.
 	Update func(ctx context.Context, id string, reclaim bool, fn UpdateFunc) error
 	// Read runs fn on the live record of session id, consistent with
 	// concurrent Updates. With touch it first restarts a live session's idle
@@ -65,41 +59,58 @@ type Sessions struct {
 	TouchOnRead bool
 }
 
+// Sessions implements the methods of session.Store, for a store that keeps
+// each session and each global as one Record (bolt, file). The session
+// methods (Save, Get, GetAll, Exists, Evict, Clear, SaveProp, GetProp,
+// Props, EvictProp, SetExpiry, TTL) check their arguments, then run one
+// Update or Read; the global ones (SaveGlobal, GetGlobal, EvictGlobal,
+// Globals) one of the global functions. Every call is admitted by the
+// Backend's Gate. A store embeds the value NewSessions returns, before its
+// first use (its fields are unexported, so the embedding promotes only the
+// methods); it is safe for concurrent use as far as the functions are.
+type Sessions struct {
+	b Backend
+}
+
+// NewSessions returns the methods of session.Store over b, whose every
+// field must be set.
+func NewSessions(b Backend) Sessions { return Sessions{b: b} }
+
 // update runs Update inside the gate.
 func (o *Sessions) update(ctx context.Context, id string, reclaim bool, fn UpdateFunc) error {
-	if err := o.Gate.Enter(ctx); err != nil {
+	if err := o.b.Gate.Enter(ctx); err != nil {
 		return err
 	}
-	defer o.Gate.Leave()
-	return o.Update(ctx, id, reclaim, fn)
+	defer o.b.Gate.Leave()
+	return o.b.Update(ctx, id, reclaim, fn)
 }
 
 // read runs Read inside the gate.
 func (o *Sessions) read(ctx context.Context, id string, touch bool, fn ReadFunc) error {
-	if err := o.Gate.Enter(ctx); err != nil {
+	if err := o.b.Gate.Enter(ctx); err != nil {
 		return err
 	}
-	defer o.Gate.Leave()
-	return o.Read(ctx, id, touch, fn)
+	defer o.b.Gate.Leave()
+	return o.b.Read(ctx, id, touch, fn)
 }
 
 // check fails fast on a closed store or an invalid id.
 func (o *Sessions) check(id string) error {
-	if o.Gate.Closing() {
+	if o.b.Gate.Closing() {
 		return session.ErrClosed
 	}
 	return session.ValidateID(id)
 }
 
 func (o *Sessions) checkValue(v []byte) error {
-	return session.ValidateValue(v, o.MaxValueSize)
+	return session.ValidateValue(v, o.b.MaxValueSize)
 }
 
 // newSession returns an empty session record created at now.
 func (o *Sessions) newSession(id string, now int64) *Record {
 	r := &Record{Header: Header{Kind: KindSession, Touched: now}, ID: []byte(id)}
-	if o.DefaultIdle > 0 {
-		r.Idle = int64(o.DefaultIdle)
+	if o.b.DefaultIdle > 0 {
+		r.Idle = int64(o.b.DefaultIdle)
 	}
 	return r
 }
@@ -206,7 +217,7 @@ func (o *Sessions) lookupField(ctx context.Context, id, key string, sec section,
 	if err := session.ValidateKey(key); err != nil {
 		return nil, false, err
 	}
-	err = o.read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+	err = o.read(ctx, id, o.b.TouchOnRead, func(r *Record, _ int64) {
 		if r != nil {
 			v, ok = r.pairs(sec).Get(key)
 			if copyValue {
@@ -235,7 +246,7 @@ func (o *Sessions) readMap(ctx context.Context, id string, sec section) (map[str
 		return nil, err
 	}
 	m := map[string][]byte{}
-	err := o.read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+	err := o.read(ctx, id, o.b.TouchOnRead, func(r *Record, _ int64) {
 		if r != nil {
 			m = r.pairs(sec).Map()
 		}
