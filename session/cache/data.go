@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/args"
 )
 
 // checkSize refuses a session over MaxBytes: otter would evict it at once.
@@ -21,13 +22,8 @@ func (s *Store) Save(_ context.Context, id string, fields ...session.Field) (int
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, f := range fields {
-		if err := session.ValidateKey(f.Key); err != nil {
-			return 0, err
-		}
-		if err := session.ValidateValue(f.Value, s.cfg.MaxValueSize); err != nil {
-			return 0, err
-		}
+	if err := args.Fields(fields, s.cfg.MaxValueSize); err != nil {
+		return 0, err
 	}
 	if len(fields) == 0 {
 		return 0, nil
@@ -100,7 +96,7 @@ func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error)
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	if err := s.checkKeys(keys); err != nil {
+	if err := args.Keys(keys); err != nil {
 		return 0, err
 	}
 	removed := 0

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/globals"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Store is the in-memory store. It implements session.Store,
@@ -19,8 +22,9 @@ type Store struct {
 	shards []shard
 	mask   uint64
 
-	gmu     sync.RWMutex // guards globals
-	globals map[string][]byte
+	// globalOps holds the globals and provides SaveGlobal, GetGlobal,
+	// EvictGlobal and Globals.
+	*globalOps
 
 	expired atomic.Uint64 // sessions removed because they expired
 	closed  atomic.Bool
@@ -71,6 +75,10 @@ func (e *entry) size(id string) int64 {
 	return int64(len(id) + e.data.size() + e.props.size())
 }
 
+// globalOps names globals.Map so that Store embeds it in an unexported
+// field: its methods are promoted, the field stays private.
+type globalOps = globals.Map
+
 // New returns a store. Its sweeper goroutine, if any, stops at Close.
 func New(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
@@ -78,13 +86,13 @@ func New(cfg Config) (*Store, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Store{
-		cfg:     cfg,
-		seed:    maphash.MakeSeed(),
-		shards:  make([]shard, cfg.Shards),
-		mask:    uint64(cfg.Shards - 1),
-		globals: make(map[string][]byte),
-		stop:    make(chan struct{}),
+		cfg:    cfg,
+		seed:   maphash.MakeSeed(),
+		shards: make([]shard, cfg.Shards),
+		mask:   uint64(cfg.Shards - 1),
+		stop:   make(chan struct{}),
 	}
+	s.globalOps = globals.New(s.closed.Load, cfg.MaxValueSize)
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*entry)
 	}
@@ -209,7 +217,7 @@ func (s *Store) readLocked(sh *shard, id string) (*entry, error) {
 }
 
 func wrongType(id string) error {
-	return fmt.Errorf("%w: %q", session.ErrWrongType, truncate(id))
+	return fmt.Errorf("%w: %q", session.ErrWrongType, record.Truncate(id))
 }
 
 // notFoundError is session.ErrNotFound with the id and key. Its message is
@@ -223,23 +231,16 @@ type notFoundError struct {
 func (e *notFoundError) Error() string {
 	switch {
 	case e.key == "":
-		return fmt.Sprintf("%v: session %q", session.ErrNotFound, truncate(e.id))
+		return fmt.Sprintf("%v: session %q", session.ErrNotFound, record.Truncate(e.id))
 	case e.prop:
-		return fmt.Sprintf("prop: %v: %q in session %q", session.ErrNotFound, truncate(e.key), truncate(e.id))
+		return fmt.Sprintf("prop: %v: %q in session %q", session.ErrNotFound, record.Truncate(e.key), record.Truncate(e.id))
 	}
-	return fmt.Sprintf("%v: %q in session %q", session.ErrNotFound, truncate(e.key), truncate(e.id))
+	return fmt.Sprintf("%v: %q in session %q", session.ErrNotFound, record.Truncate(e.key), record.Truncate(e.id))
 }
 
 func (e *notFoundError) Unwrap() error { return session.ErrNotFound }
 
 func notFound(id, key string) error { return &notFoundError{id: id, key: key} }
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}
 
 // mutate updates entry e of shard sh with fn and keeps the byte count.
 func (sh *shard) mutate(id string, e *entry, fn func()) {
@@ -308,13 +309,8 @@ func (s *Store) save(id string, sec section, kvs []session.Field) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, kv := range kvs {
-		if err := session.ValidateKey(kv.Key); err != nil {
-			return 0, err
-		}
-		if err := s.checkValue(kv.Value); err != nil {
-			return 0, err
-		}
+	if err := args.Fields(kvs, s.cfg.MaxValueSize); err != nil {
+		return 0, err
 	}
 	if len(kvs) == 0 {
 		return 0, nil
@@ -427,10 +423,8 @@ func (s *Store) evict(id string, sec section, keys []string) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, k := range keys {
-		if err := session.ValidateKey(k); err != nil {
-			return 0, err
-		}
+	if err := args.Keys(keys); err != nil {
+		return 0, err
 	}
 	var removed int
 	_, err := s.write(id, false, func(e *entry) bool {
@@ -503,68 +497,6 @@ func (s *Store) TTL(_ context.Context, id string) (time.Duration, error) {
 		return session.NoExpiry, nil
 	}
 	return time.Duration(at - now), nil
-}
-
-// SaveGlobal implements session.Store.
-func (s *Store) SaveGlobal(_ context.Context, key string, value []byte) error {
-	if err := s.checkGlobal(key); err != nil {
-		return err
-	}
-	if err := s.checkValue(value); err != nil {
-		return err
-	}
-	v := clone(value)
-	s.gmu.Lock()
-	s.globals[key] = v
-	s.gmu.Unlock()
-	return nil
-}
-
-// GetGlobal implements session.Store.
-func (s *Store) GetGlobal(_ context.Context, key string) ([]byte, error) {
-	if err := s.checkGlobal(key); err != nil {
-		return nil, err
-	}
-	s.gmu.RLock()
-	defer s.gmu.RUnlock()
-	v, ok := s.globals[key]
-	if !ok {
-		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, truncate(key))
-	}
-	return clone(v), nil
-}
-
-// EvictGlobal implements session.Store.
-func (s *Store) EvictGlobal(_ context.Context, key string) (bool, error) {
-	if err := s.checkGlobal(key); err != nil {
-		return false, err
-	}
-	s.gmu.Lock()
-	defer s.gmu.Unlock()
-	_, ok := s.globals[key]
-	delete(s.globals, key)
-	return ok, nil
-}
-
-// Globals implements session.Store.
-func (s *Store) Globals(context.Context) (map[string][]byte, error) {
-	if s.closed.Load() {
-		return nil, session.ErrClosed
-	}
-	s.gmu.RLock()
-	defer s.gmu.RUnlock()
-	out := make(map[string][]byte, len(s.globals))
-	for k, v := range s.globals {
-		out[k] = clone(v)
-	}
-	return out, nil
-}
-
-func (s *Store) checkGlobal(key string) error {
-	if s.closed.Load() {
-		return session.ErrClosed
-	}
-	return session.ValidateKey(key)
 }
 
 // Sweep implements session.Sweeper: it removes every expired key now.
@@ -646,9 +578,7 @@ func (s *Store) Stats() Stats {
 		sh.mu.RUnlock()
 	}
 	st.Keys = st.Sessions + st.Strings
-	s.gmu.RLock()
-	st.Globals = len(s.globals)
-	s.gmu.RUnlock()
+	st.Globals = globals.Len(s.globalOps)
 	st.Expired = s.expired.Load()
 	return st
 }

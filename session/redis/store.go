@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/args"
 )
 
 // Store is the Redis session store. It implements session.Store. Create it
@@ -134,13 +135,8 @@ func (s *Store) Save(ctx context.Context, id string, fields ...session.Field) (i
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, f := range fields {
-		if err := session.ValidateKey(f.Key); err != nil {
-			return 0, err
-		}
-		if err := session.ValidateValue(f.Value, s.cfg.MaxValueSize); err != nil {
-			return 0, err
-		}
+	if err := args.Fields(fields, s.cfg.MaxValueSize); err != nil {
+		return 0, err
 	}
 	if len(fields) == 0 {
 		return 0, nil
@@ -177,10 +173,8 @@ func (s *Store) Evict(ctx context.Context, id string, keys ...string) (int, erro
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, k := range keys {
-		if err := session.ValidateKey(k); err != nil {
-			return 0, err
-		}
+	if err := args.Keys(keys); err != nil {
+		return 0, err
 	}
 	if len(keys) == 0 {
 		return 0, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/args"
 	"github.com/sessiongrid/sessiongrid/session/internal/lifecycle"
 )
 
@@ -150,13 +151,8 @@ func (o *Sessions) save(ctx context.Context, id string, sec section, fields []se
 	if err := o.check(id); err != nil {
 		return 0, err
 	}
-	for _, f := range fields {
-		if err := session.ValidateKey(f.Key); err != nil {
-			return 0, err
-		}
-		if err := o.checkValue(f.Value); err != nil {
-			return 0, err
-		}
+	if err := args.Fields(fields, o.b.MaxValueSize); err != nil {
+		return 0, err
 	}
 	if len(fields) == 0 {
 		return 0, nil
@@ -274,10 +270,8 @@ func (o *Sessions) evict(ctx context.Context, id string, sec section, keys []str
 	if err := o.check(id); err != nil {
 		return 0, err
 	}
-	for _, k := range keys {
-		if err := session.ValidateKey(k); err != nil {
-			return 0, err
-		}
+	if err := args.Keys(keys); err != nil {
+		return 0, err
 	}
 	var removed int
 	err := o.update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
