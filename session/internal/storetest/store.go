@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/sessiontest"
 )
 
 // Store is a durable store under test: the contract, a sweep on demand and
@@ -157,4 +159,57 @@ func Open[C any, S session.Store](t testing.TB, newStore func(C) (S, error), cfg
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
 	return s
+}
+
+// PersistsAcrossReopen saves, into the store open returns on a fake clock:
+// session u1 (data stage=menu and auth=tok, prop name=Ada, an idle
+// override of 1 h and a TTL of 3 h), session u2 (no idle expiry) and the
+// global motd=hi, then whatever more saves. It closes the store, moves the
+// clock by advance (less than 1 h), reopens it and checks that all of that
+// is back: u1's data and prop, u1's TTL of 1 h - advance (the override
+// survived), u2's NoExpiry and the globals. It returns the reopened store
+// and the clock, for the backend's own checks.
+func PersistsAcrossReopen(t *testing.T, open func(now func() time.Time) Store, advance time.Duration, more func(s Store)) (Store, *sessiontest.Clock) {
+	t.Helper()
+	clock := NewClock()
+	ctx := context.Background()
+	s := open(clock.Now)
+	MustSave(t, s, "u1", "stage", "menu", "auth", "tok")
+	if err := s.SaveProp(ctx, "u1", "name", []byte("Ada")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetExpiry(ctx, "u1", session.Expiry{Idle: time.Hour, TTL: 3 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	MustSave(t, s, "u2", "stage", "start")
+	if err := s.SetExpiry(ctx, "u2", session.Expiry{Idle: session.NoExpiry}); err != nil {
+		t.Fatal(err)
+	}
+	if more != nil {
+		more(s)
+	}
+	if err := s.SaveGlobal(ctx, "motd", []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	clock.Advance(advance)
+	s = open(clock.Now)
+	MustGet(t, s, "u1", "stage", "menu")
+	MustGet(t, s, "u1", "auth", "tok")
+	if p, err := s.GetProp(ctx, "u1", "name"); err != nil || string(p) != "Ada" {
+		t.Fatalf("GetProp = %q, %v", p, err)
+	}
+	if ttl, err := s.TTL(ctx, "u1"); err != nil || ttl != time.Hour-advance {
+		t.Fatalf("TTL(u1) = %v, %v; want %v (the 1h idle override survives)", ttl, err, time.Hour-advance)
+	}
+	if ttl, err := s.TTL(ctx, "u2"); err != nil || ttl != session.NoExpiry {
+		t.Fatalf("TTL(u2) = %v, %v; want NoExpiry", ttl, err)
+	}
+	if g, err := s.Globals(ctx); err != nil || len(g) != 1 || string(g["motd"]) != "hi" {
+		t.Fatalf("Globals = %q, %v", g, err)
+	}
+	return s, clock
 }
