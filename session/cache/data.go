@@ -6,13 +6,14 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // checkSize refuses a session over MaxBytes: otter would evict it at once.
 func (s *Store) checkSize(id string, e *entry) error {
 	if s.cfg.MaxBytes > 0 && e.bytes > s.cfg.MaxBytes {
 		return fmt.Errorf("%w: session %q would hold %d bytes, cache limit %d",
-			session.ErrTooLarge, truncate(id), e.bytes, s.cfg.MaxBytes)
+			session.ErrTooLarge, record.Truncate(id), e.bytes, s.cfg.MaxBytes)
 	}
 	return nil
 }
@@ -60,7 +61,7 @@ func (s *Store) Get(_ context.Context, id, key string) ([]byte, error) {
 			return clone(v), nil
 		}
 	}
-	return nil, notFound(id, key)
+	return nil, record.NotFound(id, key)
 }
 
 // GetAll implements session.Store.

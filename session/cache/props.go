@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // SaveProp implements session.Store.
@@ -45,7 +46,7 @@ func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
 			return clone(v), nil
 		}
 	}
-	return nil, fmt.Errorf("prop: %w", notFound(id, key))
+	return nil, fmt.Errorf("prop: %w", record.NotFound(id, key))
 }
 
 // Props implements session.Store.

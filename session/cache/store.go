@@ -192,20 +192,6 @@ func (s *Store) load(id string) *entry {
 	return e
 }
 
-func notFound(id, key string) error {
-	if key == "" {
-		return fmt.Errorf("%w: session %q", session.ErrNotFound, truncate(id))
-	}
-	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, truncate(key), truncate(id))
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}
-
 // Close implements session.Store: it stops otter's clean-up goroutine and
 // drops every session and global. It is idempotent.
 func (s *Store) Close(context.Context) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Store is the Redis session store. It implements session.Store. Create it
@@ -235,7 +236,7 @@ func (s *Store) SetExpiry(ctx context.Context, id string, x session.Expiry) erro
 		return err
 	}
 	if !ok {
-		return notFound(id, "")
+		return record.NotFound(id, "")
 	}
 	return nil
 }
@@ -304,23 +305,9 @@ func pttl(id string, d time.Duration, err error) (time.Duration, error) {
 	// those many nanoseconds, and remaining milliseconds as durations.
 	switch d {
 	case -2:
-		return 0, notFound(id, "")
+		return 0, record.NotFound(id, "")
 	case -1:
 		return session.NoExpiry, nil
 	}
 	return d, nil
-}
-
-func notFound(id, key string) error {
-	if key == "" {
-		return fmt.Errorf("%w: session %q", session.ErrNotFound, truncate(id))
-	}
-	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, truncate(key), truncate(id))
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }

@@ -191,9 +191,9 @@ func (o *Sessions) getField(ctx context.Context, id, key string, sec section) ([
 	}
 	if !ok {
 		if sec == propsSection {
-			return nil, fmt.Errorf("prop: %w", notFound(id, key))
+			return nil, fmt.Errorf("prop: %w", NotFound(id, key))
 		}
-		return nil, notFound(id, key)
+		return nil, NotFound(id, key)
 	}
 	return v, nil
 }
@@ -354,7 +354,7 @@ func (o *Sessions) SetExpiry(ctx context.Context, id string, e session.Expiry) e
 		return err
 	}
 	if !found {
-		return notFound(id, "")
+		return NotFound(id, "")
 	}
 	return nil
 }
@@ -380,12 +380,14 @@ func (o *Sessions) TTL(ctx context.Context, id string) (time.Duration, error) {
 		return 0, err
 	}
 	if !found {
-		return 0, notFound(id, "")
+		return 0, NotFound(id, "")
 	}
 	return ttl, nil
 }
 
-func notFound(id, key string) error {
+// NotFound is session.ErrNotFound for session id (key "") or for key in
+// it, with both truncated for the message.
+func NotFound(id, key string) error {
 	if key == "" {
 		return fmt.Errorf("%w: session %q", session.ErrNotFound, Truncate(id))
 	}
