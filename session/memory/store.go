@@ -249,19 +249,11 @@ func (sh *shard) mutate(id string, e *entry, fn func()) {
 	sh.bytes += e.size(id) - before
 }
 
-// section names one of a session's two sets of fields. The methods of
-// session.Store come in data/props twins (Save/SaveProp, Get/GetProp,
-// GetAll/Props, Evict/EvictProp) written once over a section.
-type section uint8
-
-const (
-	dataSection section = iota
-	propsSection
-)
-
-// fields returns the set of e that sec names.
-func (e *entry) fields(sec section) *fields {
-	if sec == propsSection {
+// fields returns the set of e that sec names. The data/props twins of
+// session.Store (Save/SaveProp, Get/GetProp, GetAll/Props, Evict/EvictProp)
+// are each written once over a record.Section.
+func (e *entry) fields(sec record.Section) *fields {
+	if sec == record.PropsSection {
 		return &e.props
 	}
 	return &e.data
@@ -294,18 +286,18 @@ func (s *Store) write(id string, create bool, fn func(e *entry) (changed bool)) 
 
 // Save implements session.Store.
 func (s *Store) Save(_ context.Context, id string, kvs ...session.Field) (int, error) {
-	return s.save(id, dataSection, kvs)
+	return s.save(id, record.DataSection, kvs)
 }
 
 // SaveProp implements session.Store.
 func (s *Store) SaveProp(_ context.Context, id, key string, value []byte) error {
-	_, err := s.save(id, propsSection, []session.Field{{Key: key, Value: value}})
+	_, err := s.save(id, record.PropsSection, []session.Field{{Key: key, Value: value}})
 	return err
 }
 
 // save writes kvs into section sec of session id, creating it, and returns
 // how many keys were new.
-func (s *Store) save(id string, sec section, kvs []session.Field) (int, error) {
+func (s *Store) save(id string, sec record.Section, kvs []session.Field) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
@@ -328,29 +320,29 @@ func (s *Store) save(id string, sec section, kvs []session.Field) (int, error) {
 
 // Get implements session.Store.
 func (s *Store) Get(_ context.Context, id, key string) ([]byte, error) {
-	return s.getField(id, key, dataSection)
+	return s.getField(id, key, record.DataSection)
 }
 
 // GetProp implements session.Store.
 func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
-	return s.getField(id, key, propsSection)
+	return s.getField(id, key, record.PropsSection)
 }
 
 // getField returns a copy of key's value in section sec of session id.
-func (s *Store) getField(id, key string, sec section) ([]byte, error) {
+func (s *Store) getField(id, key string, sec record.Section) ([]byte, error) {
 	v, ok, err := s.lookupField(id, key, sec, true)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, &notFoundError{id: id, key: key, prop: sec == propsSection}
+		return nil, &notFoundError{id: id, key: key, prop: sec == record.PropsSection}
 	}
 	return v, nil
 }
 
 // Exists implements session.Store.
 func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
-	_, ok, err := s.lookupField(id, key, dataSection, false)
+	_, ok, err := s.lookupField(id, key, record.DataSection, false)
 	return ok, err
 }
 
@@ -358,7 +350,7 @@ func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
 // read lock. With copyValue it returns a copy of the value (taken under the
 // lock: a write may overwrite the packed bytes in place once it is
 // released); without, only ok is meaningful.
-func (s *Store) lookupField(id, key string, sec section, copyValue bool) (v []byte, ok bool, err error) {
+func (s *Store) lookupField(id, key string, sec record.Section, copyValue bool) (v []byte, ok bool, err error) {
 	if err := s.check(id); err != nil {
 		return nil, false, err
 	}
@@ -381,15 +373,15 @@ func (s *Store) lookupField(id, key string, sec section, copyValue bool) (v []by
 
 // GetAll implements session.Store.
 func (s *Store) GetAll(_ context.Context, id string) (map[string][]byte, error) {
-	return s.readMap(id, dataSection)
+	return s.readMap(id, record.DataSection)
 }
 
 // Props implements session.Store.
 func (s *Store) Props(_ context.Context, id string) (map[string][]byte, error) {
-	return s.readMap(id, propsSection)
+	return s.readMap(id, record.PropsSection)
 }
 
-func (s *Store) readMap(id string, sec section) (map[string][]byte, error) {
+func (s *Store) readMap(id string, sec record.Section) (map[string][]byte, error) {
 	if err := s.check(id); err != nil {
 		return nil, err
 	}
@@ -408,18 +400,18 @@ func (s *Store) readMap(id string, sec section) (map[string][]byte, error) {
 
 // Evict implements session.Store.
 func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error) {
-	return s.evict(id, dataSection, keys)
+	return s.evict(id, record.DataSection, keys)
 }
 
 // EvictProp implements session.Store.
 func (s *Store) EvictProp(_ context.Context, id, key string) (bool, error) {
-	removed, err := s.evict(id, propsSection, []string{key})
+	removed, err := s.evict(id, record.PropsSection, []string{key})
 	return removed > 0, err
 }
 
 // evict removes keys from section sec of session id and returns how many
 // existed.
-func (s *Store) evict(id string, sec section, keys []string) (int, error) {
+func (s *Store) evict(id string, sec record.Section, keys []string) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}

@@ -116,19 +116,21 @@ func (o *Sessions) newSession(id string, now int64) *Record {
 	return r
 }
 
-// section names one of a session's two sets of pairs. The methods of
-// session.Store come in data/props twins (Save/SaveProp, Get/GetProp,
-// GetAll/Props, Evict/EvictProp) written once over a section.
-type section uint8
+// Section names one of a session's two sets of fields, data or props. The
+// methods of session.Store come in data/props twins (Save/SaveProp,
+// Get/GetProp, GetAll/Props, Evict/EvictProp); Sessions and the memory
+// store write each pair once over a Section.
+type Section uint8
 
+// The sections of a session.
 const (
-	dataSection section = iota
-	propsSection
+	DataSection Section = iota
+	PropsSection
 )
 
 // pairs returns the set of r that sec names.
-func (r *Record) pairs(sec section) *Pairs {
-	if sec == propsSection {
+func (r *Record) pairs(sec Section) *Pairs {
+	if sec == PropsSection {
 		return &r.Props
 	}
 	return &r.Data
@@ -136,18 +138,18 @@ func (r *Record) pairs(sec section) *Pairs {
 
 // Save implements session.Store: one Update writing every field.
 func (o *Sessions) Save(ctx context.Context, id string, fields ...session.Field) (int, error) {
-	return o.save(ctx, id, dataSection, fields)
+	return o.save(ctx, id, DataSection, fields)
 }
 
 // SaveProp implements session.Store.
 func (o *Sessions) SaveProp(ctx context.Context, id, key string, value []byte) error {
-	_, err := o.save(ctx, id, propsSection, []session.Field{{Key: key, Value: value}})
+	_, err := o.save(ctx, id, PropsSection, []session.Field{{Key: key, Value: value}})
 	return err
 }
 
 // save writes fields into section sec of session id, creating it, and
 // returns how many keys were new.
-func (o *Sessions) save(ctx context.Context, id string, sec section, fields []session.Field) (int, error) {
+func (o *Sessions) save(ctx context.Context, id string, sec Section, fields []session.Field) (int, error) {
 	if err := o.check(id); err != nil {
 		return 0, err
 	}
@@ -175,22 +177,22 @@ func (o *Sessions) save(ctx context.Context, id string, sec section, fields []se
 
 // Get implements session.Store.
 func (o *Sessions) Get(ctx context.Context, id, key string) ([]byte, error) {
-	return o.getField(ctx, id, key, dataSection)
+	return o.getField(ctx, id, key, DataSection)
 }
 
 // GetProp implements session.Store.
 func (o *Sessions) GetProp(ctx context.Context, id, key string) ([]byte, error) {
-	return o.getField(ctx, id, key, propsSection)
+	return o.getField(ctx, id, key, PropsSection)
 }
 
 // getField returns a copy of key's value in section sec of session id.
-func (o *Sessions) getField(ctx context.Context, id, key string, sec section) ([]byte, error) {
+func (o *Sessions) getField(ctx context.Context, id, key string, sec Section) ([]byte, error) {
 	v, ok, err := o.lookupField(ctx, id, key, sec, true)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		if sec == propsSection {
+		if sec == PropsSection {
 			return nil, fmt.Errorf("prop: %w", NotFound(id, key))
 		}
 		return nil, NotFound(id, key)
@@ -200,13 +202,13 @@ func (o *Sessions) getField(ctx context.Context, id, key string, sec section) ([
 
 // Exists implements session.Store.
 func (o *Sessions) Exists(ctx context.Context, id, key string) (bool, error) {
-	_, ok, err := o.lookupField(ctx, id, key, dataSection, false)
+	_, ok, err := o.lookupField(ctx, id, key, DataSection, false)
 	return ok, err
 }
 
 // lookupField finds key in section sec of session id: one Read. With
 // copyValue it returns a copy of the value; without, only ok is meaningful.
-func (o *Sessions) lookupField(ctx context.Context, id, key string, sec section, copyValue bool) (v []byte, ok bool, err error) {
+func (o *Sessions) lookupField(ctx context.Context, id, key string, sec Section, copyValue bool) (v []byte, ok bool, err error) {
 	if err := o.check(id); err != nil {
 		return nil, false, err
 	}
@@ -229,15 +231,15 @@ func (o *Sessions) lookupField(ctx context.Context, id, key string, sec section,
 
 // GetAll implements session.Store.
 func (o *Sessions) GetAll(ctx context.Context, id string) (map[string][]byte, error) {
-	return o.readMap(ctx, id, dataSection)
+	return o.readMap(ctx, id, DataSection)
 }
 
 // Props implements session.Store.
 func (o *Sessions) Props(ctx context.Context, id string) (map[string][]byte, error) {
-	return o.readMap(ctx, id, propsSection)
+	return o.readMap(ctx, id, PropsSection)
 }
 
-func (o *Sessions) readMap(ctx context.Context, id string, sec section) (map[string][]byte, error) {
+func (o *Sessions) readMap(ctx context.Context, id string, sec Section) (map[string][]byte, error) {
 	if err := o.check(id); err != nil {
 		return nil, err
 	}
@@ -255,18 +257,18 @@ func (o *Sessions) readMap(ctx context.Context, id string, sec section) (map[str
 
 // Evict implements session.Store: one Update removing every key.
 func (o *Sessions) Evict(ctx context.Context, id string, keys ...string) (int, error) {
-	return o.evict(ctx, id, dataSection, keys)
+	return o.evict(ctx, id, DataSection, keys)
 }
 
 // EvictProp implements session.Store.
 func (o *Sessions) EvictProp(ctx context.Context, id, key string) (bool, error) {
-	removed, err := o.evict(ctx, id, propsSection, []string{key})
+	removed, err := o.evict(ctx, id, PropsSection, []string{key})
 	return removed > 0, err
 }
 
 // evict removes keys from section sec of session id and returns how many
 // were present.
-func (o *Sessions) evict(ctx context.Context, id string, sec section, keys []string) (int, error) {
+func (o *Sessions) evict(ctx context.Context, id string, sec Section, keys []string) (int, error) {
 	if err := o.check(id); err != nil {
 		return 0, err
 	}
