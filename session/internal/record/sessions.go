@@ -30,9 +30,9 @@ type Backend struct {
 	// Update runs fn atomically on the live record of session id, with now
 	// read from the store's clock, and stores or removes what fn returns.
 	// With reclaim, an expired session that fn leaves alone is removed on
-	// the way (as a sweep would). It fails with ctx.Err() when ctx is done,
-	// and errors matching ErrCorrupt or session.ErrUnavailable when the
-	// storage fails.
+	// the way (as a sweep would). Sessions calls it once Gate has admitted
+	// the call (so ctx was not done then); it fails with errors matching
+	// ErrCorrupt or session.ErrUnavailable when the storage fails.
 	Update func(ctx context.Context, id string, reclaim bool, fn UpdateFunc) error
 	// Read runs fn on the live record of session id, consistent with
 	// concurrent Updates. With touch it first restarts a live session's idle
