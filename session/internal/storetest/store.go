@@ -213,3 +213,20 @@ func PersistsAcrossReopen(t *testing.T, open func(now func() time.Time) Store, a
 	}
 	return s, clock
 }
+
+// MustHold checks, for each of ids, that key of that session holds
+// present[id], or is missing (session.ErrNotFound) when id is not in
+// present. Ids show in messages quoted, cut at 40 bytes.
+func MustHold(t testing.TB, s session.Store, ids []string, key string, present map[string]string) {
+	t.Helper()
+	for _, id := range ids {
+		v, err := s.Get(context.Background(), id, key)
+		w, ok := present[id]
+		switch {
+		case ok && (err != nil || string(v) != w):
+			t.Fatalf("Get(%.40q) = %q, %v; want %q", id, v, err, w)
+		case !ok && !errors.Is(err, session.ErrNotFound):
+			t.Fatalf("Get(%.40q) = %q, %v; want ErrNotFound", id, v, err)
+		}
+	}
+}
