@@ -17,15 +17,9 @@ import (
 func benchStore(b *testing.B, fsync, batch bool) *bolt.Store {
 	b.Helper()
 	cfg := bolt.DefaultConfig()
-	cfg.Path = filepath.Join(b.TempDir(), "bench.db")
-	cfg.NoSync = !fsync
-	cfg.Batch, cfg.BatchDelay = batch, time.Millisecond
-	cfg.SweepInterval = -1
-	s, err := bolt.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Close(context.Background()) })
+	cfg.Path, cfg.NoSync = filepath.Join(b.TempDir(), "bench.db"), !fsync
+	cfg.Batch, cfg.BatchDelay, cfg.SweepInterval = batch, time.Millisecond, -1
+	s := storetest.Open(b, bolt.New, cfg)
 	storetest.Fill(b, s)
 	return s
 }

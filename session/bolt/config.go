@@ -1,12 +1,14 @@
 package bolt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storeconfig"
 )
 
 // Config configures a Store.
@@ -72,34 +74,18 @@ func (c Config) Validate() error {
 	if c.BatchDelay < 0 {
 		return fmt.Errorf("bolt: BatchDelay must not be negative, got %v", c.BatchDelay)
 	}
-	if c.MaxValueSize < 0 {
-		return fmt.Errorf("bolt: MaxValueSize must not be negative, got %d", c.MaxValueSize)
-	}
-	return nil
+	return c.shared().Validate("bolt")
 }
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Timeout == 0 {
-		c.Timeout = d.Timeout
-	}
-	if c.BatchDelay == 0 {
-		c.BatchDelay = d.BatchDelay
-	}
-	if c.DefaultIdle == 0 {
-		c.DefaultIdle = d.DefaultIdle
-	}
-	if c.MaxValueSize == 0 {
-		c.MaxValueSize = d.MaxValueSize
-	}
-	if c.SweepInterval == 0 {
-		c.SweepInterval = d.SweepInterval
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Timeout = cmp.Or(c.Timeout, d.Timeout)
+	c.BatchDelay = cmp.Or(c.BatchDelay, d.BatchDelay)
+	c.shared().Fill(d.shared())
 	return c
+}
+
+// shared points at the fields every backend's Config has.
+func (c *Config) shared() storeconfig.Shared {
+	return storeconfig.Shared{DefaultIdle: &c.DefaultIdle, MaxValueSize: &c.MaxValueSize, SweepInterval: &c.SweepInterval, Now: &c.Now, Logger: &c.Logger}
 }

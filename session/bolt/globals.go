@@ -1,37 +1,18 @@
 package bolt
 
 import (
-	"context"
-	"fmt"
-
 	bbolt "go.etcd.io/bbolt"
 
-	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Globals live in their own top-level bucket, so no session id, "global"
-// included, can reach them. They never expire.
+// included, can reach them. They never expire. These are the store's
+// global functions of record.Sessions, which checks the arguments and
+// admits the call first.
 
-func (s *Store) checkGlobal(key string) error {
-	if s.life.Closing() {
-		return session.ErrClosed
-	}
-	return session.ValidateKey(key)
-}
-
-// SaveGlobal implements session.Store.
-func (s *Store) SaveGlobal(ctx context.Context, key string, value []byte) error {
-	if err := s.checkGlobal(key); err != nil {
-		return err
-	}
-	if err := s.checkValue(value); err != nil {
-		return err
-	}
-	if err := s.life.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.life.Leave()
+// putGlobal is record.Backend.PutGlobal: one write transaction.
+func (s *Store) putGlobal(key string, value []byte) error {
 	return s.write(func(tx *bbolt.Tx) error {
 		gb := tx.Bucket(bucketGlobals)
 		sl, err := s.lookup(gb, record.KindGlobal, key)
@@ -42,15 +23,8 @@ func (s *Store) SaveGlobal(ctx context.Context, key string, value []byte) error 
 	})
 }
 
-// GetGlobal implements session.Store.
-func (s *Store) GetGlobal(ctx context.Context, key string) ([]byte, error) {
-	if err := s.checkGlobal(key); err != nil {
-		return nil, err
-	}
-	if err := s.life.Enter(ctx); err != nil {
-		return nil, err
-	}
-	defer s.life.Leave()
+// findGlobal is record.Backend.FindGlobal: one read transaction.
+func (s *Store) findGlobal(key string) ([]byte, bool, error) {
 	var v []byte
 	found := false
 	err := s.db.View(func(tx *bbolt.Tx) error {
@@ -62,23 +36,14 @@ func (s *Store) GetGlobal(ctx context.Context, key string) ([]byte, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, s.wrap(err)
+		return nil, false, s.wrap(err)
 	}
-	if !found {
-		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, record.Truncate(key))
-	}
-	return v, nil
+	return v, found, nil
 }
 
-// EvictGlobal implements session.Store.
-func (s *Store) EvictGlobal(ctx context.Context, key string) (bool, error) {
-	if err := s.checkGlobal(key); err != nil {
-		return false, err
-	}
-	if err := s.life.Enter(ctx); err != nil {
-		return false, err
-	}
-	defer s.life.Leave()
+// deleteGlobal is record.Backend.DeleteGlobal: one write transaction,
+// rolled back when the global is missing.
+func (s *Store) deleteGlobal(key string) (bool, error) {
 	existed := false
 	err := s.write(func(tx *bbolt.Tx) error {
 		gb := tx.Bucket(bucketGlobals)
@@ -98,17 +63,10 @@ func (s *Store) EvictGlobal(ctx context.Context, key string) (bool, error) {
 	return existed, nil
 }
 
-// Globals implements session.Store: one read transaction, so a consistent
-// snapshot. A corrupt record fails the call with ErrCorrupt rather than be
-// left out silently.
-func (s *Store) Globals(ctx context.Context) (map[string][]byte, error) {
-	if s.life.Closing() {
-		return nil, session.ErrClosed
-	}
-	if err := s.life.Enter(ctx); err != nil {
-		return nil, err
-	}
-	defer s.life.Leave()
+// allGlobals is record.Backend.AllGlobals: one read transaction, so a
+// consistent snapshot. A corrupt record fails the call with ErrCorrupt
+// rather than be left out silently.
+func (s *Store) allGlobals() (map[string][]byte, error) {
 	out := map[string][]byte{}
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketGlobals).ForEach(func(k, v []byte) error {

@@ -2,13 +2,13 @@ package bolt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 )
 
 // TestHashCollisions checks that long ids whose hashes collide are told
@@ -33,16 +33,7 @@ func TestHashCollisions(t *testing.T) {
 	}
 	check := func(present map[string]string) {
 		t.Helper()
-		for _, id := range ids {
-			v, err := s.Get(ctx, id, "k")
-			w, ok := present[id]
-			switch {
-			case ok && (err != nil || string(v) != w):
-				t.Fatalf("Get(%.3s…) = %q, %v; want %q", id, v, err, w)
-			case !ok && !errors.Is(err, session.ErrNotFound):
-				t.Fatalf("Get(%.3s…) = %q, %v; want ErrNotFound", id, v, err)
-			}
-		}
+		storetest.MustHold(t, s, ids, "k", present)
 		if _, err := s.Check(ctx); err != nil {
 			t.Fatalf("Check: %v", err)
 		}

@@ -20,8 +20,9 @@ import (
 // EvictProp, SetExpiry, TTL) behave as session.Store documents; each is one
 // transaction, and a write rewrites the session's record.
 type Store struct {
-	// sessionOps provides the session methods of session.Store (Save, Get,
-	// …, TTL) on top of update and read.
+	// sessionOps provides the methods of session.Store (Save, Get, …, TTL,
+	// SaveGlobal, …, Globals) on top of update, read and the global
+	// functions (globals.go).
 	sessionOps
 
 	cfg  Config
@@ -81,14 +82,11 @@ func newStore(cfg Config, hash func(string) idHash) (*Store, error) {
 		return nil, fmt.Errorf("bolt: %s: %w", cfg.Path, err)
 	}
 	s := &Store{cfg: cfg, db: db, hash: hash}
-	s.sessionOps = record.Sessions{
-		Update:       s.update,
-		Read:         s.read,
-		Closing:      s.life.Closing,
-		DefaultIdle:  cfg.DefaultIdle,
-		MaxValueSize: cfg.MaxValueSize,
-		TouchOnRead:  cfg.TouchOnRead,
-	}
+	s.sessionOps = record.NewSessions(record.Backend{
+		Update: s.update, Read: s.read,
+		PutGlobal: s.putGlobal, FindGlobal: s.findGlobal, DeleteGlobal: s.deleteGlobal, AllGlobals: s.allGlobals,
+		Gate: &s.life, DefaultIdle: cfg.DefaultIdle, MaxValueSize: cfg.MaxValueSize, TouchOnRead: cfg.TouchOnRead,
+	})
 	s.life.Open("bolt", cfg.SweepInterval, s.Sweep, cfg.Logger)
 	cfg.Logger.Debug("bolt store opened", "path", cfg.Path, "nosync", cfg.NoSync)
 	return s, nil
@@ -140,10 +138,6 @@ func (s *Store) Stats() Stats {
 }
 
 func (s *Store) now() int64 { return s.cfg.Now().UnixNano() }
-
-func (s *Store) checkValue(v []byte) error {
-	return session.ValidateValue(v, s.cfg.MaxValueSize)
-}
 
 // errNoChange rolls back a write transaction that changed nothing: bbolt
 // would otherwise commit it with a meta page write and two fsyncs.
@@ -197,10 +191,6 @@ func (s *Store) wrap(err error) error {
 // (as a sweep would). The expiry index follows the record. fn may run more
 // than once (Config.Batch), so it must only assign its results.
 func (s *Store) update(ctx context.Context, id string, reclaim bool, fn record.UpdateFunc) error {
-	if err := s.life.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.life.Leave()
 	reclaimed := false
 	err := s.write(func(tx *bbolt.Tx) error {
 		reclaimed = false
@@ -274,10 +264,6 @@ func (s *Store) deleteSession(sb, xb *bbolt.Bucket, key []byte, at int64) error 
 // With touch (Config.TouchOnRead for the reads that slide) it is a write
 // transaction that first restarts a live session's idle clock.
 func (s *Store) read(ctx context.Context, id string, touch bool, fn record.ReadFunc) error {
-	if err := s.life.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.life.Leave()
 	if touch {
 		return s.write(func(tx *bbolt.Tx) error {
 			sb, xb := tx.Bucket(bucketSessions), tx.Bucket(bucketExpiry)

@@ -22,19 +22,8 @@ import (
 func open(t *testing.T, path string, mod ...func(*bolt.Config)) *bolt.Store {
 	t.Helper()
 	cfg := bolt.DefaultConfig()
-	cfg.Path = path
-	cfg.NoSync = true
-	cfg.SweepInterval = -1
-	cfg.Logger = storetest.Logger(t)
-	for _, m := range mod {
-		m(&cfg)
-	}
-	s, err := bolt.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	cfg.Path, cfg.NoSync, cfg.SweepInterval, cfg.Logger = path, true, -1, storetest.Logger(t)
+	return storetest.Open(t, bolt.New, cfg, mod...)
 }
 
 func dbPath(t *testing.T) string { return filepath.Join(t.TempDir(), "sessions.db") }
@@ -82,51 +71,19 @@ func TestIDsOfEveryShape(t *testing.T) {
 
 func TestPersistsAcrossReopen(t *testing.T) {
 	path := dbPath(t)
-	clock := storetest.NewClock()
 	ctx := context.Background()
-	s := open(t, path, withNow(clock.Now))
-	storetest.MustSave(t, s, "u1", "stage", "menu", "auth", "tok")
-	if err := s.SaveProp(ctx, "u1", "name", []byte("Ada")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetExpiry(ctx, "u1", session.Expiry{Idle: time.Hour, TTL: 3 * time.Hour}); err != nil {
-		t.Fatal(err)
-	}
-	storetest.MustSave(t, s, "u2", "stage", "start")
-	if err := s.SetExpiry(ctx, "u2", session.Expiry{Idle: session.NoExpiry}); err != nil {
-		t.Fatal(err)
-	}
-	storetest.MustSave(t, s, "u3", "stage", "gone-soon")
-	if err := s.SaveGlobal(ctx, "motd", []byte("hi")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	clock.Advance(40 * time.Minute)
-	s = open(t, path, withNow(clock.Now))
+	s, _ := storetest.PersistsAcrossReopen(t, func(now func() time.Time) storetest.Store {
+		return open(t, path, withNow(now))
+	}, 40*time.Minute, func(s storetest.Store) {
+		storetest.MustSave(t, s, "u3", "stage", "gone-soon")
+	})
 	storetest.MustCheck(t, s, 4)
-	storetest.MustGet(t, s, "u1", "stage", "menu")
-	storetest.MustGet(t, s, "u1", "auth", "tok")
-	if p, err := s.GetProp(ctx, "u1", "name"); err != nil || string(p) != "Ada" {
-		t.Fatalf("GetProp = %q, %v", p, err)
-	}
-	if ttl, err := s.TTL(ctx, "u1"); err != nil || ttl != 20*time.Minute {
-		t.Fatalf("TTL(u1) = %v, %v; want 20m (the 1h idle override survives)", ttl, err)
-	}
-	if ttl, err := s.TTL(ctx, "u2"); err != nil || ttl != session.NoExpiry {
-		t.Fatalf("TTL(u2) = %v, %v; want NoExpiry", ttl, err)
-	}
 	if _, err := s.Get(ctx, "u3", "stage"); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("Get(u3) after its idle timeout: %v", err)
 	}
 	// The index survived the restart: the sweep finds u3 without a scan.
 	if n, err := s.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v; want 1", n, err)
-	}
-	if g, err := s.Globals(ctx); err != nil || len(g) != 1 || string(g["motd"]) != "hi" {
-		t.Fatalf("Globals = %q, %v", g, err)
 	}
 	storetest.MustCheck(t, s, 3)
 }

@@ -4,72 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/cache"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 )
-
-// testLogger routes logs to t.Log, so they show only on failure.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(p))
-	return len(p), nil
-}
-
-// fakeClock is a clock the tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 func newStore(t *testing.T, cfg cache.Config) *cache.Store {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = testLogger(t)
+		cfg.Logger = storetest.Logger(t)
 	}
-	s, err := cache.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
-}
-
-func mustSave(t *testing.T, s session.Store, id string, kv ...string) {
-	t.Helper()
-	var fs []session.Field
-	for i := 0; i+1 < len(kv); i += 2 {
-		fs = append(fs, session.Field{Key: kv[i], Value: []byte(kv[i+1])})
-	}
-	if _, err := s.Save(context.Background(), id, fs...); err != nil {
-		t.Fatalf("Save(%q): %v", id, err)
-	}
+	return storetest.Open(t, cache.New, cfg)
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -112,7 +60,7 @@ func TestEvictionBoundsSessions(t *testing.T) {
 	s := newStore(t, cache.Config{MaxSessions: 100})
 	const n = 1000
 	for i := range n {
-		mustSave(t, s, fmt.Sprintf("user-%d", i), "stage", "menu", "name", "Ada")
+		storetest.MustSave(t, s, fmt.Sprintf("user-%d", i), "stage", "menu", "name", "Ada")
 		if i%50 == 0 {
 			s.CleanUp()
 			if got := s.Stats().Sessions; got > 100+50 {
@@ -197,9 +145,9 @@ func TestEvictionBoundsBytes(t *testing.T) {
 // never refreshed by writes. Here every write slides the idle timeout.
 func TestWritesRefreshIdle(t *testing.T) {
 	ctx := context.Background()
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: time.Minute, Now: clk.Now})
-	mustSave(t, s, "u", "a", "1")
+	storetest.MustSave(t, s, "u", "a", "1")
 	for range 10 {
 		clk.Advance(50 * time.Second)
 		if err := s.SaveProp(ctx, "u", "p", []byte("1")); err != nil {
@@ -229,9 +177,9 @@ func TestWritesRefreshIdle(t *testing.T) {
 // Sweep reclaims it at once.
 func TestExpiryIsExact(t *testing.T) {
 	ctx := context.Background()
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: time.Hour, Now: clk.Now})
-	mustSave(t, s, "u", "a", "1")
+	storetest.MustSave(t, s, "u", "a", "1")
 	if err := s.SetExpiry(ctx, "u", session.Expiry{TTL: 10 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -258,21 +206,21 @@ func TestExpiryIsExact(t *testing.T) {
 // but never move the absolute deadline; a new idle timeout sticks.
 func TestDeadlineBeatsIdle(t *testing.T) {
 	ctx := context.Background()
-	clk := newFakeClock()
+	clk := storetest.NewClock()
 	s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: time.Hour, Now: clk.Now})
-	mustSave(t, s, "u", "a", "1")
+	storetest.MustSave(t, s, "u", "a", "1")
 	if err := s.SetExpiry(ctx, "u", session.Expiry{Idle: time.Minute, TTL: 5 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	for range 4 {
 		clk.Advance(59 * time.Second)
-		mustSave(t, s, "u", "a", "2")
+		storetest.MustSave(t, s, "u", "a", "2")
 	}
 	if ttl, _ := s.TTL(ctx, "u"); ttl != time.Minute {
 		t.Fatalf("TTL = %v, want the overridden idle 1m", ttl)
 	}
 	clk.Advance(59 * time.Second) // 4m55s
-	mustSave(t, s, "u", "a", "3")
+	storetest.MustSave(t, s, "u", "a", "3")
 	if ttl, _ := s.TTL(ctx, "u"); ttl != 5*time.Second {
 		t.Fatalf("TTL = %v, want 5s left to the deadline", ttl)
 	}
@@ -281,7 +229,7 @@ func TestDeadlineBeatsIdle(t *testing.T) {
 		t.Fatalf("TTL at the deadline: %v, want ErrNotFound", err)
 	}
 	// A write after the deadline starts a new session with the default idle.
-	mustSave(t, s, "u", "b", "1")
+	storetest.MustSave(t, s, "u", "b", "1")
 	if ttl, _ := s.TTL(ctx, "u"); ttl != time.Hour {
 		t.Fatalf("TTL of the new session = %v, want 1h", ttl)
 	}
@@ -295,9 +243,9 @@ func TestTouchOnRead(t *testing.T) {
 	for _, touch := range []bool{false, true} {
 		t.Run(fmt.Sprint(touch), func(t *testing.T) {
 			ctx := context.Background()
-			clk := newFakeClock()
+			clk := storetest.NewClock()
 			s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: time.Minute, TouchOnRead: touch, Now: clk.Now})
-			mustSave(t, s, "u", "a", "1")
+			storetest.MustSave(t, s, "u", "a", "1")
 			for range 3 {
 				clk.Advance(40 * time.Second)
 				_, _ = s.Get(ctx, "u", "a")
@@ -316,41 +264,13 @@ func TestTouchOnRead(t *testing.T) {
 // TestConcurrentPropsSurvive runs writers of different props of one session
 // at once: every write survives (copy on write inside otter's Compute).
 func TestConcurrentPropsSurvive(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t, cache.Config{MaxSessions: 100})
-	const writers, each = 8, 200
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				key := fmt.Sprintf("w%d-%d", w, i)
-				var err error
-				if i%2 == 0 {
-					err = s.SaveProp(ctx, "shared", key, []byte("v"))
-				} else {
-					_, err = s.Save(ctx, "shared", session.Field{Key: key, Value: []byte("v")})
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	props, _ := s.Props(ctx, "shared")
-	data, _ := s.GetAll(ctx, "shared")
-	if len(props)+len(data) != writers*each {
-		t.Fatalf("%d props + %d data keys, want %d", len(props), len(data), writers*each)
-	}
+	storetest.ConcurrentPropsAndData(t, newStore(t, cache.Config{MaxSessions: 100}), 200)
 }
 
 func TestStatsHitsMisses(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, cache.Config{MaxSessions: 10})
-	mustSave(t, s, "u", "a", "1")
+	storetest.MustSave(t, s, "u", "a", "1")
 	_, _ = s.Get(ctx, "u", "a")
 	_, _ = s.Get(ctx, "u", "missing-key") // the session is there: a hit
 	_, _ = s.Get(ctx, "nobody", "a")
@@ -371,9 +291,9 @@ func TestGlobalsNeverEvicted(t *testing.T) {
 	if err := s.SaveGlobal(ctx, "rates", []byte(`{"usd":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	mustSave(t, s, "global", "rates", "mine")
+	storetest.MustSave(t, s, "global", "rates", "mine")
 	for i := range 200 {
-		mustSave(t, s, fmt.Sprint(i), "k", "v")
+		storetest.MustSave(t, s, fmt.Sprint(i), "k", "v")
 	}
 	if v, err := s.GetGlobal(ctx, "rates"); err != nil || string(v) != `{"usd":1}` {
 		t.Fatalf("GetGlobal after eviction pressure: %q, %v", v, err)
@@ -383,7 +303,7 @@ func TestGlobalsNeverEvicted(t *testing.T) {
 func TestClosed(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, cache.Config{MaxSessions: 10})
-	mustSave(t, s, "u", "a", "1")
+	storetest.MustSave(t, s, "u", "a", "1")
 	for range 2 {
 		if err := s.Close(ctx); err != nil {
 			t.Fatalf("Close: %v", err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storeconfig"
 )
 
 // Config configures a Store. Exactly one of MaxSessions and MaxBytes bounds
@@ -55,25 +56,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cache: set MaxSessions or MaxBytes, not both (got %d and %d)", c.MaxSessions, c.MaxBytes)
 	case c.MaxSessions == 0 && c.MaxBytes == 0:
 		return fmt.Errorf("cache: a bound is required: set MaxSessions or MaxBytes")
-	case c.MaxValueSize < 0:
-		return fmt.Errorf("cache: MaxValueSize must not be negative, got %d", c.MaxValueSize)
 	}
-	return nil
+	return c.shared().Validate("cache")
 }
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.DefaultIdle == 0 {
-		c.DefaultIdle = d.DefaultIdle
-	}
-	if c.MaxValueSize == 0 {
-		c.MaxValueSize = d.MaxValueSize
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.shared().Fill(d.shared())
 	return c
+}
+
+// shared points at the fields every backend's Config has (a cache has no
+// sweeper: otter expires entries itself).
+func (c *Config) shared() storeconfig.Shared {
+	return storeconfig.Shared{DefaultIdle: &c.DefaultIdle, MaxValueSize: &c.MaxValueSize, Now: &c.Now, Logger: &c.Logger}
 }

@@ -5,29 +5,32 @@ import (
 	"fmt"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // checkSize refuses a session over MaxBytes: otter would evict it at once.
 func (s *Store) checkSize(id string, e *entry) error {
 	if s.cfg.MaxBytes > 0 && e.bytes > s.cfg.MaxBytes {
 		return fmt.Errorf("%w: session %q would hold %d bytes, cache limit %d",
-			session.ErrTooLarge, truncate(id), e.bytes, s.cfg.MaxBytes)
+			session.ErrTooLarge, record.Truncate(id), e.bytes, s.cfg.MaxBytes)
 	}
 	return nil
 }
 
 // Save implements session.Store.
 func (s *Store) Save(_ context.Context, id string, fields ...session.Field) (int, error) {
+	return s.save(id, record.DataSection, fields)
+}
+
+// save writes fields into section sec of session id, creating it, and
+// returns how many keys were new.
+func (s *Store) save(id string, sec record.Section, fields []session.Field) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, f := range fields {
-		if err := session.ValidateKey(f.Key); err != nil {
-			return 0, err
-		}
-		if err := session.ValidateValue(f.Value, s.cfg.MaxValueSize); err != nil {
-			return 0, err
-		}
+	if err := args.Fields(fields, s.cfg.MaxValueSize); err != nil {
+		return 0, err
 	}
 	if len(fields) == 0 {
 		return 0, nil
@@ -41,7 +44,7 @@ func (s *Store) Save(_ context.Context, id string, fields ...session.Field) (int
 			cur = s.create(id, now)
 		}
 		var next *entry
-		next, added = cur.withData(fields, now)
+		next, added = cur.with(sec, fields, now)
 		if err = s.checkSize(id, next); err != nil {
 			added = 0
 			return nil, true
@@ -53,6 +56,11 @@ func (s *Store) Save(_ context.Context, id string, fields ...session.Field) (int
 
 // Get implements session.Store.
 func (s *Store) Get(_ context.Context, id, key string) ([]byte, error) {
+	return s.getField(id, key, record.DataSection)
+}
+
+// getField returns a copy of key's value in section sec of session id.
+func (s *Store) getField(id, key string, sec record.Section) ([]byte, error) {
 	if err := s.check(id); err != nil {
 		return nil, err
 	}
@@ -60,15 +68,23 @@ func (s *Store) Get(_ context.Context, id, key string) ([]byte, error) {
 		return nil, err
 	}
 	if e := s.load(id); e != nil {
-		if v, ok := e.data[key]; ok {
+		if v, ok := (*e.fields(sec))[key]; ok {
 			return clone(v), nil
 		}
 	}
-	return nil, notFound(id, key)
+	if sec == record.PropsSection {
+		return nil, fmt.Errorf("prop: %w", record.NotFound(id, key))
+	}
+	return nil, record.NotFound(id, key)
 }
 
 // GetAll implements session.Store.
 func (s *Store) GetAll(_ context.Context, id string) (map[string][]byte, error) {
+	return s.readMap(id, record.DataSection)
+}
+
+// readMap returns a copy of section sec of session id.
+func (s *Store) readMap(id string, sec record.Section) (map[string][]byte, error) {
 	if err := s.check(id); err != nil {
 		return nil, err
 	}
@@ -76,7 +92,7 @@ func (s *Store) GetAll(_ context.Context, id string) (map[string][]byte, error) 
 	if e == nil {
 		return map[string][]byte{}, nil
 	}
-	return copyMap(e.data), nil
+	return copyMap(*e.fields(sec)), nil
 }
 
 // Exists implements session.Store.
@@ -97,10 +113,16 @@ func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
 
 // Evict implements session.Store.
 func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error) {
+	return s.evict(id, record.DataSection, keys)
+}
+
+// evict removes keys from section sec of session id and returns how many
+// existed.
+func (s *Store) evict(id string, sec record.Section, keys []string) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	if err := s.checkKeys(keys); err != nil {
+	if err := args.Keys(keys); err != nil {
 		return 0, err
 	}
 	removed := 0
@@ -109,7 +131,7 @@ func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error)
 			return nil, true
 		}
 		var next *entry
-		next, removed = cur.withoutData(keys, now)
+		next, removed = cur.without(sec, keys, now)
 		switch {
 		case next == nil:
 			return nil, true

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // entry is one session. It is immutable once published in the cache: every
@@ -62,45 +63,57 @@ func (e *entry) touch(now int64) *entry {
 	return c
 }
 
-// withData returns a copy of e with fields written into its data (a later
+// fields returns the map of e that sec names. The data/props twins of
+// session.Store (Save/SaveProp, Get/GetProp, GetAll/Props, Evict/EvictProp)
+// are each written once over a record.Section.
+func (e *entry) fields(sec record.Section) *map[string][]byte {
+	if sec == record.PropsSection {
+		return &e.props
+	}
+	return &e.data
+}
+
+// with returns a copy of e with fields written into section sec (a later
 // duplicate key wins) and how many keys were new. Values are copied.
-func (e *entry) withData(fields []session.Field, now int64) (*entry, int) {
+func (e *entry) with(sec record.Section, fields []session.Field, now int64) (*entry, int) {
 	c := e.clone()
-	c.data = make(map[string][]byte, len(e.data)+len(fields))
-	maps.Copy(c.data, e.data)
+	old := *e.fields(sec)
+	m := make(map[string][]byte, len(old)+len(fields))
+	maps.Copy(m, old)
 	added := 0
 	for _, f := range fields {
-		if old, ok := c.data[f.Key]; ok {
+		if old, ok := m[f.Key]; ok {
 			c.bytes -= int64(len(f.Key) + len(old))
 		} else {
 			added++
 		}
-		c.data[f.Key] = clone(f.Value)
+		m[f.Key] = clone(f.Value)
 		c.bytes += int64(len(f.Key) + len(f.Value))
 	}
+	*c.fields(sec) = m
 	c.touched = now
 	return c, added
 }
 
-// withoutData returns a copy of e without keys (nil when none existed) and
-// how many existed.
-func (e *entry) withoutData(keys []string, now int64) (*entry, int) {
+// without returns a copy of e without keys in section sec (nil when none
+// existed) and how many existed.
+func (e *entry) without(sec record.Section, keys []string, now int64) (*entry, int) {
 	removed := 0
 	var c *entry
 	for _, k := range keys {
-		v, ok := e.data[k]
+		v, ok := (*e.fields(sec))[k]
 		if c != nil {
-			v, ok = c.data[k]
+			v, ok = (*c.fields(sec))[k]
 		}
 		if !ok {
 			continue
 		}
 		if c == nil {
 			c = e.clone()
-			c.data = maps.Clone(e.data)
+			*c.fields(sec) = maps.Clone(*e.fields(sec))
 			c.touched = now
 		}
-		delete(c.data, k)
+		delete(*c.fields(sec), k)
 		c.bytes -= int64(len(k) + len(v))
 		removed++
 	}
@@ -131,34 +144,6 @@ func (e *entry) dataBytes() int64 {
 		n += int64(len(k) + len(v))
 	}
 	return n
-}
-
-// withProp returns a copy of e with prop key set to a copy of value.
-func (e *entry) withProp(key string, value []byte, now int64) *entry {
-	c := e.clone()
-	c.props = make(map[string][]byte, len(e.props)+1)
-	maps.Copy(c.props, e.props)
-	if old, ok := c.props[key]; ok {
-		c.bytes -= int64(len(key) + len(old))
-	}
-	c.props[key] = clone(value)
-	c.bytes += int64(len(key) + len(value))
-	c.touched = now
-	return c
-}
-
-// withoutProp returns a copy of e without prop key, nil if it had none.
-func (e *entry) withoutProp(key string, now int64) *entry {
-	v, ok := e.props[key]
-	if !ok {
-		return nil
-	}
-	c := e.clone()
-	c.props = maps.Clone(e.props)
-	delete(c.props, key)
-	c.bytes -= int64(len(key) + len(v))
-	c.touched = now
-	return c
 }
 
 // withExpiry returns a copy of e with the expiry override x applied at now:

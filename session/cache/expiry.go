@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // SetExpiry implements session.Store. The override is part of the session's
@@ -22,7 +23,7 @@ func (s *Store) SetExpiry(_ context.Context, id string, x session.Expiry) error 
 		return cur.withExpiry(x, now), false
 	})
 	if !found {
-		return notFound(id, "")
+		return record.NotFound(id, "")
 	}
 	return nil
 }
@@ -37,7 +38,7 @@ func (s *Store) TTL(_ context.Context, id string) (time.Duration, error) {
 	e, ok := s.sessions.GetIfPresent(id)
 	if !ok || !e.live(now) {
 		s.misses.Add(1)
-		return 0, notFound(id, "")
+		return 0, record.NotFound(id, "")
 	}
 	s.hits.Add(1)
 	at := e.expiresAt()

@@ -1,5 +1,7 @@
 package cache
 
+import "github.com/sessiongrid/sessiongrid/session/internal/globals"
+
 // Stats is a snapshot of the store's counters. Counters are cumulative
 // since New.
 type Stats struct {
@@ -22,13 +24,10 @@ type Stats struct {
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
-	s.gmu.RLock()
-	globals := len(s.globals)
-	s.gmu.RUnlock()
 	return Stats{
 		Sessions:    s.index.len(),
 		Bytes:       s.bytes.Load(),
-		Globals:     globals,
+		Globals:     globals.Len(s.globalOps),
 		Hits:        s.hits.Load(),
 		Misses:      s.misses.Load(),
 		Evictions:   s.evictions.Load(),

@@ -12,6 +12,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/globals"
 )
 
 // Store is the bounded session cache. It implements session.Store and
@@ -23,8 +24,11 @@ type Store struct {
 	sessions *otter.Cache[string, *entry]
 	index    *index
 
-	gmu     sync.RWMutex // guards globals
-	globals map[string][]byte
+	// globalOps holds the globals and provides SaveGlobal, GetGlobal,
+	// EvictGlobal and Globals. Globals live in this plain map beside the
+	// cache: they are never evicted and never expire, and no session id
+	// reaches them.
+	*globalOps
 
 	gen         atomic.Uint64 // last session incarnation drawn
 	bytes       atomic.Int64  // payload bytes of the sessions held
@@ -38,6 +42,10 @@ type Store struct {
 	closeOnce sync.Once
 }
 
+// globalOps names globals.Map so that Store embeds it in an unexported
+// field: its methods are promoted, the field stays private.
+type globalOps = globals.Map
+
 // New returns a Store. The only goroutine it starts is otter's periodic
 // clean-up, which Close stops.
 func New(cfg Config) (*Store, error) {
@@ -46,11 +54,11 @@ func New(cfg Config) (*Store, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Store{
-		cfg:     cfg,
-		clock:   &clock{now: cfg.Now},
-		index:   newIndex(),
-		globals: make(map[string][]byte),
+		cfg:   cfg,
+		clock: &clock{now: cfg.Now},
+		index: newIndex(),
 	}
+	s.globalOps = globals.New(s.closed.Load, cfg.MaxValueSize)
 	if cfg.DefaultIdle > 0 {
 		s.idle = int64(cfg.DefaultIdle)
 	}
@@ -115,15 +123,6 @@ func (s *Store) check(id string) error {
 		return session.ErrClosed
 	}
 	return session.ValidateID(id)
-}
-
-func (s *Store) checkKeys(keys []string) error {
-	for _, k := range keys {
-		if err := session.ValidateKey(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // update runs fn on the live session id, atomically: fn is given the
@@ -193,20 +192,6 @@ func (s *Store) load(id string) *entry {
 	return e
 }
 
-func notFound(id, key string) error {
-	if key == "" {
-		return fmt.Errorf("%w: session %q", session.ErrNotFound, truncate(id))
-	}
-	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, truncate(key), truncate(id))
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}
-
 // Close implements session.Store: it stops otter's clean-up goroutine and
 // drops every session and global. It is idempotent.
 func (s *Store) Close(context.Context) error {
@@ -215,9 +200,7 @@ func (s *Store) Close(context.Context) error {
 		s.sessions.StopAllGoroutines()
 		s.clock.stop()
 		s.sessions.InvalidateAll()
-		s.gmu.Lock()
-		s.globals = map[string][]byte{}
-		s.gmu.Unlock()
+		globals.Clear(s.globalOps)
 	})
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/cache"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 )
 
 // TestAccountingUnderStress runs every kind of write from several
@@ -22,7 +23,7 @@ func TestAccountingUnderStress(t *testing.T) {
 	for _, bound := range []string{"sessions", "bytes"} {
 		t.Run(bound, func(t *testing.T) {
 			ctx := context.Background()
-			clk := newFakeClock()
+			clk := storetest.NewClock()
 			cfg := cache.Config{DefaultIdle: time.Minute, Now: clk.Now}
 			if bound == "sessions" {
 				cfg.MaxSessions = 50

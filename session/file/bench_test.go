@@ -1,7 +1,6 @@
 package file_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/sessiongrid/sessiongrid/session"
@@ -13,14 +12,8 @@ import (
 func benchStore(b *testing.B, fsync bool) *file.Store {
 	b.Helper()
 	cfg := file.DefaultConfig()
-	cfg.Dir = b.TempDir()
-	cfg.Fsync = fsync
-	cfg.SweepInterval = -1
-	s, err := file.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Close(context.Background()) })
+	cfg.Dir, cfg.Fsync, cfg.SweepInterval = b.TempDir(), fsync, -1
+	s := storetest.Open(b, file.New, cfg)
 	storetest.Fill(b, s)
 	return s
 }

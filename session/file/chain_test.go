@@ -2,7 +2,6 @@ package file
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 )
 
 // collide is a name hash under which every id collides.
@@ -67,16 +67,7 @@ func TestHashCollisionChain(t *testing.T) {
 	}
 	check := func(present map[string]string) {
 		t.Helper()
-		for _, id := range ids {
-			v, err := s.Get(ctx, id, "k")
-			w, ok := present[id]
-			switch {
-			case ok && (err != nil || string(v) != w):
-				t.Fatalf("Get(%q) = %q, %v; want %q", id, v, err, w)
-			case !ok && !errors.Is(err, session.ErrNotFound):
-				t.Fatalf("Get(%q) = %q, %v; want ErrNotFound", id, v, err)
-			}
-		}
+		storetest.MustHold(t, s, ids, "k", present)
 	}
 	check(map[string]string{"a": "0", "A": "1", "b": "2", "../c": "3", "d": "4"})
 

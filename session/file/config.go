@@ -2,11 +2,11 @@ package file
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storeconfig"
 )
 
 // Config configures a Store. Start from DefaultConfig: a zero Config has
@@ -60,31 +60,19 @@ func (c Config) Validate() error {
 	if c.Dir == "" {
 		return errors.New("file: Config.Dir is required")
 	}
-	if c.MaxValueSize < 0 {
-		return fmt.Errorf("file: MaxValueSize must not be negative, got %d", c.MaxValueSize)
-	}
-	return nil
+	return c.shared().Validate("file")
 }
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.DefaultIdle == 0 {
-		c.DefaultIdle = d.DefaultIdle
-	}
-	if c.MaxValueSize == 0 {
-		c.MaxValueSize = d.MaxValueSize
-	}
-	if c.SweepInterval == 0 {
-		c.SweepInterval = d.SweepInterval
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.shared().Fill(d.shared())
 	if c.fs == nil {
 		c.fs = osFS{}
 	}
 	return c
+}
+
+// shared points at the fields every backend's Config has.
+func (c *Config) shared() storeconfig.Shared {
+	return storeconfig.Shared{DefaultIdle: &c.DefaultIdle, MaxValueSize: &c.MaxValueSize, SweepInterval: &c.SweepInterval, Now: &c.Now, Logger: &c.Logger}
 }

@@ -1,7 +1,6 @@
 package file
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,27 +14,11 @@ import (
 // Globals live in their own directory (globals/), so no session id,
 // "global" included, can reach them. They never expire. One RWMutex guards
 // the whole directory, which makes Globals a consistent snapshot; globals
-// are few and rarely written.
+// are few and rarely written. These are the store's global functions of
+// record.Backend: record.Sessions checks the arguments and admits the call first.
 
-func (s *Store) checkGlobal(key string) error {
-	if s.life.Closing() {
-		return session.ErrClosed
-	}
-	return session.ValidateKey(key)
-}
-
-// SaveGlobal implements session.Store.
-func (s *Store) SaveGlobal(ctx context.Context, key string, value []byte) error {
-	if err := s.checkGlobal(key); err != nil {
-		return err
-	}
-	if err := s.checkValue(value); err != nil {
-		return err
-	}
-	if err := s.life.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.life.Leave()
+// putGlobal is record.Backend.PutGlobal.
+func (s *Store) putGlobal(key string, value []byte) error {
 	s.gmu.Lock()
 	defer s.gmu.Unlock()
 	c, err := s.find(&s.globals, s.hash(key), key)
@@ -45,36 +28,19 @@ func (s *Store) SaveGlobal(ctx context.Context, key string, value []byte) error 
 	return s.put(&c, record.NewGlobal(key, value))
 }
 
-// GetGlobal implements session.Store.
-func (s *Store) GetGlobal(ctx context.Context, key string) ([]byte, error) {
-	if err := s.checkGlobal(key); err != nil {
-		return nil, err
-	}
-	if err := s.life.Enter(ctx); err != nil {
-		return nil, err
-	}
-	defer s.life.Leave()
+// findGlobal is record.Backend.FindGlobal.
+func (s *Store) findGlobal(key string) ([]byte, bool, error) {
 	s.gmu.RLock()
 	defer s.gmu.RUnlock()
 	c, err := s.find(&s.globals, s.hash(key), key)
-	if err != nil {
-		return nil, err
+	if err != nil || c.slot < 0 {
+		return nil, false, err
 	}
-	if c.slot < 0 {
-		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, record.Truncate(key))
-	}
-	return record.Clone(c.rec.Value), nil
+	return record.Clone(c.rec.Value), true, nil
 }
 
-// EvictGlobal implements session.Store.
-func (s *Store) EvictGlobal(ctx context.Context, key string) (bool, error) {
-	if err := s.checkGlobal(key); err != nil {
-		return false, err
-	}
-	if err := s.life.Enter(ctx); err != nil {
-		return false, err
-	}
-	defer s.life.Leave()
+// deleteGlobal is record.Backend.DeleteGlobal.
+func (s *Store) deleteGlobal(key string) (bool, error) {
 	s.gmu.Lock()
 	defer s.gmu.Unlock()
 	c, err := s.find(&s.globals, s.hash(key), key)
@@ -87,16 +53,9 @@ func (s *Store) EvictGlobal(ctx context.Context, key string) (bool, error) {
 	return true, nil
 }
 
-// Globals implements session.Store. A corrupt global file fails the call
-// with ErrCorrupt rather than be left out silently.
-func (s *Store) Globals(ctx context.Context) (map[string][]byte, error) {
-	if s.life.Closing() {
-		return nil, session.ErrClosed
-	}
-	if err := s.life.Enter(ctx); err != nil {
-		return nil, err
-	}
-	defer s.life.Leave()
+// allGlobals is record.Backend.AllGlobals. A corrupt global file fails the
+// call with ErrCorrupt rather than be left out silently.
+func (s *Store) allGlobals() (map[string][]byte, error) {
 	s.gmu.RLock()
 	defer s.gmu.RUnlock()
 	dir := s.globals.dirs[0]

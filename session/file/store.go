@@ -22,8 +22,9 @@ const stripeCount = 1024
 // GetProp, Props, EvictProp, SetExpiry, TTL) behave as session.Store
 // documents; each write of a session is one atomic rewrite of its file.
 type Store struct {
-	// sessionOps provides the session methods of session.Store (Save, Get,
-	// …, TTL) on top of update and read.
+	// sessionOps provides the methods of session.Store (Save, Get, …, TTL,
+	// SaveGlobal, …, Globals) on top of update, read and the global
+	// functions (globals.go).
 	sessionOps
 
 	cfg      Config
@@ -86,14 +87,11 @@ func newStore(cfg Config, hash func(string) nameHash) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, hash: hash, lock: lock, sessions: sessions, globals: globals}
-	s.sessionOps = record.Sessions{
-		Update:       s.update,
-		Read:         s.read,
-		Closing:      s.life.Closing,
-		DefaultIdle:  cfg.DefaultIdle,
-		MaxValueSize: cfg.MaxValueSize,
-		TouchOnRead:  cfg.TouchOnRead,
-	}
+	s.sessionOps = record.NewSessions(record.Backend{
+		Update: s.update, Read: s.read,
+		PutGlobal: s.putGlobal, FindGlobal: s.findGlobal, DeleteGlobal: s.deleteGlobal, AllGlobals: s.allGlobals,
+		Gate: &s.life, DefaultIdle: cfg.DefaultIdle, MaxValueSize: cfg.MaxValueSize, TouchOnRead: cfg.TouchOnRead,
+	})
 	s.life.Open("file", cfg.SweepInterval, s.Sweep, cfg.Logger)
 	cfg.Logger.Debug("file store opened", "dir", cfg.Dir, "fsync", cfg.Fsync)
 	return s, nil
@@ -122,10 +120,6 @@ func (s *Store) stripe(h nameHash) *sync.RWMutex {
 	return &s.stripes[(int(h[0])<<8|int(h[1]))%stripeCount]
 }
 
-func (s *Store) checkValue(v []byte) error {
-	return session.ValidateValue(v, s.cfg.MaxValueSize)
-}
-
 // update runs fn under the lock of session id's chain with the live record
 // of id (nil when missing or expired). fn returns the record to store, or
 // nil to remove the session, and whether anything changed; nothing is
@@ -133,10 +127,6 @@ func (s *Store) checkValue(v []byte) error {
 // alone is deleted on the way (as a sweep would). The record fn gets may be
 // modified and returned.
 func (s *Store) update(ctx context.Context, id string, reclaim bool, fn record.UpdateFunc) error {
-	if err := s.life.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.life.Leave()
 	h := s.hash(id)
 	mu := s.stripe(h)
 	mu.Lock()
@@ -172,10 +162,6 @@ func (s *Store) update(ctx context.Context, id string, reclaim bool, fn record.U
 // id (nil when missing or expired). With touch (Config.TouchOnRead for the
 // reads that slide), a live session's idle clock is restarted first.
 func (s *Store) read(ctx context.Context, id string, touch bool, fn record.ReadFunc) error {
-	if err := s.life.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.life.Leave()
 	h := s.hash(id)
 	mu := s.stripe(h)
 	if touch {

@@ -22,19 +22,8 @@ import (
 func open(t *testing.T, dir string, mod ...func(*file.Config)) *file.Store {
 	t.Helper()
 	cfg := file.DefaultConfig()
-	cfg.Dir = dir
-	cfg.Fsync = false
-	cfg.SweepInterval = -1
-	cfg.Logger = storetest.Logger(t)
-	for _, m := range mod {
-		m(&cfg)
-	}
-	s, err := file.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	cfg.Dir, cfg.Fsync, cfg.SweepInterval, cfg.Logger = dir, false, -1, storetest.Logger(t)
+	return storetest.Open(t, file.New, cfg, mod...)
 }
 
 func withNow(now func() time.Time) func(*file.Config) {
@@ -112,45 +101,11 @@ func TestIDsMapToSafeDistinctNames(t *testing.T) {
 
 func TestPersistsAcrossReopen(t *testing.T) {
 	dir := t.TempDir()
-	clock := storetest.NewClock()
-	ctx := context.Background()
-	s := open(t, dir, withNow(clock.Now))
-	storetest.MustSave(t, s, "u1", "stage", "menu", "auth", "tok")
-	if err := s.SaveProp(ctx, "u1", "name", []byte("Ada")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetExpiry(ctx, "u1", session.Expiry{Idle: time.Hour, TTL: 3 * time.Hour}); err != nil {
-		t.Fatal(err)
-	}
-	storetest.MustSave(t, s, "u2", "stage", "start")
-	if err := s.SetExpiry(ctx, "u2", session.Expiry{Idle: session.NoExpiry}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SaveGlobal(ctx, "motd", []byte("hi")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	clock.Advance(10 * time.Minute)
-	s = open(t, dir, withNow(clock.Now))
-	storetest.MustGet(t, s, "u1", "stage", "menu")
-	storetest.MustGet(t, s, "u1", "auth", "tok")
-	if p, err := s.GetProp(ctx, "u1", "name"); err != nil || string(p) != "Ada" {
-		t.Fatalf("GetProp = %q, %v", p, err)
-	}
-	if ttl, err := s.TTL(ctx, "u1"); err != nil || ttl != 50*time.Minute {
-		t.Fatalf("TTL(u1) = %v, %v; want 50m (the 1h idle override survives)", ttl, err)
-	}
-	if ttl, err := s.TTL(ctx, "u2"); err != nil || ttl != session.NoExpiry {
-		t.Fatalf("TTL(u2) = %v, %v; want NoExpiry", ttl, err)
-	}
-	if g, err := s.Globals(ctx); err != nil || len(g) != 1 || string(g["motd"]) != "hi" {
-		t.Fatalf("Globals = %q, %v", g, err)
-	}
+	s, clock := storetest.PersistsAcrossReopen(t, func(now func() time.Time) storetest.Store {
+		return open(t, dir, withNow(now))
+	}, 10*time.Minute, nil)
 	clock.Advance(time.Hour)
-	if _, err := s.Get(ctx, "u1", "stage"); !errors.Is(err, session.ErrNotFound) {
+	if _, err := s.Get(context.Background(), "u1", "stage"); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("Get after the idle timeout: %v, want ErrNotFound", err)
 	}
 }

@@ -1,11 +1,13 @@
 package memory
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storeconfig"
 )
 
 // Config configures a Store.
@@ -44,31 +46,17 @@ func (c Config) Validate() error {
 	if c.Shards < 0 || c.Shards > 1<<16 || (c.Shards != 0 && c.Shards&(c.Shards-1) != 0) {
 		return fmt.Errorf("memory: Shards must be a power of two up to 65536, got %d", c.Shards)
 	}
-	if c.MaxValueSize < 0 {
-		return fmt.Errorf("memory: MaxValueSize must not be negative, got %d", c.MaxValueSize)
-	}
-	return nil
+	return c.shared().Validate("memory")
 }
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Shards == 0 {
-		c.Shards = d.Shards
-	}
-	if c.DefaultIdle == 0 {
-		c.DefaultIdle = d.DefaultIdle
-	}
-	if c.MaxValueSize == 0 {
-		c.MaxValueSize = d.MaxValueSize
-	}
-	if c.SweepInterval == 0 {
-		c.SweepInterval = d.SweepInterval
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Shards = cmp.Or(c.Shards, d.Shards)
+	c.shared().Fill(d.shared())
 	return c
+}
+
+// shared points at the fields every backend's Config has.
+func (c *Config) shared() storeconfig.Shared {
+	return storeconfig.Shared{DefaultIdle: &c.DefaultIdle, MaxValueSize: &c.MaxValueSize, SweepInterval: &c.SweepInterval, Now: &c.Now, Logger: &c.Logger}
 }

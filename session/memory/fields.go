@@ -1,9 +1,8 @@
 package memory
 
 import (
-	"encoding/binary"
-
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // bigThreshold is the field count past which a set moves from the packed
@@ -15,7 +14,7 @@ const bigThreshold = 128
 // shard lock; a packed slice is never modified in place once built, so a
 // value slice taken from it stays valid until the set is rebuilt.
 type fields struct {
-	packed []byte            // records: uvarint(len k) k uvarint(len v) v
+	packed []byte            // pairs in record.Pairs form: uvarint(len k) k uvarint(len v) v
 	big    map[string][]byte // non-nil once the set is large
 	n      int32             // number of pairs
 }
@@ -36,16 +35,7 @@ func (f *fields) size() int {
 
 // next decodes the record at b[off:] and returns key, value and the offset
 // of the record after it.
-func next(b []byte, off int) (key, val []byte, end int) {
-	kl, n := binary.Uvarint(b[off:])
-	off += n
-	key = b[off : off+int(kl)]
-	off += int(kl)
-	vl, n := binary.Uvarint(b[off:])
-	off += n
-	val = b[off : off+int(vl) : off+int(vl)]
-	return key, val, off + int(vl)
-}
+func next(b []byte, off int) (key, val []byte, end int) { return record.NextPair(b, off) }
 
 func (f *fields) get(key string) ([]byte, bool) {
 	if f.big != nil {
@@ -75,26 +65,6 @@ func (f *fields) each(fn func(k string, v []byte)) {
 		fn(string(k), v)
 		off = end
 	}
-}
-
-func recordLen(k, v int) int {
-	return uvarintLen(uint64(k)) + k + uvarintLen(uint64(v)) + v
-}
-
-func uvarintLen(x uint64) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
-	}
-	return n
-}
-
-func appendRecord(b []byte, k string, v []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(k)))
-	b = append(b, k...)
-	b = binary.AppendUvarint(b, uint64(len(v)))
-	return append(b, v...)
 }
 
 // set writes every pair (a later duplicate key wins) and returns how many
@@ -137,9 +107,9 @@ func (f *fields) reserve(kvs []session.Field) {
 		if !last {
 			continue
 		}
-		final += recordLen(len(kv.Key), len(kv.Value))
+		final += record.PairLen(len(kv.Key), len(kv.Value))
 		if old, ok := f.get(kv.Key); ok {
-			final -= recordLen(len(kv.Key), len(old))
+			final -= record.PairLen(len(kv.Key), len(old))
 		}
 	}
 	if final > cap(f.packed) {
@@ -163,19 +133,19 @@ func (f *fields) set1(key string, val []byte) int {
 			copy(f.packed[end-len(v):end], val)
 			return 0
 		}
-		newRec := recordLen(len(key), len(val))
+		newRec := record.PairLen(len(key), len(val))
 		size := len(f.packed) - (end - off) + newRec
 		if size <= cap(f.packed) {
 			// move the tail (memmove handles the overlap), then write the record
 			b := f.packed[:max(size, len(f.packed))]
 			copy(b[off+newRec:], f.packed[end:])
-			appendRecord(b[off:off], key, val)
+			record.AppendPair(b[off:off], key, val)
 			f.packed = b[:size]
 			return 0
 		}
 		nb := make([]byte, 0, grow(size))
 		nb = append(nb, f.packed[:off]...)
-		nb = appendRecord(nb, key, val)
+		nb = record.AppendPair(nb, key, val)
 		nb = append(nb, f.packed[end:]...)
 		f.packed = nb
 		return 0
@@ -186,12 +156,12 @@ func (f *fields) set1(key string, val []byte) int {
 		f.n++
 		return 1
 	}
-	size := len(f.packed) + recordLen(len(key), len(val))
+	size := len(f.packed) + record.PairLen(len(key), len(val))
 	if size > cap(f.packed) {
 		nb := make([]byte, 0, grow(size))
 		f.packed = append(nb, f.packed...)
 	}
-	f.packed = appendRecord(f.packed, key, val)
+	f.packed = record.AppendPair(f.packed, key, val)
 	f.n++
 	return 1
 }

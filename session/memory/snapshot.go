@@ -103,28 +103,17 @@ func (s *Store) Import(_ context.Context, r Record) error {
 	if !e.live(now) || (r.Kind == session.KindSession && e.data.len() == 0 && e.props.len() == 0) {
 		return nil
 	}
-	sh.m[r.Key] = e
-	sh.bytes += e.size(r.Key)
-	if e.kind == session.KindString {
-		sh.strings++
-	} else {
-		sh.sessions++
-	}
+	sh.addLocked(r.Key, e)
 	return nil
 }
 
 // Record returns a copy of key as it is now (the post-image of a write, for
 // replication), and false when the key is missing or expired.
-func (s *Store) Record(key string) (Record, bool) {
-	sh := s.shard(key)
-	now := s.now()
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	e := sh.lookupLocked(key, now)
-	if e == nil {
-		return Record{}, false
-	}
-	return e.record(key), true
+func (s *Store) Record(key string) (r Record, ok bool) {
+	s.view(key, func(e *entry) {
+		r, ok = e.record(key), true
+	})
+	return r, ok
 }
 
 // Expired reports whether key is present but expired (not yet reclaimed):
@@ -139,16 +128,11 @@ func (s *Store) Expired(key string) bool {
 }
 
 // Touched returns the last touch of key's live session or string.
-func (s *Store) Touched(key string) (time.Time, bool) {
-	sh := s.shard(key)
-	now := s.now()
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	e := sh.lookupLocked(key, now)
-	if e == nil {
-		return time.Time{}, false
-	}
-	return time.Unix(0, e.touched.Load()), true
+func (s *Store) Touched(key string) (at time.Time, ok bool) {
+	s.view(key, func(e *entry) {
+		at, ok = time.Unix(0, e.touched.Load()), true
+	})
+	return at, ok
 }
 
 // SetTouched sets the last touch of key (a backup learning of a read that

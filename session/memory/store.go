@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/globals"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Store is the in-memory store. It implements session.Store,
@@ -19,8 +22,9 @@ type Store struct {
 	shards []shard
 	mask   uint64
 
-	gmu     sync.RWMutex // guards globals
-	globals map[string][]byte
+	// globalOps holds the globals and provides SaveGlobal, GetGlobal,
+	// EvictGlobal and Globals.
+	*globalOps
 
 	expired atomic.Uint64 // sessions removed because they expired
 	closed  atomic.Bool
@@ -73,6 +77,10 @@ func (e *entry) size(id string) int64 {
 	return int64(len(id) + e.data.size() + e.props.size())
 }
 
+// globalOps names globals.Map so that Store embeds it in an unexported
+// field: its methods are promoted, the field stays private.
+type globalOps = globals.Map
+
 // New returns a store. Its sweeper goroutine, if any, stops at Close.
 func New(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
@@ -80,13 +88,13 @@ func New(cfg Config) (*Store, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Store{
-		cfg:     cfg,
-		seed:    maphash.MakeSeed(),
-		shards:  make([]shard, cfg.Shards),
-		mask:    uint64(cfg.Shards - 1),
-		globals: make(map[string][]byte),
-		stop:    make(chan struct{}),
+		cfg:    cfg,
+		seed:   maphash.MakeSeed(),
+		shards: make([]shard, cfg.Shards),
+		mask:   uint64(cfg.Shards - 1),
+		stop:   make(chan struct{}),
 	}
+	s.globalOps = globals.New(s.closed.Load, cfg.MaxValueSize)
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*entry)
 	}
@@ -145,14 +153,32 @@ func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64)
 	if kind == session.KindSession && s.cfg.DefaultIdle > 0 {
 		e.idle = int64(s.cfg.DefaultIdle)
 	}
+	sh.addLocked(id, e)
+	return e
+}
+
+// addLocked puts e, a key not in the shard, in its map and counters; the
+// reverse of removeLocked.
+func (sh *shard) addLocked(id string, e *entry) {
 	sh.m[id] = e
-	sh.bytes += int64(len(id))
-	if kind == session.KindString {
+	sh.bytes += e.size(id)
+	if e.kind == session.KindString {
 		sh.strings++
 	} else {
 		sh.sessions++
 	}
-	return e
+}
+
+// view runs fn on the live entry of key, if any, under its shard's read
+// lock.
+func (s *Store) view(key string, fn func(e *entry)) {
+	sh := s.shard(key)
+	now := s.now()
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if e := sh.lookupLocked(key, now); e != nil {
+		fn(e)
+	}
 }
 
 // sessionLocked returns the live session id for writing, creating it when
@@ -193,7 +219,7 @@ func (s *Store) readLocked(sh *shard, id string) (*entry, error) {
 }
 
 func wrongType(id string) error {
-	return fmt.Errorf("%w: %q", session.ErrWrongType, truncate(id))
+	return fmt.Errorf("%w: %q", session.ErrWrongType, record.Truncate(id))
 }
 
 // notFoundError is session.ErrNotFound with the id and key. Its message is
@@ -207,23 +233,16 @@ type notFoundError struct {
 func (e *notFoundError) Error() string {
 	switch {
 	case e.key == "":
-		return fmt.Sprintf("%v: session %q", session.ErrNotFound, truncate(e.id))
+		return fmt.Sprintf("%v: session %q", session.ErrNotFound, record.Truncate(e.id))
 	case e.prop:
-		return fmt.Sprintf("prop: %v: %q in session %q", session.ErrNotFound, truncate(e.key), truncate(e.id))
+		return fmt.Sprintf("prop: %v: %q in session %q", session.ErrNotFound, record.Truncate(e.key), record.Truncate(e.id))
 	}
-	return fmt.Sprintf("%v: %q in session %q", session.ErrNotFound, truncate(e.key), truncate(e.id))
+	return fmt.Sprintf("%v: %q in session %q", session.ErrNotFound, record.Truncate(e.key), record.Truncate(e.id))
 }
 
 func (e *notFoundError) Unwrap() error { return session.ErrNotFound }
 
 func notFound(id, key string) error { return &notFoundError{id: id, key: key} }
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}
 
 // mutate updates entry e of shard sh with fn and keeps the byte count.
 func (sh *shard) mutate(id string, e *entry, fn func()) {
@@ -232,70 +251,140 @@ func (sh *shard) mutate(id string, e *entry, fn func()) {
 	sh.bytes += e.size(id) - before
 }
 
-// Save implements session.Store.
-func (s *Store) Save(_ context.Context, id string, kvs ...session.Field) (int, error) {
-	if err := s.check(id); err != nil {
-		return 0, err
+// fields returns the set of e that sec names. The data/props twins of
+// session.Store (Save/SaveProp, Get/GetProp, GetAll/Props, Evict/EvictProp)
+// are each written once over a record.Section.
+func (e *entry) fields(sec record.Section) *fields {
+	if sec == record.PropsSection {
+		return &e.props
 	}
-	for _, kv := range kvs {
-		if err := session.ValidateKey(kv.Key); err != nil {
-			return 0, err
-		}
-		if err := s.checkValue(kv.Value); err != nil {
-			return 0, err
-		}
-	}
-	if len(kvs) == 0 {
-		return 0, nil
-	}
+	return &e.data
+}
+
+// write runs fn on the live session id under its shard's write lock,
+// creating the session first when create is set; fn is not called when
+// the session is missing. fn reports whether it changed the session: the
+// idle clock then restarts. The byte count follows, and a session left
+// with no data and no props is removed. found reports whether fn ran.
+func (s *Store) write(id string, create bool, fn func(e *entry) (changed bool)) (found bool, err error) {
 	sh := s.shard(id)
 	now := s.now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, true)
+	e, err := s.sessionLocked(sh, id, now, create)
+	if err != nil || e == nil {
+		return false, err
+	}
+	var changed bool
+	sh.mutate(id, e, func() { changed = fn(e) })
+	if changed {
+		e.touched.Store(now)
+	}
+	if e.data.len() == 0 && e.props.len() == 0 {
+		sh.removeLocked(id, e)
+		s.emit(session.EventDeleted, id)
+	}
+	return true, nil
+}
+
+// Save implements session.Store.
+func (s *Store) Save(_ context.Context, id string, kvs ...session.Field) (int, error) {
+	return s.save(id, record.DataSection, kvs)
+}
+
+// SaveProp implements session.Store.
+func (s *Store) SaveProp(_ context.Context, id, key string, value []byte) error {
+	_, err := s.save(id, record.PropsSection, []session.Field{{Key: key, Value: value}})
+	return err
+}
+
+// save writes kvs into section sec of session id, creating it, and returns
+// how many keys were new.
+func (s *Store) save(id string, sec record.Section, kvs []session.Field) (int, error) {
+	if err := s.check(id); err != nil {
+		return 0, err
+	}
+	if err := args.Fields(kvs, s.cfg.MaxValueSize); err != nil {
+		return 0, err
+	}
+	if len(kvs) == 0 {
+		return 0, nil
+	}
+	var added int
+	_, err := s.write(id, true, func(e *entry) bool {
+		added = e.fields(sec).set(kvs)
+		return true
+	})
 	if err != nil {
 		return 0, err
 	}
-	var added int
-	sh.mutate(id, e, func() { added = e.data.set(kvs) })
-	e.touched.Store(now)
 	return added, nil
 }
 
 // Get implements session.Store.
 func (s *Store) Get(_ context.Context, id, key string) ([]byte, error) {
-	if err := s.check(id); err != nil {
+	return s.getField(id, key, record.DataSection)
+}
+
+// GetProp implements session.Store.
+func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
+	return s.getField(id, key, record.PropsSection)
+}
+
+// getField returns a copy of key's value in section sec of session id.
+func (s *Store) getField(id, key string, sec record.Section) ([]byte, error) {
+	v, ok, err := s.lookupField(id, key, sec, true)
+	if err != nil {
 		return nil, err
 	}
+	if !ok {
+		return nil, &notFoundError{id: id, key: key, prop: sec == record.PropsSection}
+	}
+	return v, nil
+}
+
+// Exists implements session.Store.
+func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
+	_, ok, err := s.lookupField(id, key, record.DataSection, false)
+	return ok, err
+}
+
+// lookupField finds key in section sec of session id, under the shard's
+// read lock. With copyValue it returns a copy of the value (taken under the
+// lock: a write may overwrite the packed bytes in place once it is
+// released); without, only ok is meaningful.
+func (s *Store) lookupField(id, key string, sec record.Section, copyValue bool) (v []byte, ok bool, err error) {
+	if err := s.check(id); err != nil {
+		return nil, false, err
+	}
 	if err := session.ValidateKey(key); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	sh := s.shard(id)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	e, err := s.readLocked(sh, id)
-	if err != nil {
-		return nil, err
+	if err != nil || e == nil {
+		return nil, false, err
 	}
-	if e != nil {
-		if v, ok := e.data.get(key); ok {
-			return clone(v), nil
-		}
+	v, ok = e.fields(sec).get(key)
+	if ok && copyValue {
+		v = clone(v)
 	}
-	return nil, notFound(id, key)
+	return v, ok, nil
 }
 
 // GetAll implements session.Store.
 func (s *Store) GetAll(_ context.Context, id string) (map[string][]byte, error) {
-	return s.readMap(id, func(e *entry) *fields { return &e.data })
+	return s.readMap(id, record.DataSection)
 }
 
 // Props implements session.Store.
 func (s *Store) Props(_ context.Context, id string) (map[string][]byte, error) {
-	return s.readMap(id, func(e *entry) *fields { return &e.props })
+	return s.readMap(id, record.PropsSection)
 }
 
-func (s *Store) readMap(id string, which func(*entry) *fields) (map[string][]byte, error) {
+func (s *Store) readMap(id string, sec record.Section) (map[string][]byte, error) {
 	if err := s.check(id); err != nil {
 		return nil, err
 	}
@@ -309,54 +398,36 @@ func (s *Store) readMap(id string, which func(*entry) *fields) (map[string][]byt
 	if e == nil {
 		return map[string][]byte{}, nil
 	}
-	return which(e).copyMap(), nil
-}
-
-// Exists implements session.Store.
-func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
-	if err := s.check(id); err != nil {
-		return false, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return false, err
-	}
-	sh := s.shard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	e, err := s.readLocked(sh, id)
-	if err != nil || e == nil {
-		return false, err
-	}
-	_, ok := e.data.get(key)
-	return ok, nil
+	return e.fields(sec).copyMap(), nil
 }
 
 // Evict implements session.Store.
 func (s *Store) Evict(_ context.Context, id string, keys ...string) (int, error) {
+	return s.evict(id, record.DataSection, keys)
+}
+
+// EvictProp implements session.Store.
+func (s *Store) EvictProp(_ context.Context, id, key string) (bool, error) {
+	removed, err := s.evict(id, record.PropsSection, []string{key})
+	return removed > 0, err
+}
+
+// evict removes keys from section sec of session id and returns how many
+// existed.
+func (s *Store) evict(id string, sec record.Section, keys []string) (int, error) {
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, k := range keys {
-		if err := session.ValidateKey(k); err != nil {
-			return 0, err
-		}
-	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, false)
-	if err != nil || e == nil {
+	if err := args.Keys(keys); err != nil {
 		return 0, err
 	}
 	var removed int
-	sh.mutate(id, e, func() { removed = e.data.del(keys) })
-	if removed > 0 {
-		e.touched.Store(now)
-	}
-	if e.data.len() == 0 && e.props.len() == 0 {
-		sh.removeLocked(id, e)
-		s.emit(session.EventDeleted, id)
+	_, err := s.write(id, false, func(e *entry) bool {
+		removed = e.fields(sec).del(keys)
+		return removed > 0
+	})
+	if err != nil {
+		return 0, err
 	}
 	return removed, nil
 }
@@ -366,101 +437,14 @@ func (s *Store) Clear(_ context.Context, id string, retain ...string) (bool, err
 	if err := s.check(id); err != nil {
 		return false, err
 	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, false)
-	if err != nil || e == nil {
-		return false, err
-	}
-	if len(retain) == 0 {
-		sh.removeLocked(id, e)
-		s.emit(session.EventDeleted, id)
-		return true, nil
-	}
-	sh.mutate(id, e, func() { e.data.retain(retain) })
-	e.touched.Store(now)
-	if e.data.len() == 0 && e.props.len() == 0 {
-		sh.removeLocked(id, e)
-		s.emit(session.EventDeleted, id)
-	}
-	return true, nil
-}
-
-// SaveProp implements session.Store.
-func (s *Store) SaveProp(_ context.Context, id, key string, value []byte) error {
-	if err := s.check(id); err != nil {
-		return err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return err
-	}
-	if err := s.checkValue(value); err != nil {
-		return err
-	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, true)
-	if err != nil {
-		return err
-	}
-	sh.mutate(id, e, func() { e.props.set([]session.Field{{Key: key, Value: value}}) })
-	e.touched.Store(now)
-	return nil
-}
-
-// GetProp implements session.Store.
-func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
-	if err := s.check(id); err != nil {
-		return nil, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	sh := s.shard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	e, err := s.readLocked(sh, id)
-	if err != nil {
-		return nil, err
-	}
-	if e != nil {
-		if v, ok := e.props.get(key); ok {
-			return clone(v), nil
+	return s.write(id, false, func(e *entry) bool {
+		if len(retain) == 0 {
+			e.data, e.props = fields{}, fields{}
+		} else {
+			e.data.retain(retain)
 		}
-	}
-	return nil, &notFoundError{id: id, key: key, prop: true}
-}
-
-// EvictProp implements session.Store.
-func (s *Store) EvictProp(_ context.Context, id, key string) (bool, error) {
-	if err := s.check(id); err != nil {
-		return false, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return false, err
-	}
-	sh := s.shard(id)
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, false)
-	if err != nil || e == nil {
-		return false, err
-	}
-	var removed int
-	sh.mutate(id, e, func() { removed = e.props.del([]string{key}) })
-	if removed > 0 {
-		e.touched.Store(now)
-	}
-	if e.data.len() == 0 && e.props.len() == 0 {
-		sh.removeLocked(id, e)
-		s.emit(session.EventDeleted, id)
-	}
-	return removed > 0, nil
+		return true
+	})
 }
 
 // SetExpiry implements session.Store. It applies to a key of any kind.
@@ -508,68 +492,6 @@ func (s *Store) TTL(_ context.Context, id string) (time.Duration, error) {
 		return session.NoExpiry, nil
 	}
 	return time.Duration(at - now), nil
-}
-
-// SaveGlobal implements session.Store.
-func (s *Store) SaveGlobal(_ context.Context, key string, value []byte) error {
-	if err := s.checkGlobal(key); err != nil {
-		return err
-	}
-	if err := s.checkValue(value); err != nil {
-		return err
-	}
-	v := clone(value)
-	s.gmu.Lock()
-	s.globals[key] = v
-	s.gmu.Unlock()
-	return nil
-}
-
-// GetGlobal implements session.Store.
-func (s *Store) GetGlobal(_ context.Context, key string) ([]byte, error) {
-	if err := s.checkGlobal(key); err != nil {
-		return nil, err
-	}
-	s.gmu.RLock()
-	defer s.gmu.RUnlock()
-	v, ok := s.globals[key]
-	if !ok {
-		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, truncate(key))
-	}
-	return clone(v), nil
-}
-
-// EvictGlobal implements session.Store.
-func (s *Store) EvictGlobal(_ context.Context, key string) (bool, error) {
-	if err := s.checkGlobal(key); err != nil {
-		return false, err
-	}
-	s.gmu.Lock()
-	defer s.gmu.Unlock()
-	_, ok := s.globals[key]
-	delete(s.globals, key)
-	return ok, nil
-}
-
-// Globals implements session.Store.
-func (s *Store) Globals(context.Context) (map[string][]byte, error) {
-	if s.closed.Load() {
-		return nil, session.ErrClosed
-	}
-	s.gmu.RLock()
-	defer s.gmu.RUnlock()
-	out := make(map[string][]byte, len(s.globals))
-	for k, v := range s.globals {
-		out[k] = clone(v)
-	}
-	return out, nil
-}
-
-func (s *Store) checkGlobal(key string) error {
-	if s.closed.Load() {
-		return session.ErrClosed
-	}
-	return session.ValidateKey(key)
 }
 
 // Sweep implements session.Sweeper: it removes every expired key now.
@@ -652,9 +574,7 @@ func (s *Store) Stats() Stats {
 		sh.mu.RUnlock()
 	}
 	st.Keys = st.Sessions + st.Strings
-	s.gmu.RLock()
-	st.Globals = len(s.globals)
-	s.gmu.RUnlock()
+	st.Globals = globals.Len(s.globalOps)
 	st.Expired = s.expired.Load()
 	return st
 }

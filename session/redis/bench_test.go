@@ -1,11 +1,10 @@
 package redis_test
 
 import (
-	"context"
-	"fmt"
 	"testing"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 	redisstore "github.com/sessiongrid/sessiongrid/session/redis"
 )
@@ -22,62 +21,20 @@ func benchStores(b *testing.B) map[string]*redisstore.Store {
 		"redis-server": newStore(b, srv, redisstore.Config{}),
 		"gridnode":     newGridnodeStore(b, startGridnode(b, memory.Config{}), 3),
 	}
-	ctx := context.Background()
-	value := make([]byte, 40)
-	fields := make([]session.Field, 14)
-	for k := range fields {
-		fields[k] = session.Field{Key: fmt.Sprintf("key%d", k), Value: value}
-	}
 	for _, s := range stores {
-		for i := range benchSessions {
-			if _, err := s.Save(ctx, fmt.Sprintf("2637%08d", i), fields...); err != nil {
-				b.Fatal(err)
-			}
-		}
+		storetest.FillSmall(b, s, benchSessions)
 	}
 	return stores
 }
 
-func BenchmarkGet(b *testing.B) {
+// benchEach runs bench over each of benchStores, in a sub-benchmark of its
+// name.
+func benchEach(b *testing.B, bench func(b *testing.B, s session.Store, n int)) {
 	stores := benchStores(b)
-	ctx := context.Background()
 	for _, name := range []string{"redis-server", "gridnode"} {
-		s := stores[name]
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				i := 0
-				for pb.Next() {
-					if _, err := s.Get(ctx, fmt.Sprintf("2637%08d", i%benchSessions), "key3"); err != nil {
-						b.Error(err)
-						return
-					}
-					i++
-				}
-			})
-		})
+		b.Run(name, func(b *testing.B) { bench(b, stores[name], benchSessions) })
 	}
 }
 
-func BenchmarkSave(b *testing.B) {
-	stores := benchStores(b)
-	ctx := context.Background()
-	value := make([]byte, 40)
-	for _, name := range []string{"redis-server", "gridnode"} {
-		s := stores[name]
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				i := 0
-				for pb.Next() {
-					id := fmt.Sprintf("2637%08d", i%benchSessions)
-					if _, err := s.Save(ctx, id, session.Field{Key: "stage", Value: value}); err != nil {
-						b.Error(err)
-						return
-					}
-					i++
-				}
-			})
-		})
-	}
-}
+func BenchmarkGet(b *testing.B)  { benchEach(b, storetest.BenchParallelGet) }
+func BenchmarkSave(b *testing.B) { benchEach(b, storetest.BenchParallelSave) }

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"time"
@@ -131,30 +132,16 @@ func (c Config) Validate() error {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Network == "" {
-		c.Network = d.Network
+	c.Network = cmp.Or(c.Network, d.Network)
+	c.Protocol = cmp.Or(c.Protocol, 3)
+	if c.Mode == ModeScript {
+		c.DefaultIdle = cmp.Or(c.DefaultIdle, d.DefaultIdle)
 	}
-	if c.Protocol == 0 {
-		c.Protocol = 3
-	}
-	if c.DefaultIdle == 0 && c.Mode == ModeScript {
-		c.DefaultIdle = d.DefaultIdle
-	}
-	if c.MaxValueSize == 0 {
-		c.MaxValueSize = d.MaxValueSize
-	}
-	if c.DialTimeout == 0 {
-		c.DialTimeout = d.DialTimeout
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = d.ReadTimeout
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = d.WriteTimeout
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.MaxValueSize = cmp.Or(c.MaxValueSize, d.MaxValueSize)
+	c.DialTimeout = cmp.Or(c.DialTimeout, d.DialTimeout)
+	c.ReadTimeout = cmp.Or(c.ReadTimeout, d.ReadTimeout)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, d.WriteTimeout)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	return c
 }
 

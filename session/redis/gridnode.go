@@ -9,6 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // gridnode is the backend of ModeGridnode: gridnode's native commands, one
@@ -37,7 +38,7 @@ func (b *gridnode) get(ctx context.Context, id, key string) ([]byte, error) {
 	v, err := b.c.HGet(ctx, b.key(id), key).Result()
 	switch {
 	case errors.Is(err, goredis.Nil):
-		return nil, notFound(id, key)
+		return nil, record.NotFound(id, key)
 	case err != nil:
 		return nil, mapErr("HGET", err)
 	}
@@ -98,7 +99,7 @@ func (b *gridnode) getProp(ctx context.Context, id, key string) ([]byte, error) 
 	v, err := b.c.Do(ctx, "SESSION.PROPGET", b.key(id), key).Text()
 	switch {
 	case errors.Is(err, goredis.Nil):
-		return nil, fmt.Errorf("prop: %w", notFound(id, key))
+		return nil, fmt.Errorf("prop: %w", record.NotFound(id, key))
 	case err != nil:
 		return nil, mapErr("SESSION.PROPGET", err)
 	}
@@ -142,7 +143,7 @@ func (b *gridnode) getGlobal(ctx context.Context, key string) ([]byte, error) {
 	v, err := b.c.Do(ctx, "GLOBAL.GET", key).Text()
 	switch {
 	case errors.Is(err, goredis.Nil):
-		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, truncate(key))
+		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, record.Truncate(key))
 	case err != nil:
 		return nil, mapErr("GLOBAL.GET", err)
 	}

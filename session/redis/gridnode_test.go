@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 	redisstore "github.com/sessiongrid/sessiongrid/session/redis"
 	"github.com/sessiongrid/sessiongrid/session/sessiontest"
@@ -21,12 +22,12 @@ import (
 func startGridnode(t testing.TB, mcfg memory.Config) string {
 	t.Helper()
 	mcfg.SweepInterval = -1
-	mcfg.Logger = testLogger(t)
+	mcfg.Logger = storetest.Logger(t)
 	store, err := memory.New(mcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Logger: testLogger(t), Now: mcfg.Now}, store)
+	srv, err := server.New(server.Config{Logger: storetest.Logger(t), Now: mcfg.Now}, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func startGridnode(t testing.TB, mcfg memory.Config) string {
 func newGridnodeStore(t testing.TB, addr string, proto int) *redisstore.Store {
 	t.Helper()
 	cfg := redisstore.DefaultGridnodeConfig()
-	cfg.Addr, cfg.Protocol, cfg.Logger = addr, proto, testLogger(t)
+	cfg.Addr, cfg.Protocol, cfg.Logger = addr, proto, storetest.Logger(t)
 	s, err := redisstore.New(cfg)
 	if err != nil {
 		t.Fatalf("New(ModeGridnode): %v", err)

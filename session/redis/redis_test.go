@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 	redisstore "github.com/sessiongrid/sessiongrid/session/redis"
 )
 
@@ -27,14 +27,9 @@ func newStore(t testing.TB, srv *redisServer, cfg redisstore.Config) *redisstore
 		cfg.Prefix = fmt.Sprintf("t%d:", prefixes.Add(1))
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = testLogger(t)
+		cfg.Logger = storetest.Logger(t)
 	}
-	s, err := redisstore.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	return storetest.Open(t, redisstore.New, cfg)
 }
 
 func field(k, v string) session.Field { return session.Field{Key: k, Value: []byte(v)} }
@@ -294,36 +289,7 @@ func poll(t *testing.T, limit time.Duration, check func() error) {
 // TestConcurrentWritersOneSession runs writers of different props and data
 // keys of one session at once: every write survives.
 func TestConcurrentWritersOneSession(t *testing.T) {
-	ctx := context.Background()
-	srv := startRedis(t)
-	s := newStore(t, srv, redisstore.Config{})
-	const writers, each = 8, 50
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				key := fmt.Sprintf("w%d-%d", w, i)
-				var err error
-				if i%2 == 0 {
-					err = s.SaveProp(ctx, "shared", key, []byte("v"))
-				} else {
-					_, err = s.Save(ctx, "shared", field(key, "v"))
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	props, _ := s.Props(ctx, "shared")
-	data, _ := s.GetAll(ctx, "shared")
-	if len(props)+len(data) != writers*each {
-		t.Fatalf("%d props + %d data keys, want %d", len(props), len(data), writers*each)
-	}
+	storetest.ConcurrentPropsAndData(t, newStore(t, startRedis(t), redisstore.Config{}), 50)
 }
 
 // TestLargeSave writes more fields than Lua can unpack at once, atomically.
@@ -376,7 +342,7 @@ func TestWrongType(t *testing.T) {
 func TestUnavailable(t *testing.T) {
 	ctx := context.Background()
 	_, err := redisstore.New(redisstore.Config{
-		Network: "unix", Addr: "/nonexistent/redis.sock", DialTimeout: time.Second, Logger: testLogger(t),
+		Network: "unix", Addr: "/nonexistent/redis.sock", DialTimeout: time.Second, Logger: storetest.Logger(t),
 	})
 	if !errors.Is(err, session.ErrUnavailable) {
 		t.Fatalf("New without a server: %v, want ErrUnavailable", err)

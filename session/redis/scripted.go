@@ -10,6 +10,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Field tags of a session hash in ModeScript (see the package doc).
@@ -96,7 +97,7 @@ func (b *scripted) readAll(ctx context.Context, id, tag string) (map[string][]by
 func (b *scripted) get(ctx context.Context, id, key string) ([]byte, error) {
 	v, ok, err := b.read(ctx, id, tagData+key)
 	if err == nil && !ok {
-		err = notFound(id, key)
+		err = record.NotFound(id, key)
 	}
 	return v, err
 }
@@ -166,7 +167,7 @@ func (b *scripted) saveProp(ctx context.Context, id, key string, value []byte) e
 func (b *scripted) getProp(ctx context.Context, id, key string) ([]byte, error) {
 	v, ok, err := b.read(ctx, id, tagProp+key)
 	if err == nil && !ok {
-		err = fmt.Errorf("prop: %w", notFound(id, key))
+		err = fmt.Errorf("prop: %w", record.NotFound(id, key))
 	}
 	return v, err
 }
@@ -205,7 +206,7 @@ func (b *scripted) getGlobal(ctx context.Context, key string) ([]byte, error) {
 	v, err := b.c.HGet(ctx, b.gkey, key).Result()
 	switch {
 	case errors.Is(err, goredis.Nil):
-		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, truncate(key))
+		return nil, fmt.Errorf("%w: global %q", session.ErrNotFound, record.Truncate(key))
 	case err != nil:
 		return nil, mapErr("HGET global", err)
 	}

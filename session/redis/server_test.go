@@ -3,7 +3,6 @@ package redis_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -108,17 +107,4 @@ func rawClient(t testing.TB, srv *redisServer) *goredis.Client {
 		t.Fatalf("PING: %v", err)
 	}
 	return c
-}
-
-// testLogger routes logs to t.Log, so they show only on failure.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(p))
-	return len(p), nil
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Store is the Redis session store. It implements session.Store. Create it
@@ -134,13 +136,8 @@ func (s *Store) Save(ctx context.Context, id string, fields ...session.Field) (i
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, f := range fields {
-		if err := session.ValidateKey(f.Key); err != nil {
-			return 0, err
-		}
-		if err := session.ValidateValue(f.Value, s.cfg.MaxValueSize); err != nil {
-			return 0, err
-		}
+	if err := args.Fields(fields, s.cfg.MaxValueSize); err != nil {
+		return 0, err
 	}
 	if len(fields) == 0 {
 		return 0, nil
@@ -177,10 +174,8 @@ func (s *Store) Evict(ctx context.Context, id string, keys ...string) (int, erro
 	if err := s.check(id); err != nil {
 		return 0, err
 	}
-	for _, k := range keys {
-		if err := session.ValidateKey(k); err != nil {
-			return 0, err
-		}
+	if err := args.Keys(keys); err != nil {
+		return 0, err
 	}
 	if len(keys) == 0 {
 		return 0, nil
@@ -241,7 +236,7 @@ func (s *Store) SetExpiry(ctx context.Context, id string, x session.Expiry) erro
 		return err
 	}
 	if !ok {
-		return notFound(id, "")
+		return record.NotFound(id, "")
 	}
 	return nil
 }
@@ -310,23 +305,9 @@ func pttl(id string, d time.Duration, err error) (time.Duration, error) {
 	// those many nanoseconds, and remaining milliseconds as durations.
 	switch d {
 	case -2:
-		return 0, notFound(id, "")
+		return 0, record.NotFound(id, "")
 	case -1:
 		return session.NoExpiry, nil
 	}
 	return d, nil
-}
-
-func notFound(id, key string) error {
-	if key == "" {
-		return fmt.Errorf("%w: session %q", session.ErrNotFound, truncate(id))
-	}
-	return fmt.Errorf("%w: %q in session %q", session.ErrNotFound, truncate(key), truncate(id))
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }

@@ -43,29 +43,37 @@ func parallel(n int, fn func(w int)) {
 	wg.Wait()
 }
 
-func concSaveDifferentKeys(f *fixture) {
+// writeKeys runs concWorkers goroutines that each call save for ops keys
+// of their own, "w<worker>-<kind><i>" holding i, and returns the keys and
+// values they wrote. A failed save is reported as op(key) and stops its
+// goroutine.
+func writeKeys(f *fixture, op, kind string, ops int, save func(key string, i int) error) map[string]any {
 	parallel(concWorkers, func(w int) {
-		h := f.m.Session(concID)
-		for i := range concOps {
-			key := fmt.Sprintf("w%d-k%d", w, i)
-			var err error
-			if i%2 == 0 {
-				err = f.m.Save(f.ctx, concID, key, i)
-			} else {
-				err = h.Save(f.ctx, key, i)
-			}
-			if err != nil {
-				f.t.Errorf("Save(%s): %v", key, err)
+		for i := range ops {
+			key := fmt.Sprintf("w%d-%s%d", w, kind, i)
+			if err := save(key, i); err != nil {
+				f.t.Errorf("%s(%s): %v", op, key, err)
 				return
 			}
 		}
 	})
 	want := map[string]any{}
 	for w := range concWorkers {
-		for i := range concOps {
-			want[fmt.Sprintf("w%d-k%d", w, i)] = float64(i)
+		for i := range ops {
+			want[fmt.Sprintf("w%d-%s%d", w, kind, i)] = float64(i)
 		}
 	}
+	return want
+}
+
+func concSaveDifferentKeys(f *fixture) {
+	h := f.m.Session(concID)
+	want := writeKeys(f, "Save", "k", concOps, func(key string, i int) error {
+		if i%2 == 0 {
+			return f.m.Save(f.ctx, concID, key, i)
+		}
+		return h.Save(f.ctx, key, i)
+	})
 	if err := f.dataIs(concID, want); err != nil {
 		f.t.Errorf("after %d goroutines each saved %d different keys: %v", concWorkers, concOps, lost(err, want))
 	}
@@ -73,21 +81,9 @@ func concSaveDifferentKeys(f *fixture) {
 
 func concSavePropDifferentKeys(f *fixture) {
 	f.save(concID, "stage", "ask") // data beside the props must survive too
-	parallel(concWorkers, func(w int) {
-		for i := range concOps {
-			key := fmt.Sprintf("w%d-p%d", w, i)
-			if err := f.m.SaveProp(f.ctx, concID, key, i); err != nil {
-				f.t.Errorf("SaveProp(%s): %v", key, err)
-				return
-			}
-		}
+	want := writeKeys(f, "SaveProp", "p", concOps, func(key string, i int) error {
+		return f.m.SaveProp(f.ctx, concID, key, i)
 	})
-	want := map[string]any{}
-	for w := range concWorkers {
-		for i := range concOps {
-			want[fmt.Sprintf("w%d-p%d", w, i)] = float64(i)
-		}
-	}
 	if err := f.propsAre(concID, want); err != nil {
 		f.t.Errorf("after %d goroutines each saved %d different props: %v", concWorkers, concOps, lost(err, want))
 	}
@@ -95,21 +91,9 @@ func concSavePropDifferentKeys(f *fixture) {
 }
 
 func concSaveGlobalDifferentKeys(f *fixture) {
-	parallel(concWorkers, func(w int) {
-		for i := range concOps / 4 {
-			key := fmt.Sprintf("w%d-g%d", w, i)
-			if err := f.m.SaveGlobal(f.ctx, key, i); err != nil {
-				f.t.Errorf("SaveGlobal(%s): %v", key, err)
-				return
-			}
-		}
+	want := writeKeys(f, "SaveGlobal", "g", concOps/4, func(key string, i int) error {
+		return f.m.SaveGlobal(f.ctx, key, i)
 	})
-	want := map[string]any{}
-	for w := range concWorkers {
-		for i := range concOps / 4 {
-			want[fmt.Sprintf("w%d-g%d", w, i)] = float64(i)
-		}
-	}
 	f.wantGlobals(want)
 }
 

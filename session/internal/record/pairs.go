@@ -49,14 +49,19 @@ func readPairs(b []byte) (p Pairs, rest []byte, err error) {
 
 // next decodes the pair at p.b[off:] (already checked by readPairs or built
 // by this file) and returns it with the offset of the next pair.
-func (p Pairs) next(off int) (key, val []byte, end int) {
-	kl, w := binary.Uvarint(p.b[off:])
+func (p Pairs) next(off int) (key, val []byte, end int) { return NextPair(p.b, off) }
+
+// NextPair decodes the pair that starts at b[off:], in the packed form of
+// Pairs, which the caller has checked or built, and returns it with the
+// offset of the pair after it. val's capacity ends with it.
+func NextPair(b []byte, off int) (key, val []byte, end int) {
+	kl, w := binary.Uvarint(b[off:])
 	off += w
-	key = p.b[off : off+int(kl)]
+	key = b[off : off+int(kl)]
 	off += int(kl)
-	vl, w := binary.Uvarint(p.b[off:])
+	vl, w := binary.Uvarint(b[off:])
 	off += w
-	val = p.b[off : off+int(vl) : off+int(vl)]
+	val = b[off : off+int(vl) : off+int(vl)]
 	return key, val, off + int(vl)
 }
 
@@ -118,7 +123,7 @@ func (p Pairs) Set(fields []session.Field) (Pairs, int) {
 		if _, ok := p.Get(f.Key); !ok {
 			added++
 		}
-		size += pairLen(len(f.Key), len(f.Value))
+		size += PairLen(len(f.Key), len(f.Value))
 	}
 	out := Pairs{b: make([]byte, 0, size)}
 	for off := 0; off < len(p.b); {
@@ -131,7 +136,7 @@ func (p Pairs) Set(fields []session.Field) (Pairs, int) {
 	}
 	for i, f := range fields {
 		if last(i) {
-			out.b = appendPair(out.b, f.Key, f.Value)
+			out.b = AppendPair(out.b, f.Key, f.Value)
 			out.n++
 		}
 	}
@@ -183,11 +188,14 @@ func (p Pairs) Retain(keep []string) (Pairs, int) {
 	})
 }
 
-func pairLen(k, v int) int {
+// PairLen returns the packed length of a pair whose key and value have
+// lengths k and v.
+func PairLen(k, v int) int {
 	return uvarintLen(uint64(k)) + k + uvarintLen(uint64(v)) + v
 }
 
-func appendPair(b []byte, k string, v []byte) []byte {
+// AppendPair appends the pair k, v to b in the packed form of Pairs.
+func AppendPair(b []byte, k string, v []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(k)))
 	b = append(b, k...)
 	b = binary.AppendUvarint(b, uint64(len(v)))

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/lifecycle"
 )
 
 // UpdateFunc changes the record of one session. r is the session's live
@@ -21,27 +23,34 @@ type UpdateFunc func(r *Record, now int64) (next *Record, changed bool)
 // during the call.
 type ReadFunc func(r *Record, now int64)
 
-// Sessions implements the per-session methods of session.Store (Save, Get,
-// GetAll, Exists, Evict, Clear, SaveProp, GetProp, Props, EvictProp,
-// SetExpiry, TTL) as changes to the session's Record: it checks the
-// arguments, then runs one Update or Read of the store. A store embeds it,
-// with every field set, before its first use; it is safe for concurrent use
-// as far as Update and Read are.
-type Sessions struct {
+// Backend is what a store that keeps each session and each global as one
+// Record (bolt, file) gives Sessions: its storage functions and settings.
+// Sessions calls every function inside Gate.
+type Backend struct {
 	// Update runs fn atomically on the live record of session id, with now
 	// read from the store's clock, and stores or removes what fn returns.
 	// With reclaim, an expired session that fn leaves alone is removed on
-	// the way (as a sweep would). It fails with session.ErrClosed once the
-	// store is closed, ctx.Err() when ctx is done, and errors matching
+	// the way (as a sweep would). Sessions calls it once Gate has admitted
+	// the call (so ctx was not done then); it fails with errors matching
 	// ErrCorrupt or session.ErrUnavailable when the storage fails.
 	Update func(ctx context.Context, id string, reclaim bool, fn UpdateFunc) error
 	// Read runs fn on the live record of session id, consistent with
 	// concurrent Updates. With touch it first restarts a live session's idle
 	// clock (a write). Errors are those of Update.
 	Read func(ctx context.Context, id string, touch bool, fn ReadFunc) error
-	// Closing reports that the store's Close has started, so that calls
-	// fail fast with session.ErrClosed.
-	Closing func() bool
+	// PutGlobal stores the global key (checked), replacing it.
+	PutGlobal func(key string, value []byte) error
+	// FindGlobal returns a copy of the value of the global key and whether
+	// it exists.
+	FindGlobal func(key string) (value []byte, found bool, err error)
+	// DeleteGlobal removes the global key and reports whether it existed.
+	DeleteGlobal func(key string) (existed bool, err error)
+	// AllGlobals returns a consistent snapshot of every global, values
+	// copied; a corrupt one fails it with ErrCorrupt.
+	AllGlobals func() (map[string][]byte, error)
+	// Gate admits the calls until the store's Close: they fail fast with
+	// session.ErrClosed once it has started.
+	Gate *lifecycle.Gate
 	// DefaultIdle is the idle timeout of a new session; <= 0 for none.
 	DefaultIdle time.Duration
 	// MaxValueSize bounds one value (session.ValidateValue).
@@ -51,49 +60,112 @@ type Sessions struct {
 	TouchOnRead bool
 }
 
+// Sessions implements the methods of session.Store, for a store that keeps
+// each session and each global as one Record (bolt, file). The session
+// methods (Save, Get, GetAll, Exists, Evict, Clear, SaveProp, GetProp,
+// Props, EvictProp, SetExpiry, TTL) check their arguments, then run one
+// Update or Read; the global ones (SaveGlobal, GetGlobal, EvictGlobal,
+// Globals) one of the global functions. Every call is admitted by the
+// Backend's Gate. A store embeds the value NewSessions returns, before its
+// first use (its fields are unexported, so the embedding promotes only the
+// methods); it is safe for concurrent use as far as the functions are.
+type Sessions struct {
+	b Backend
+}
+
+// NewSessions returns the methods of session.Store over b, whose every
+// field must be set.
+func NewSessions(b Backend) Sessions { return Sessions{b: b} }
+
+// update runs Update inside the gate.
+func (o *Sessions) update(ctx context.Context, id string, reclaim bool, fn UpdateFunc) error {
+	if err := o.b.Gate.Enter(ctx); err != nil {
+		return err
+	}
+	defer o.b.Gate.Leave()
+	return o.b.Update(ctx, id, reclaim, fn)
+}
+
+// read runs Read inside the gate.
+func (o *Sessions) read(ctx context.Context, id string, touch bool, fn ReadFunc) error {
+	if err := o.b.Gate.Enter(ctx); err != nil {
+		return err
+	}
+	defer o.b.Gate.Leave()
+	return o.b.Read(ctx, id, touch, fn)
+}
+
 // check fails fast on a closed store or an invalid id.
 func (o *Sessions) check(id string) error {
-	if o.Closing() {
+	if o.b.Gate.Closing() {
 		return session.ErrClosed
 	}
 	return session.ValidateID(id)
 }
 
 func (o *Sessions) checkValue(v []byte) error {
-	return session.ValidateValue(v, o.MaxValueSize)
+	return session.ValidateValue(v, o.b.MaxValueSize)
 }
 
 // newSession returns an empty session record created at now.
 func (o *Sessions) newSession(id string, now int64) *Record {
 	r := &Record{Header: Header{Kind: KindSession, Touched: now}, ID: []byte(id)}
-	if o.DefaultIdle > 0 {
-		r.Idle = int64(o.DefaultIdle)
+	if o.b.DefaultIdle > 0 {
+		r.Idle = int64(o.b.DefaultIdle)
 	}
 	return r
 }
 
+// Section names one of a session's two sets of fields, data or props. The
+// methods of session.Store come in data/props twins (Save/SaveProp,
+// Get/GetProp, GetAll/Props, Evict/EvictProp); Sessions and the memory
+// store write each pair once over a Section.
+type Section uint8
+
+// The sections of a session.
+const (
+	DataSection Section = iota
+	PropsSection
+)
+
+// pairs returns the set of r that sec names.
+func (r *Record) pairs(sec Section) *Pairs {
+	if sec == PropsSection {
+		return &r.Props
+	}
+	return &r.Data
+}
+
 // Save implements session.Store: one Update writing every field.
 func (o *Sessions) Save(ctx context.Context, id string, fields ...session.Field) (int, error) {
+	return o.save(ctx, id, DataSection, fields)
+}
+
+// SaveProp implements session.Store.
+func (o *Sessions) SaveProp(ctx context.Context, id, key string, value []byte) error {
+	_, err := o.save(ctx, id, PropsSection, []session.Field{{Key: key, Value: value}})
+	return err
+}
+
+// save writes fields into section sec of session id, creating it, and
+// returns how many keys were new.
+func (o *Sessions) save(ctx context.Context, id string, sec Section, fields []session.Field) (int, error) {
 	if err := o.check(id); err != nil {
 		return 0, err
 	}
-	for _, f := range fields {
-		if err := session.ValidateKey(f.Key); err != nil {
-			return 0, err
-		}
-		if err := o.checkValue(f.Value); err != nil {
-			return 0, err
-		}
+	if err := args.Fields(fields, o.b.MaxValueSize); err != nil {
+		return 0, err
 	}
 	if len(fields) == 0 {
 		return 0, nil
 	}
 	var added int
-	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+	err := o.update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
 		if r == nil {
 			r = o.newSession(id, now)
 		}
-		r.Data, added = r.Data.Set(fields)
+		p := r.pairs(sec)
+		*p, added = p.Set(fields)
 		r.Touched = now
 		return r, true
 	})
@@ -105,47 +177,76 @@ func (o *Sessions) Save(ctx context.Context, id string, fields ...session.Field)
 
 // Get implements session.Store.
 func (o *Sessions) Get(ctx context.Context, id, key string) ([]byte, error) {
-	if err := o.check(id); err != nil {
-		return nil, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	var v []byte
-	var ok bool
-	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
-		if r != nil {
-			v, ok = r.Data.Get(key)
-			v = Clone(v) // r aliases memory valid only inside fn
-		}
-	})
+	return o.getField(ctx, id, key, DataSection)
+}
+
+// GetProp implements session.Store.
+func (o *Sessions) GetProp(ctx context.Context, id, key string) ([]byte, error) {
+	return o.getField(ctx, id, key, PropsSection)
+}
+
+// getField returns a copy of key's value in section sec of session id.
+func (o *Sessions) getField(ctx context.Context, id, key string, sec Section) ([]byte, error) {
+	v, ok, err := o.lookupField(ctx, id, key, sec, true)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, notFound(id, key)
+		if sec == PropsSection {
+			return nil, fmt.Errorf("prop: %w", NotFound(id, key))
+		}
+		return nil, NotFound(id, key)
 	}
 	return v, nil
 }
 
+// Exists implements session.Store.
+func (o *Sessions) Exists(ctx context.Context, id, key string) (bool, error) {
+	_, ok, err := o.lookupField(ctx, id, key, DataSection, false)
+	return ok, err
+}
+
+// lookupField finds key in section sec of session id: one Read. With
+// copyValue it returns a copy of the value; without, only ok is meaningful.
+func (o *Sessions) lookupField(ctx context.Context, id, key string, sec Section, copyValue bool) (v []byte, ok bool, err error) {
+	if err := o.check(id); err != nil {
+		return nil, false, err
+	}
+	if err := session.ValidateKey(key); err != nil {
+		return nil, false, err
+	}
+	err = o.read(ctx, id, o.b.TouchOnRead, func(r *Record, _ int64) {
+		if r != nil {
+			v, ok = r.pairs(sec).Get(key)
+			if copyValue {
+				v = Clone(v) // r aliases memory valid only inside fn
+			}
+		}
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return v, ok, nil
+}
+
 // GetAll implements session.Store.
 func (o *Sessions) GetAll(ctx context.Context, id string) (map[string][]byte, error) {
-	return o.readMap(ctx, id, func(r *Record) Pairs { return r.Data })
+	return o.readMap(ctx, id, DataSection)
 }
 
 // Props implements session.Store.
 func (o *Sessions) Props(ctx context.Context, id string) (map[string][]byte, error) {
-	return o.readMap(ctx, id, func(r *Record) Pairs { return r.Props })
+	return o.readMap(ctx, id, PropsSection)
 }
 
-func (o *Sessions) readMap(ctx context.Context, id string, which func(*Record) Pairs) (map[string][]byte, error) {
+func (o *Sessions) readMap(ctx context.Context, id string, sec Section) (map[string][]byte, error) {
 	if err := o.check(id); err != nil {
 		return nil, err
 	}
 	m := map[string][]byte{}
-	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
+	err := o.read(ctx, id, o.b.TouchOnRead, func(r *Record, _ int64) {
 		if r != nil {
-			m = which(r).Map()
+			m = r.pairs(sec).Map()
 		}
 	})
 	if err != nil {
@@ -154,39 +255,33 @@ func (o *Sessions) readMap(ctx context.Context, id string, which func(*Record) P
 	return m, nil
 }
 
-// Exists implements session.Store.
-func (o *Sessions) Exists(ctx context.Context, id, key string) (bool, error) {
-	if err := o.check(id); err != nil {
-		return false, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return false, err
-	}
-	var ok bool
-	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
-		if r != nil {
-			_, ok = r.Data.Get(key)
-		}
-	})
-	return ok, err
-}
-
 // Evict implements session.Store: one Update removing every key.
 func (o *Sessions) Evict(ctx context.Context, id string, keys ...string) (int, error) {
+	return o.evict(ctx, id, DataSection, keys)
+}
+
+// EvictProp implements session.Store.
+func (o *Sessions) EvictProp(ctx context.Context, id, key string) (bool, error) {
+	removed, err := o.evict(ctx, id, PropsSection, []string{key})
+	return removed > 0, err
+}
+
+// evict removes keys from section sec of session id and returns how many
+// were present.
+func (o *Sessions) evict(ctx context.Context, id string, sec Section, keys []string) (int, error) {
 	if err := o.check(id); err != nil {
 		return 0, err
 	}
-	for _, k := range keys {
-		if err := session.ValidateKey(k); err != nil {
-			return 0, err
-		}
+	if err := args.Keys(keys); err != nil {
+		return 0, err
 	}
 	var removed int
-	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+	err := o.update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
 		if r == nil {
 			return nil, false
 		}
-		r.Data, removed = r.Data.Delete(keys...)
+		p := r.pairs(sec)
+		*p, removed = p.Delete(keys...)
 		return afterRemoval(r, now, removed > 0)
 	})
 	if err != nil {
@@ -215,7 +310,7 @@ func (o *Sessions) Clear(ctx context.Context, id string, retain ...string) (bool
 		return false, err
 	}
 	var existed bool
-	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
+	err := o.update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
 		if r == nil {
 			return nil, false
 		}
@@ -232,74 +327,6 @@ func (o *Sessions) Clear(ctx context.Context, id string, retain ...string) (bool
 	return existed, nil
 }
 
-// SaveProp implements session.Store.
-func (o *Sessions) SaveProp(ctx context.Context, id, key string, value []byte) error {
-	if err := o.check(id); err != nil {
-		return err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return err
-	}
-	if err := o.checkValue(value); err != nil {
-		return err
-	}
-	return o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
-		if r == nil {
-			r = o.newSession(id, now)
-		}
-		r.Props, _ = r.Props.Set([]session.Field{{Key: key, Value: value}})
-		r.Touched = now
-		return r, true
-	})
-}
-
-// GetProp implements session.Store.
-func (o *Sessions) GetProp(ctx context.Context, id, key string) ([]byte, error) {
-	if err := o.check(id); err != nil {
-		return nil, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	var v []byte
-	var ok bool
-	err := o.Read(ctx, id, o.TouchOnRead, func(r *Record, _ int64) {
-		if r != nil {
-			v, ok = r.Props.Get(key)
-			v = Clone(v) // r aliases memory valid only inside fn
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("prop: %w", notFound(id, key))
-	}
-	return v, nil
-}
-
-// EvictProp implements session.Store.
-func (o *Sessions) EvictProp(ctx context.Context, id, key string) (bool, error) {
-	if err := o.check(id); err != nil {
-		return false, err
-	}
-	if err := session.ValidateKey(key); err != nil {
-		return false, err
-	}
-	var removed int
-	err := o.Update(ctx, id, true, func(r *Record, now int64) (*Record, bool) {
-		if r == nil {
-			return nil, false
-		}
-		r.Props, removed = r.Props.Delete(key)
-		return afterRemoval(r, now, removed > 0)
-	})
-	if err != nil {
-		return false, err
-	}
-	return removed > 0, nil
-}
-
 // SetExpiry implements session.Store. It restarts the idle clock; an
 // expired session is left for the sweep.
 func (o *Sessions) SetExpiry(ctx context.Context, id string, e session.Expiry) error {
@@ -307,7 +334,7 @@ func (o *Sessions) SetExpiry(ctx context.Context, id string, e session.Expiry) e
 		return err
 	}
 	found := false
-	err := o.Update(ctx, id, false, func(r *Record, now int64) (*Record, bool) {
+	err := o.update(ctx, id, false, func(r *Record, now int64) (*Record, bool) {
 		if r == nil {
 			return nil, false
 		}
@@ -329,7 +356,7 @@ func (o *Sessions) SetExpiry(ctx context.Context, id string, e session.Expiry) e
 		return err
 	}
 	if !found {
-		return notFound(id, "")
+		return NotFound(id, "")
 	}
 	return nil
 }
@@ -341,7 +368,7 @@ func (o *Sessions) TTL(ctx context.Context, id string) (time.Duration, error) {
 	}
 	var ttl time.Duration
 	found := false
-	err := o.Read(ctx, id, false, func(r *Record, now int64) {
+	err := o.read(ctx, id, false, func(r *Record, now int64) {
 		if r == nil {
 			return
 		}
@@ -355,12 +382,14 @@ func (o *Sessions) TTL(ctx context.Context, id string) (time.Duration, error) {
 		return 0, err
 	}
 	if !found {
-		return 0, notFound(id, "")
+		return 0, NotFound(id, "")
 	}
 	return ttl, nil
 }
 
-func notFound(id, key string) error {
+// NotFound is session.ErrNotFound for session id (key "") or for key in
+// it, with both truncated for the message.
+func NotFound(id, key string) error {
 	if key == "" {
 		return fmt.Errorf("%w: session %q", session.ErrNotFound, Truncate(id))
 	}

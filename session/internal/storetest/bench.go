@@ -84,3 +84,60 @@ func BenchSave(b *testing.B, open func(b *testing.B, fsync bool) session.Store) 
 		})
 	}
 }
+
+// SmallID returns the id of the i-th session FillSmall saved.
+func SmallID(i int) string { return fmt.Sprintf("2637%08d", i) }
+
+// FillSmall saves n sessions of 14 keys ("key0" to "key13") of 40 bytes
+// into s, with the ids SmallID(0) to SmallID(n-1).
+func FillSmall(b *testing.B, s session.Store, n int) {
+	b.Helper()
+	ctx := context.Background()
+	value := make([]byte, 40)
+	fields := make([]session.Field, 14)
+	for k := range fields {
+		fields[k] = session.Field{Key: fmt.Sprintf("key%d", k), Value: value}
+	}
+	for i := range n {
+		if _, err := s.Save(ctx, SmallID(i), fields...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchParallelGet reads "key3" of the n sessions FillSmall saved, from
+// b.RunParallel's goroutines.
+func BenchParallelGet(b *testing.B, s session.Store, n int) {
+	benchParallel(b, n, func(ctx context.Context, id string) error {
+		_, err := s.Get(ctx, id, "key3")
+		return err
+	})
+}
+
+// BenchParallelSave writes the 40-byte key "stage" of the n sessions
+// FillSmall saved, from b.RunParallel's goroutines.
+func BenchParallelSave(b *testing.B, s session.Store, n int) {
+	value := make([]byte, 40)
+	benchParallel(b, n, func(ctx context.Context, id string) error {
+		_, err := s.Save(ctx, id, session.Field{Key: "stage", Value: value})
+		return err
+	})
+}
+
+// benchParallel calls op on the sessions SmallID(i % n) in turn from
+// b.RunParallel's goroutines, reporting allocations.
+func benchParallel(b *testing.B, n int, op func(ctx context.Context, id string) error) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if err := op(ctx, SmallID(i%n)); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}

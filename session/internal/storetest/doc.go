@@ -1,8 +1,10 @@
-// Package storetest holds the tests shared by the durable session backends
-// (session/file, session/bolt): a model test against the in-memory
-// reference, a crash test that SIGKILLs a writer process, a second-process
-// lock test, store checks and benchmarks, with the fake clock and the test
-// logger they use. Each backend keeps a few lines that call them with its
+// Package storetest holds the tests shared by the session backends. For the
+// durable ones (session/file, session/bolt): a model test against the
+// in-memory reference, a crash test that SIGKILLs a writer process, a
+// second-process lock test, store checks and benchmarks. For every backend
+// (cache and redis too): concurrent writers of one session, parallel Get
+// and Save benchmarks over small sessions, the fake clock and the test
+// logger. Each backend keeps a few lines that call them with its
 // own opener:
 //
 //	func TestAgainstMemory(t *testing.T) {

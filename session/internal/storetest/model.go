@@ -80,85 +80,60 @@ func runModel(t *testing.T, seed uint64, touch bool, open Reopener) {
 		id, key := pick(ids), pick(keys)
 		id0 = id
 		val := []byte(fmt.Sprint(step))
+		// both runs op on the store under test, then on the reference, and
+		// compares the results.
+		both := func(op string, call func(st modelStore) (any, error)) {
+			got, e1 := call(s)
+			want, e2 := call(ref)
+			same(step, op, got, want, e1, e2)
+		}
 		switch n := rng.IntN(100); {
 		case n < 20:
 			var fields []session.Field
 			for _, k := range somekeys() {
 				fields = append(fields, session.Field{Key: k, Value: val})
 			}
-			a, e1 := s.Save(ctx, id, fields...)
-			b, e2 := ref.Save(ctx, id, fields...)
-			same(step, "Save", a, b, e1, e2)
+			both("Save", func(st modelStore) (any, error) { return st.Save(ctx, id, fields...) })
 		case n < 30:
-			a, e1 := s.Get(ctx, id, key)
-			b, e2 := ref.Get(ctx, id, key)
-			same(step, "Get", a, b, e1, e2)
+			both("Get", func(st modelStore) (any, error) { return st.Get(ctx, id, key) })
 		case n < 35:
-			a, e1 := s.GetAll(ctx, id)
-			b, e2 := ref.GetAll(ctx, id)
-			same(step, "GetAll", a, b, e1, e2)
+			both("GetAll", func(st modelStore) (any, error) { return st.GetAll(ctx, id) })
 		case n < 38:
-			a, e1 := s.Exists(ctx, id, key)
-			b, e2 := ref.Exists(ctx, id, key)
-			same(step, "Exists", a, b, e1, e2)
+			both("Exists", func(st modelStore) (any, error) { return st.Exists(ctx, id, key) })
 		case n < 43:
 			ks := somekeys()
-			a, e1 := s.Evict(ctx, id, ks...)
-			b, e2 := ref.Evict(ctx, id, ks...)
-			same(step, "Evict", a, b, e1, e2)
+			both("Evict", func(st modelStore) (any, error) { return st.Evict(ctx, id, ks...) })
 		case n < 46:
 			ks := somekeys()
-			a, e1 := s.Clear(ctx, id, ks...)
-			b, e2 := ref.Clear(ctx, id, ks...)
-			same(step, "Clear", a, b, e1, e2)
+			both("Clear", func(st modelStore) (any, error) { return st.Clear(ctx, id, ks...) })
 		case n < 54:
-			e1 := s.SaveProp(ctx, id, key, val)
-			e2 := ref.SaveProp(ctx, id, key, val)
-			same(step, "SaveProp", nil, nil, e1, e2)
+			both("SaveProp", func(st modelStore) (any, error) { return nil, st.SaveProp(ctx, id, key, val) })
 		case n < 58:
-			a, e1 := s.GetProp(ctx, id, key)
-			b, e2 := ref.GetProp(ctx, id, key)
-			same(step, "GetProp", a, b, e1, e2)
+			both("GetProp", func(st modelStore) (any, error) { return st.GetProp(ctx, id, key) })
 		case n < 61:
-			a, e1 := s.Props(ctx, id)
-			b, e2 := ref.Props(ctx, id)
-			same(step, "Props", a, b, e1, e2)
+			both("Props", func(st modelStore) (any, error) { return st.Props(ctx, id) })
 		case n < 64:
-			a, e1 := s.EvictProp(ctx, id, key)
-			b, e2 := ref.EvictProp(ctx, id, key)
-			same(step, "EvictProp", a, b, e1, e2)
+			both("EvictProp", func(st modelStore) (any, error) { return st.EvictProp(ctx, id, key) })
 		case n < 69:
 			e := session.Expiry{
 				Idle: []time.Duration{0, session.NoExpiry, 10 * time.Minute, time.Hour}[rng.IntN(4)],
 				TTL:  []time.Duration{0, 0, 5 * time.Minute, 2 * time.Hour}[rng.IntN(4)],
 			}
-			e1 := s.SetExpiry(ctx, id, e)
-			e2 := ref.SetExpiry(ctx, id, e)
-			same(step, fmt.Sprintf("SetExpiry(%+v)", e), nil, nil, e1, e2)
+			both(fmt.Sprintf("SetExpiry(%+v)", e), func(st modelStore) (any, error) { return nil, st.SetExpiry(ctx, id, e) })
 		case n < 74:
-			a, e1 := s.TTL(ctx, id)
-			b, e2 := ref.TTL(ctx, id)
-			same(step, "TTL", a, b, e1, e2)
+			both("TTL", func(st modelStore) (any, error) { return st.TTL(ctx, id) })
 		case n < 77:
-			e1 := s.SaveGlobal(ctx, key, val)
-			e2 := ref.SaveGlobal(ctx, key, val)
-			same(step, "SaveGlobal", nil, nil, e1, e2)
+			both("SaveGlobal", func(st modelStore) (any, error) { return nil, st.SaveGlobal(ctx, key, val) })
 		case n < 79:
-			a, e1 := s.EvictGlobal(ctx, key)
-			b, e2 := ref.EvictGlobal(ctx, key)
-			same(step, "EvictGlobal", a, b, e1, e2)
+			both("EvictGlobal", func(st modelStore) (any, error) { return st.EvictGlobal(ctx, key) })
 		case n < 81:
-			a, e1 := s.Globals(ctx)
-			b, e2 := ref.Globals(ctx)
-			same(step, "Globals", a, b, e1, e2)
+			both("Globals", func(st modelStore) (any, error) { return st.Globals(ctx) })
 		case n < 93:
 			d := time.Duration(rng.IntN(20)) * time.Minute
 			clock.Advance(d)
 			same(step, "Advance "+d.String(), nil, nil, nil, nil)
 		case n < 97:
-			a, e1 := s.Sweep(ctx)
-			b, e2 := ref.Sweep(ctx)
-			same(step, "Sweep", a, b, e1, e2)
+			both("Sweep", func(st modelStore) (any, error) { return st.Sweep(ctx) })
 		default:
 			if _, err := s.Check(ctx); err != nil {
 				t.Fatalf("seed %d step %d: Check: %v", seed, step, err)
@@ -172,6 +147,13 @@ func runModel(t *testing.T, seed uint64, touch bool, open Reopener) {
 	if _, err := s.Check(ctx); err != nil {
 		t.Fatalf("seed %d: Check: %v", seed, err)
 	}
+}
+
+// modelStore is what RunModel calls on both the store under test and the
+// reference.
+type modelStore interface {
+	session.Store
+	session.Sweeper
 }
 
 // errClass reduces an error to what the contract specifies about it.

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/sessiontest"
 )
 
 // Store is a durable store under test: the contract, a sweep on demand and
@@ -86,25 +88,12 @@ func ConcurrentWriters(t *testing.T, s session.Store) {
 	t.Helper()
 	ctx := context.Background()
 	const writers, each = 8, 25
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				key := fmt.Sprintf("w%d-%d", w, i)
-				if _, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte(key)}); err != nil {
-					t.Error(err)
-					return
-				}
-				if err := s.SaveProp(ctx, "shared", key, []byte(key)); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	runWriters(t, writers, each, func(key string, _ int) error {
+		if _, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte(key)}); err != nil {
+			return err
+		}
+		return s.SaveProp(ctx, "shared", key, []byte(key))
+	})
 	all, err := s.GetAll(ctx, "shared")
 	if err != nil || len(all) != writers*each {
 		t.Fatalf("GetAll: %d keys, %v; want %d", len(all), err, writers*each)
@@ -112,5 +101,132 @@ func ConcurrentWriters(t *testing.T, s session.Store) {
 	props, err := s.Props(ctx, "shared")
 	if err != nil || len(props) != writers*each {
 		t.Fatalf("Props: %d keys, %v; want %d", len(props), err, writers*each)
+	}
+}
+
+// ConcurrentPropsAndData checks that writers of different props and data
+// keys of one session ("shared") at once lose nothing: 8 writers each make
+// each writes, alternating a prop and a data key.
+func ConcurrentPropsAndData(t *testing.T, s session.Store, each int) {
+	t.Helper()
+	ctx := context.Background()
+	const writers = 8
+	runWriters(t, writers, each, func(key string, i int) error {
+		if i%2 == 0 {
+			return s.SaveProp(ctx, "shared", key, []byte("v"))
+		}
+		_, err := s.Save(ctx, "shared", session.Field{Key: key, Value: []byte("v")})
+		return err
+	})
+	props, _ := s.Props(ctx, "shared")
+	data, _ := s.GetAll(ctx, "shared")
+	if len(props)+len(data) != writers*each {
+		t.Fatalf("%d props + %d data keys, want %d", len(props), len(data), writers*each)
+	}
+}
+
+// runWriters runs writers goroutines that each call write each times, with
+// the key "w<writer>-<i>" and i, and waits for them; an error fails t and
+// stops that writer.
+func runWriters(t *testing.T, writers, each int, write func(key string, i int) error) {
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := write(fmt.Sprintf("w%d-%d", w, i), i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Open returns the store that newStore (a backend's New) opens with cfg,
+// each mod applied first, and closes it when t ends. It fails t when New
+// fails.
+func Open[C any, S session.Store](t testing.TB, newStore func(C) (S, error), cfg C, mods ...func(*C)) S {
+	t.Helper()
+	for _, m := range mods {
+		m(&cfg)
+	}
+	s, err := newStore(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
+// PersistsAcrossReopen saves, into the store open returns on a fake clock:
+// session u1 (data stage=menu and auth=tok, prop name=Ada, an idle
+// override of 1 h and a TTL of 3 h), session u2 (no idle expiry) and the
+// global motd=hi, then whatever more saves. It closes the store, moves the
+// clock by advance (less than 1 h), reopens it and checks that all of that
+// is back: u1's data and prop, u1's TTL of 1 h - advance (the override
+// survived), u2's NoExpiry and the globals. It returns the reopened store
+// and the clock, for the backend's own checks.
+func PersistsAcrossReopen(t *testing.T, open func(now func() time.Time) Store, advance time.Duration, more func(s Store)) (Store, *sessiontest.Clock) {
+	t.Helper()
+	clock := NewClock()
+	ctx := context.Background()
+	s := open(clock.Now)
+	MustSave(t, s, "u1", "stage", "menu", "auth", "tok")
+	if err := s.SaveProp(ctx, "u1", "name", []byte("Ada")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetExpiry(ctx, "u1", session.Expiry{Idle: time.Hour, TTL: 3 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	MustSave(t, s, "u2", "stage", "start")
+	if err := s.SetExpiry(ctx, "u2", session.Expiry{Idle: session.NoExpiry}); err != nil {
+		t.Fatal(err)
+	}
+	if more != nil {
+		more(s)
+	}
+	if err := s.SaveGlobal(ctx, "motd", []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	clock.Advance(advance)
+	s = open(clock.Now)
+	MustGet(t, s, "u1", "stage", "menu")
+	MustGet(t, s, "u1", "auth", "tok")
+	if p, err := s.GetProp(ctx, "u1", "name"); err != nil || string(p) != "Ada" {
+		t.Fatalf("GetProp = %q, %v", p, err)
+	}
+	if ttl, err := s.TTL(ctx, "u1"); err != nil || ttl != time.Hour-advance {
+		t.Fatalf("TTL(u1) = %v, %v; want %v (the 1h idle override survives)", ttl, err, time.Hour-advance)
+	}
+	if ttl, err := s.TTL(ctx, "u2"); err != nil || ttl != session.NoExpiry {
+		t.Fatalf("TTL(u2) = %v, %v; want NoExpiry", ttl, err)
+	}
+	if g, err := s.Globals(ctx); err != nil || len(g) != 1 || string(g["motd"]) != "hi" {
+		t.Fatalf("Globals = %q, %v", g, err)
+	}
+	return s, clock
+}
+
+// MustHold checks, for each of ids, that key of that session holds
+// present[id], or is missing (session.ErrNotFound) when id is not in
+// present. Ids show in messages quoted, cut at 40 bytes.
+func MustHold(t testing.TB, s session.Store, ids []string, key string, present map[string]string) {
+	t.Helper()
+	for _, id := range ids {
+		v, err := s.Get(context.Background(), id, key)
+		w, ok := present[id]
+		switch {
+		case ok && (err != nil || string(v) != w):
+			t.Fatalf("Get(%.40q) = %q, %v; want %q", id, v, err, w)
+		case !ok && !errors.Is(err, session.ErrNotFound):
+			t.Fatalf("Get(%.40q) = %q, %v; want ErrNotFound", id, v, err)
+		}
 	}
 }
