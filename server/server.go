@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/internal/loglimit"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
@@ -49,7 +50,7 @@ type Server struct {
 
 	// securityLog rate-limits the warnings about attacks (cross-protocol
 	// requests, failed AUTH).
-	securityLog logLimiter
+	securityLog *loglimit.Limiter
 
 	log     *slog.Logger
 	table   [numCommands]command
@@ -103,7 +104,7 @@ func New(cfg Config, backend Backend) (*Server, error) {
 		conns:     make(map[*conn]struct{}),
 	}
 	s.scripts = newScripting()
-	s.securityLog = logLimiter{burst: 20, window: time.Minute}
+	s.securityLog = loglimit.New(20, time.Minute)
 	s.scripts.setLimits(s.cfg.ScriptTimeout, s.cfg.ScriptMaxMemory)
 	if fw, ok := backend.(Forwarder); ok {
 		s.forwarder = fw

@@ -148,3 +148,36 @@ func TestHandshakeOldVersionRefused(t *testing.T) {
 		t.Fatalf("reply = %x", reply)
 	}
 }
+
+// Junk on the port is refused every time, but logged at most
+// refusalLogBurst times a minute.
+func TestJunkConnectionsLogRateLimited(t *testing.T) {
+	srv, sink := newTransport(t, nil)
+	const junk = 3 * refusalLogBurst
+	for i := range junk {
+		c := dialRaw(t, srv.Addr())
+		if _, err := c.Write([]byte("PING\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := io.ReadAll(c); string(got) != WrongPortReply {
+			t.Fatalf("connection %d: reply = %q, want the wrong-port reply", i, got)
+		}
+		c.Close()
+	}
+	// Every refusal is logged before its connection closes, so all have
+	// been counted once the last reply has been read.
+	count := func() int {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		n := 0
+		for _, l := range sink.lines {
+			if strings.Contains(l, "refused a connection") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != refusalLogBurst {
+		t.Fatalf("%d junk connections wrote %d refusal lines, want %d", junk, n, refusalLogBurst)
+	}
+}
