@@ -20,7 +20,18 @@ type metrics struct {
 	unknown prometheus.Counter
 	// authFailures counts failed AUTH and HELLO AUTH attempts.
 	authFailures prometheus.Counter
+	// closed counts the connections the server closed, by reason (the
+	// closed* constants).
+	closed *prometheus.CounterVec
 }
+
+// Reasons of gridnode_clients_closed_total.
+const (
+	closedProtectedMode = "protected_mode"
+	closedIdle          = "idle_timeout"
+	closedOutputLimit   = "output_buffer_limit"
+	closedWriteTimeout  = "write_timeout"
+)
 
 func newMetrics(s *Server) *metrics {
 	calls := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -52,8 +63,15 @@ func newMetrics(s *Server) *metrics {
 			Name: "gridnode_auth_failures_total",
 			Help: "Failed AUTH and HELLO AUTH attempts.",
 		}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridnode_clients_closed_total",
+			Help: "Client connections the server closed, by reason: protected_mode, idle_timeout, output_buffer_limit (a reply over --client-output-limit), write_timeout (a client that did not read its replies within --client-write-timeout).",
+		}, []string{"reason"}),
 	}
-	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, &serverCollector{s: s},
+	for _, r := range []string{closedProtectedMode, closedIdle, closedOutputLimit, closedWriteTimeout} {
+		m.closed.WithLabelValues(r) // exported at 0 from the start
+	}
+	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, m.closed, &serverCollector{s: s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if rs, ok := s.backend.(replicationStatser); ok {

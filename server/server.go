@@ -51,6 +51,9 @@ type Server struct {
 	// securityLog rate-limits the warnings about attacks (cross-protocol
 	// requests, failed AUTH).
 	securityLog *loglimit.Limiter
+	// clientLog rate-limits the warnings about clients closed for their
+	// output (write timeout, output limit).
+	clientLog *loglimit.Limiter
 
 	log     *slog.Logger
 	table   [numCommands]command
@@ -105,6 +108,7 @@ func New(cfg Config, backend Backend) (*Server, error) {
 	}
 	s.scripts = newScripting()
 	s.securityLog = loglimit.New(20, time.Minute)
+	s.clientLog = loglimit.New(20, time.Minute)
 	s.scripts.setLimits(s.cfg.ScriptTimeout, s.cfg.ScriptMaxMemory)
 	if fw, ok := backend.(Forwarder); ok {
 		s.forwarder = fw

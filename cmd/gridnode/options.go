@@ -46,6 +46,7 @@ type options struct {
 	cluster         clusterOptions
 	tls             tlsOptions
 	files           secretFiles
+	abuse           abuseOptions
 }
 
 // newFlagSet returns the flag set bound to o, with gridnode's defaults.
@@ -78,6 +79,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	addClusterFlags(fs, &o.cluster)
 	addTLSFlags(fs, &o.tls)
 	addSecretFileFlags(fs, &o.files)
+	addAbuseFlags(fs, &o.abuse)
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -190,6 +192,9 @@ func (o options) validate() error {
 	if err := o.tls.validate(); err != nil {
 		return err
 	}
+	if err := o.abuse.validate(); err != nil {
+		return err
+	}
 	if err := o.memoryConfig(nil).Validate(); err != nil {
 		return err
 	}
@@ -225,7 +230,7 @@ func (o options) memoryConfig(log *slog.Logger) memory.Config {
 }
 
 func (o options) serverConfig(log *slog.Logger) server.Config {
-	return server.Config{
+	c := server.Config{
 		Addr:            o.addr,
 		Password:        o.password,
 		MaxConnections:  o.maxClients,
@@ -235,6 +240,8 @@ func (o options) serverConfig(log *slog.Logger) server.Config {
 		Logger:          log,
 		Version:         version,
 	}
+	o.abuse.apply(&c)
+	return c
 }
 
 // byteSize is a flag holding a size in bytes: a number with an optional
