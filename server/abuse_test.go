@@ -178,3 +178,26 @@ func TestAbuseBoundsValidate(t *testing.T) {
 		t.Errorf("valid bounds refused: %v", err)
 	}
 }
+
+// BenchmarkWriteTimeout measures the cost of the write deadline on a
+// round trip (one PING, one flush): go test -run '^$' -bench WriteTimeout ./server
+func BenchmarkWriteTimeout(b *testing.B) {
+	for _, wt := range []time.Duration{0, 30 * time.Second} {
+		b.Run("write-timeout="+wt.String(), func(b *testing.B) {
+			n := startNode(b, Config{WriteTimeout: wt})
+			conn := n.dial(b)
+			conn.SetDeadline(time.Time{})
+			r := bufio.NewReader(conn)
+			req := []byte("PING\r\n")
+			b.ResetTimer()
+			for range b.N {
+				if _, err := conn.Write(req); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.ReadString('\n'); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
