@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/sessiongrid/sessiongrid/internal/loglimit"
 	"github.com/sessiongrid/sessiongrid/internal/testcert"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
@@ -144,7 +145,7 @@ func newAuthTransport(t *testing.T, mutate func(*transport.Config)) *transport.T
 // authStream is a stream layer that runs the members' handshake with auth.
 func authStream(tg *testGrid, auth *transport.Authenticator) func(net.Listener) raft.StreamLayer {
 	return func(ln net.Listener) raft.StreamLayer {
-		return &streamLayer{Listener: ln, advertise: ln.Addr(), auth: auth, log: tg.log, refusals: newLogLimiter(10, time.Minute)}
+		return &streamLayer{Listener: ln, advertise: ln.Addr(), auth: auth, log: tg.log, refusals: loglimit.New(10, time.Minute)}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/internal/loglimit"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
@@ -157,7 +158,7 @@ func (g *Globals) startRaft(local cluster.Member) (err error) {
 		ServerAddressProvider: addressProvider{node: g.node},
 		Logger:                hlog,
 		Stream: &streamLayer{Listener: ln, advertise: advAddr, blocked: cfg.Blocked,
-			auth: g.tr.Authenticator(), log: g.log, refusals: newLogLimiter(10, time.Minute)},
+			auth: g.tr.Authenticator(), log: g.log, refusals: loglimit.New(10, time.Minute)},
 		MaxPool: 3,
 		Timeout: cfg.ApplyTimeout,
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/internal/loglimit"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 
@@ -34,7 +35,7 @@ type streamLayer struct {
 	blocked   func(addr string) bool
 	auth      *transport.Authenticator
 	log       *slog.Logger
-	refusals  logLimiter
+	refusals  *loglimit.Limiter
 
 	mu     sync.Mutex // guards conns and closed
 	conns  map[net.Conn]struct{}
@@ -84,7 +85,7 @@ func (c *authConn) handshake() error {
 	c.once.Do(func() {
 		if _, err := c.s.auth.Server(c.Conn, transport.ChannelRaft); err != nil {
 			_ = c.Conn.Close()
-			if n, ok := c.s.refusals.allow(time.Now()); ok {
+			if n, ok := c.s.refusals.Allow(time.Now()); ok {
 				c.s.log.Warn("globals: refused a Raft connection", "remote", c.Conn.RemoteAddr().String(),
 					"err", err, "refusals_not_logged", n)
 			}

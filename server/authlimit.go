@@ -22,7 +22,7 @@ func (c *conn) authFailed() {
 	c.authFails++
 	c.s.metrics.authFailures.Inc()
 	last := c.authFails >= MaxAuthFailures
-	if n, ok := c.s.securityLog.allow(time.Now()); ok {
+	if n, ok := c.s.securityLog.Allow(time.Now()); ok {
 		c.s.log.Warn("authentication failed", "remote", c.nc.RemoteAddr().String(),
 			"failures_on_connection", c.authFails, "closing", last, "not_logged_since", n)
 	}

@@ -36,9 +36,28 @@ type Config struct {
 	// MaxRequestBytes when that is smaller). It must not exceed
 	// MaxRequestBytes.
 	MaxValueSize int
-	// IdleTimeout closes a client connection that sent nothing for that
-	// long; 0 means never.
+	// IdleTimeout closes a client connection that has not completed a
+	// command for that long (Redis's client timeout: bytes that never make
+	// a whole command do not count, so a client dripping a byte a second
+	// is closed too); 0 means never.
 	IdleTimeout time.Duration
+	// OutputLimit closes a client connection whose pending replies exceed
+	// that many bytes (a reply too large to hold for a client, as Redis's
+	// client-output-buffer-limit normal hard limit); 0 means no limit. It
+	// must be 0 or at least MinOutputLimit (pipelined small replies are
+	// written every 64 KiB and never reach it).
+	OutputLimit int
+	// WriteTimeout closes a client connection that has not taken its
+	// replies for that long (a client that pipelines without reading), so
+	// that no connection goroutine waits on a client forever; 0 means
+	// never.
+	WriteTimeout time.Duration
+	// DisableProtectedMode turns protected mode off. In protected mode (the
+	// default, as Redis's protected-mode yes), a server without Password
+	// answers a client from a non-loopback address with a -DENIED error
+	// and closes the connection; loopback clients, unix sockets and, on a
+	// TLS listener, clients with a verified certificate are served.
+	DisableProtectedMode bool
 	// Logger receives the server's logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// Now is the clock used for absolute expiry times (SET ... EXAT/PXAT);
@@ -93,6 +112,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("server: MaxValueSize must not be negative, got %d", c.MaxValueSize)
 	case c.IdleTimeout < 0:
 		return fmt.Errorf("server: IdleTimeout must not be negative, got %s", c.IdleTimeout)
+	case c.WriteTimeout < 0:
+		return fmt.Errorf("server: WriteTimeout must not be negative, got %s", c.WriteTimeout)
+	case c.OutputLimit < 0 || c.OutputLimit > 0 && c.OutputLimit < MinOutputLimit:
+		return fmt.Errorf("server: OutputLimit must be 0 (no limit) or at least %d bytes, got %d", MinOutputLimit, c.OutputLimit)
 	case c.PubsubOutputLimit < 0:
 		return fmt.Errorf("server: PubsubOutputLimit must not be negative, got %d", c.PubsubOutputLimit)
 	}
@@ -105,6 +128,10 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// MinOutputLimit is the smallest Config.OutputLimit: twice the size at
+// which pipelined replies are written.
+const MinOutputLimit = 2 * flushThreshold
 
 // minRequestBytes keeps room for the connection commands and their framing.
 const minRequestBytes = 1024

@@ -52,6 +52,12 @@ type conn struct {
 	inBytes, outBytes, commands atomic.Int64
 
 	deadline time.Time // read deadline in force when IdleTimeout > 0
+	// lastDone is when the connection last completed a command (or
+	// opened); progressed says commands completed since it was taken. The
+	// idle deadline is lastDone + IdleTimeout.
+	lastDone   time.Time
+	progressed bool
+	wdeadline  time.Time // write deadline in force when WriteTimeout > 0
 	// mark is when the last command ended, or when the last read returned
 	// (Server.clock).
 	mark time.Duration
@@ -78,6 +84,7 @@ func (c *conn) bctx() context.Context {
 
 func newConn(s *Server, nc net.Conn, id int64) *conn {
 	c := &conn{s: s, nc: nc, id: id, created: time.Now()}
+	c.lastDone = c.created
 	c.rd = newReader(countingReader{c}, s.cfg.MaxRequestBytes)
 	c.authed = s.cfg.Password == ""
 	c.rd.unauth = !c.authed
@@ -115,6 +122,9 @@ func (c *conn) serve() {
 				"remote", c.nc.RemoteAddr().String(), "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
+	if c.deniedByProtectedMode() {
+		return
+	}
 	for {
 		args, ok, err := c.rd.next()
 		if err != nil {
@@ -163,6 +173,11 @@ func (c *conn) serve() {
 		} else {
 			c.exec(args)
 		}
+		c.progressed = true
+		if lim := c.s.cfg.OutputLimit; lim > 0 && len(c.out.b) > lim {
+			c.outputLimitReached()
+			return
+		}
 		if c.quit {
 			c.flush()
 			return
@@ -191,14 +206,18 @@ func (c *conn) yieldAfterLongSlice() {
 	}
 }
 
-// extendDeadline moves the read deadline to now + IdleTimeout, at most
-// every tenth of the timeout. It returns false when Shutdown has asked the
-// connection to stop (the deadline set here must not hide Shutdown's).
+// extendDeadline moves the read deadline to IdleTimeout after the last
+// completed command, at most every tenth of the timeout: reads that bring
+// no whole command do not move it. It returns false when Shutdown has
+// asked the connection to stop (the deadline set here must not hide
+// Shutdown's).
 func (c *conn) extendDeadline() bool {
 	idle := c.s.cfg.IdleTimeout
-	now := time.Now()
-	if c.deadline.Sub(now) < idle-idle/10 {
-		c.deadline = now.Add(idle)
+	if c.progressed {
+		c.lastDone, c.progressed = time.Now(), false
+	}
+	if want := c.lastDone.Add(idle); c.deadline.IsZero() || want.Sub(c.deadline) > idle/10 {
+		c.deadline = want
 		c.nc.SetReadDeadline(c.deadline)
 	}
 	return !c.closing.Load()
@@ -208,8 +227,9 @@ func (c *conn) readFailed(err error) {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), c.closing.Load():
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.s.log.Debug("closing an idle client", "remote", c.nc.RemoteAddr().String(),
-			"idle_timeout", c.s.cfg.IdleTimeout)
+		c.s.metrics.closed.WithLabelValues(closedIdle).Inc()
+		c.s.log.Debug("closing an idle client (no whole command within the idle timeout)",
+			"remote", c.nc.RemoteAddr().String(), "idle_timeout", c.s.cfg.IdleTimeout)
 	default:
 		c.s.log.Debug("read failed", "remote", c.nc.RemoteAddr().String(), "err", err)
 	}
@@ -243,16 +263,69 @@ func (c *conn) flush() bool {
 	if c.ps != nil {
 		return c.flushPubsub()
 	}
-	n, err := c.nc.Write(c.out.b)
-	c.outBytes.Add(int64(n))
+	var err error
+	if c.s.cfg.WriteTimeout > 0 {
+		err = c.writeWithTimeout(c.out.b)
+	} else {
+		var n int
+		n, err = c.nc.Write(c.out.b)
+		c.outBytes.Add(int64(n))
+	}
 	if cap(c.out.b) > 4*flushThreshold {
 		c.out.b = nil // drop the buffer of a past large reply
 	} else {
 		c.out.b = c.out.b[:0]
 	}
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) && !c.closing.Load() {
+			c.s.metrics.closed.WithLabelValues(closedWriteTimeout).Inc()
+			if n, ok := c.s.clientLog.Allow(time.Now()); ok {
+				c.s.log.Warn("closing a client that does not read its replies (write timeout)",
+					"remote", c.nc.RemoteAddr().String(), "write_timeout", c.s.cfg.WriteTimeout, "not_logged_since", n)
+			}
+			return false
+		}
 		c.s.log.Debug("write failed", "remote", c.nc.RemoteAddr().String(), "err", err)
 		return false
 	}
 	return true
+}
+
+// writeChunk is the most written under one write deadline: a client that
+// reads slowly but steadily gets WriteTimeout per chunk, not for a whole
+// large reply.
+const writeChunk = 1 << 20
+
+// writeWithTimeout writes b, failing when the client takes no chunk of it
+// within WriteTimeout. The deadline is re-armed at most every tenth of
+// the timeout.
+func (c *conn) writeWithTimeout(b []byte) error {
+	wt := c.s.cfg.WriteTimeout
+	for len(b) > 0 {
+		now := time.Now()
+		if c.wdeadline.Sub(now) < wt-wt/10 {
+			c.wdeadline = now.Add(wt)
+			c.nc.SetWriteDeadline(c.wdeadline)
+		}
+		k := min(len(b), writeChunk)
+		n, err := c.nc.Write(b[:k])
+		c.outBytes.Add(int64(n))
+		if err != nil {
+			return err
+		}
+		b = b[k:]
+	}
+	return nil
+}
+
+// outputLimitReached closes a connection whose pending replies exceed
+// Config.OutputLimit: nothing more is written to it.
+func (c *conn) outputLimitReached() {
+	c.s.metrics.closed.WithLabelValues(closedOutputLimit).Inc()
+	if n, ok := c.s.clientLog.Allow(time.Now()); ok {
+		c.s.log.Warn("closing a client over the output limit (its pending replies exceed --client-output-limit)",
+			"remote", c.nc.RemoteAddr().String(), "pending_bytes", len(c.out.b),
+			"output_limit", c.s.cfg.OutputLimit, "not_logged_since", n)
+	}
+	c.out.b = nil
 }

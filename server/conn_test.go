@@ -129,7 +129,7 @@ func TestProtocolErrorsCloseTheConnection(t *testing.T) {
 	cases := []struct{ name, input, want string }{
 		{"bad multibulk length", "*x\r\n", "-ERR Protocol error: invalid multibulk length"},
 		{"huge multibulk length", "*99999999999\r\n", "-ERR Protocol error: invalid multibulk length"},
-		{"too many args for the limit", "*1000\r\n", "-ERR Protocol error: request of 1000 arguments exceeds the limit of 4096 bytes"},
+		{"too many args for the limit", "*1000\r\n", "-ERR Protocol error: invalid multibulk length: 1000 arguments cannot fit in the request limit of 4096 bytes"},
 		{"expected $", "*1\r\n:1\r\n", "-ERR Protocol error: expected '$', got ':'"},
 		{"bad bulk length", "*1\r\n$-5\r\n", "-ERR Protocol error: invalid bulk length"},
 		{"bulk over the limit", "*2\r\n$4\r\nECHO\r\n$10000\r\n", "-ERR Protocol error: request exceeds the limit of 4096 bytes"},

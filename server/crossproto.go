@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"sync"
 	"time"
 )
 
@@ -33,38 +32,9 @@ func (c *conn) refuseHTTP(args [][]byte) bool {
 	}
 	c.quit = true
 	c.out.b = c.out.b[:0] // nothing for a browser to read
-	if n, ok := c.s.securityLog.allow(time.Now()); ok {
+	if n, ok := c.s.securityLog.Allow(time.Now()); ok {
 		c.s.log.Warn("possible cross-protocol attack: a client sent an HTTP request (POST, Host: or a request line) to the RESP port; connection closed",
 			"remote", c.nc.RemoteAddr().String(), "line", string(clip(args[0], 32)), "not_logged_since", n)
 	}
 	return true
-}
-
-// logLimiter bounds how many lines a stream of similar events writes: at
-// most burst per window. It is safe for concurrent use.
-type logLimiter struct {
-	burst  int
-	window time.Duration
-
-	mu         sync.Mutex // guards the fields below
-	start      time.Time
-	n          int
-	suppressed int
-}
-
-// allow reports whether an event at now may be logged, and how many events
-// were not logged since the last one that was.
-func (l *logLimiter) allow(now time.Time) (suppressed int, ok bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.start) >= l.window {
-		l.start, l.n = now, 0
-	}
-	if l.n >= l.burst {
-		l.suppressed++
-		return 0, false
-	}
-	l.n++
-	suppressed, l.suppressed = l.suppressed, 0
-	return suppressed, true
 }

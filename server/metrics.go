@@ -26,7 +26,18 @@ type metrics struct {
 	// published counts messages published here (PUBLISH and keyspace
 	// notifications).
 	pubsubSlow, published atomic.Int64
+	// closed counts the connections the server closed, by reason (the
+	// closed* constants).
+	closed *prometheus.CounterVec
 }
+
+// Reasons of gridnode_clients_closed_total.
+const (
+	closedProtectedMode = "protected_mode"
+	closedIdle          = "idle_timeout"
+	closedOutputLimit   = "output_buffer_limit"
+	closedWriteTimeout  = "write_timeout"
+)
 
 func newMetrics(s *Server) *metrics {
 	calls := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -58,8 +69,15 @@ func newMetrics(s *Server) *metrics {
 			Name: "gridnode_auth_failures_total",
 			Help: "Failed AUTH and HELLO AUTH attempts.",
 		}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridnode_clients_closed_total",
+			Help: "Client connections the server closed, by reason: protected_mode, idle_timeout, output_buffer_limit (a reply over --client-output-limit), write_timeout (a client that did not read its replies within --client-write-timeout).",
+		}, []string{"reason"}),
 	}
-	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures,
+	for _, r := range []string{closedProtectedMode, closedIdle, closedOutputLimit, closedWriteTimeout} {
+		m.closed.WithLabelValues(r) // exported at 0 from the start
+	}
+	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, m.closed,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "gridnode_pubsub_slow_disconnects_total",
 			Help: "Pub/Sub clients disconnected because their pending output passed the limit (--pubsub-output-limit).",

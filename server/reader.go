@@ -42,6 +42,7 @@ type reader struct {
 
 	// State of the multibulk request being parsed (inCmd), relative to r.
 	inCmd bool
+	head  int // bytes of the request's "*N\r\n" line (counted in maxReq)
 	nargs int
 	pos   int    // offset of the next element
 	need  int    // input bytes (from r) needed before progress, 0 unknown
@@ -82,15 +83,16 @@ func (rd *reader) next() (args [][]byte, ok bool, err error) {
 				return nil, false, protoErr("invalid multibulk length")
 			case rd.unauth && count > unauthMaxArgs:
 				return nil, false, protoErr("unauthenticated multibulk length")
-			case count*6 > int64(rd.maxReq):
-				return nil, false, protoErr("request of " + strconv.FormatInt(count, 10) +
-					" arguments exceeds the limit of " + strconv.Itoa(rd.maxReq) + " bytes")
+			case int64(1+hdr)+count*6 > int64(rd.maxReq):
+				// Each argument takes at least 6 bytes ("$0\r\n\r\n").
+				return nil, false, protoErr("invalid multibulk length: " + strconv.FormatInt(count, 10) +
+					" arguments cannot fit in the request limit of " + strconv.Itoa(rd.maxReq) + " bytes")
 			}
 			rd.r += 1 + hdr
 			if count <= 0 {
 				continue // "*0" and "*-1" are ignored, as by Redis
 			}
-			rd.inCmd, rd.nargs, rd.pos, rd.need = true, int(count), 0, 0
+			rd.inCmd, rd.head, rd.nargs, rd.pos, rd.need = true, 1+hdr, int(count), 0, 0
 			rd.spans = rd.spans[:0]
 		}
 		for len(rd.spans) < rd.nargs {
@@ -111,7 +113,7 @@ func (rd *reader) next() (args [][]byte, ok bool, err error) {
 				return nil, false, protoErr("invalid bulk length")
 			case rd.unauth && size > unauthMaxBulk:
 				return nil, false, protoErr("unauthenticated bulk length")
-			case int64(rd.pos+1+hdr)+size+2 > int64(rd.maxReq):
+			case int64(rd.head+rd.pos+1+hdr)+size+2 > int64(rd.maxReq):
 				return nil, false, protoErr("request exceeds the limit of " + strconv.Itoa(rd.maxReq) + " bytes")
 			}
 			start := rd.pos + 1 + hdr

@@ -141,3 +141,33 @@ func TestHotPathAllocations(t *testing.T) {
 		}
 	}
 }
+
+// The request limit counts every byte of the request, its "*N" line
+// included; a count that cannot fit is an invalid multibulk length.
+func TestReaderLimitCountsTheWholeRequest(t *testing.T) {
+	whole := func(r io.Reader) io.Reader { return r }
+	// "*1\r\n" (4) + "$4083\r\n" (7) + 4083 + "\r\n" (2) = 4096 bytes.
+	atLimit := "*1\r\n$4083\r\n" + strings.Repeat("a", 4083) + "\r\n"
+	if got, err := readAll(t, atLimit, whole, 4096); err != nil || len(got) != 1 || len(got[0][0]) != 4083 {
+		t.Fatalf("a request of exactly the limit: %d requests, %v", len(got), err)
+	}
+	over := "*1\r\n$4084\r\n" + strings.Repeat("a", 4084) + "\r\n"
+	_, err := readAll(t, over, whole, 4096)
+	var pe *protocolError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "request exceeds the limit of 4096 bytes") {
+		t.Fatalf("a request one byte over the limit (its *1 line counted): err = %v", err)
+	}
+	for _, tc := range []struct {
+		input  string
+		maxReq int
+	}{
+		{"*1048576\r\n", 1 << 20},
+		{"*1048577\r\n", 64 << 20},
+		{"*99999999999\r\n", 64 << 20},
+	} {
+		_, err := readAll(t, tc.input, whole, tc.maxReq)
+		if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), "Protocol error: invalid multibulk length") {
+			t.Errorf("%q with limit %d: err = %v, want invalid multibulk length", tc.input, tc.maxReq, err)
+		}
+	}
+}

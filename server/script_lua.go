@@ -24,9 +24,15 @@ import (
 const (
 	// scriptChunkName names scripts in Lua error messages, as Redis 7 does.
 	scriptChunkName = "user_script"
-	// maxSyntaxDepth bounds the nesting of a script's syntax tree: the
-	// compiler recurses on it (and is quadratic in it).
+	// maxSyntaxDepth bounds the nesting of a script's syntax levels,
+	// counted as Lua 5.1 does: the left operand of a left-associative
+	// operator (1+1+...+1, a and b and c) adds no level, so such chains
+	// parse as in Redis. maxTreeDepth bounds the depth of the syntax tree
+	// itself, chains included: the compiler recurses on it and is
+	// quadratic in it (a 1,500-term chain of variables compiles in about
+	// 0.2 s, 2,000 terms in 0.4 s).
 	maxSyntaxDepth = 1000
+	maxTreeDepth   = 2000
 	// luaCallStackSize bounds the Lua call depth.
 	luaCallStackSize = 1024
 	// luaRegistrySize and luaRegistryMaxSize bound the value stack (in
@@ -53,10 +59,13 @@ func compileLua(src string, name string) (proto *lua.FunctionProto, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d := depthCheck{limit: maxSyntaxDepth}
-	d.stmts(chunk, 0)
-	if d.over {
+	d := depthCheck{limit: level{syntax: maxSyntaxDepth, tree: maxTreeDepth}}
+	d.stmts(chunk, level{})
+	switch d.over {
+	case overSyntax:
 		return nil, fmt.Errorf("%s: chunk has too many syntax levels (over %d)", name, maxSyntaxDepth)
+	case overTree:
+		return nil, fmt.Errorf("%s: expression too complex (over %d nested operations)", name, maxTreeDepth)
 	}
 	concatRewrite{}.stmts(chunk)
 	return lua.Compile(chunk, name)
@@ -65,106 +74,143 @@ func compileLua(src string, name string) (proto *lua.FunctionProto, err error) {
 // depthCheck finds syntax trees deeper than limit, without recursing
 // deeper than that.
 type depthCheck struct {
-	limit int
-	over  bool
+	limit level
+	over  overKind
 }
 
-func (d *depthCheck) stmts(ss []ast.Stmt, depth int) {
+// level is the depth of a node: in syntax levels (Lua 5.1's count) and
+// in the tree.
+type level struct{ syntax, tree int }
+
+// deeper is the level of a node's operands.
+func (l level) deeper() level { return level{l.syntax + 1, l.tree + 1} }
+
+// leftOperand is the level of the left operand of a left-associative
+// operator at l: one deeper in the tree, no syntax level more.
+func (l level) leftOperand() level { return level{l.syntax, l.tree + 1} }
+
+type overKind int
+
+const (
+	notOver overKind = iota
+	overSyntax
+	overTree
+)
+
+// exceeded records and reports a level over the limits.
+func (d *depthCheck) exceeded(l level) bool {
+	switch {
+	case d.over != notOver:
+	case l.syntax > d.limit.syntax:
+		d.over = overSyntax
+	case l.tree > d.limit.tree:
+		d.over = overTree
+	}
+	return d.over != notOver
+}
+
+func (d *depthCheck) stmts(ss []ast.Stmt, lv level) {
 	for _, s := range ss {
-		if d.over {
+		if d.over != notOver {
 			return
 		}
-		d.stmt(s, depth)
+		d.stmt(s, lv)
 	}
 }
 
-func (d *depthCheck) exprs(es []ast.Expr, depth int) {
+func (d *depthCheck) exprs(es []ast.Expr, lv level) {
 	for _, e := range es {
-		if d.over {
+		if d.over != notOver {
 			return
 		}
-		d.expr(e, depth)
+		d.expr(e, lv)
 	}
 }
 
-func (d *depthCheck) stmt(s ast.Stmt, depth int) {
-	if depth > d.limit {
-		d.over = true
+func (d *depthCheck) stmt(s ast.Stmt, lv level) {
+	if d.exceeded(lv) {
 		return
 	}
-	depth++
+	in := lv.deeper()
 	switch s := s.(type) {
 	case *ast.AssignStmt:
-		d.exprs(s.Lhs, depth)
-		d.exprs(s.Rhs, depth)
+		d.exprs(s.Lhs, in)
+		d.exprs(s.Rhs, in)
 	case *ast.LocalAssignStmt:
-		d.exprs(s.Exprs, depth)
+		d.exprs(s.Exprs, in)
 	case *ast.FuncCallStmt:
-		d.expr(s.Expr, depth)
+		d.expr(s.Expr, in)
 	case *ast.DoBlockStmt:
-		d.stmts(s.Stmts, depth)
+		d.stmts(s.Stmts, in)
 	case *ast.WhileStmt:
-		d.expr(s.Condition, depth)
-		d.stmts(s.Stmts, depth)
+		d.expr(s.Condition, in)
+		d.stmts(s.Stmts, in)
 	case *ast.RepeatStmt:
-		d.expr(s.Condition, depth)
-		d.stmts(s.Stmts, depth)
+		d.expr(s.Condition, in)
+		d.stmts(s.Stmts, in)
 	case *ast.IfStmt:
-		d.expr(s.Condition, depth)
-		d.stmts(s.Then, depth)
-		d.stmts(s.Else, depth)
+		d.expr(s.Condition, in)
+		d.stmts(s.Then, in)
+		d.stmts(s.Else, in)
 	case *ast.NumberForStmt:
-		d.exprs([]ast.Expr{s.Init, s.Limit, s.Step}, depth)
-		d.stmts(s.Stmts, depth)
+		d.exprs([]ast.Expr{s.Init, s.Limit, s.Step}, in)
+		d.stmts(s.Stmts, in)
 	case *ast.GenericForStmt:
-		d.exprs(s.Exprs, depth)
-		d.stmts(s.Stmts, depth)
+		d.exprs(s.Exprs, in)
+		d.stmts(s.Stmts, in)
 	case *ast.FuncDefStmt:
 		if s.Name != nil {
-			d.exprs([]ast.Expr{s.Name.Func, s.Name.Receiver}, depth)
+			d.exprs([]ast.Expr{s.Name.Func, s.Name.Receiver}, in)
 		}
 		if s.Func != nil {
-			d.expr(s.Func, depth)
+			d.expr(s.Func, in)
 		}
 	case *ast.ReturnStmt:
-		d.exprs(s.Exprs, depth)
+		d.exprs(s.Exprs, in)
 	}
 }
 
-func (d *depthCheck) expr(e ast.Expr, depth int) {
-	if depth > d.limit {
-		d.over = true
+func (d *depthCheck) expr(e ast.Expr, lv level) {
+	if d.exceeded(lv) {
 		return
 	}
-	depth++
+	in := lv.deeper()
 	switch e := e.(type) {
-	case *ast.AttrGetExpr:
-		d.exprs([]ast.Expr{e.Object, e.Key}, depth)
+	case *ast.AttrGetExpr: // a.b.c and a[b][c] chain on the left too
+		d.expr(e.Object, lv.leftOperand())
+		d.expr(e.Key, in)
 	case *ast.TableExpr:
 		for _, f := range e.Fields {
 			if f != nil {
-				d.exprs([]ast.Expr{f.Key, f.Value}, depth)
+				d.exprs([]ast.Expr{f.Key, f.Value}, in)
 			}
 		}
-	case *ast.FuncCallExpr:
-		d.exprs([]ast.Expr{e.Func, e.Receiver}, depth)
-		d.exprs(e.Args, depth)
+	case *ast.FuncCallExpr: // f()() and o:m():n() chain on the left
+		d.exprs([]ast.Expr{e.Func, e.Receiver}, lv.leftOperand())
+		d.exprs(e.Args, in)
 	case *ast.LogicalOpExpr:
-		d.exprs([]ast.Expr{e.Lhs, e.Rhs}, depth)
+		d.expr(e.Lhs, lv.leftOperand())
+		d.expr(e.Rhs, in)
 	case *ast.RelationalOpExpr:
-		d.exprs([]ast.Expr{e.Lhs, e.Rhs}, depth)
+		d.expr(e.Lhs, lv.leftOperand())
+		d.expr(e.Rhs, in)
 	case *ast.StringConcatOpExpr:
-		d.exprs([]ast.Expr{e.Lhs, e.Rhs}, depth)
+		d.exprs([]ast.Expr{e.Lhs, e.Rhs}, in)
 	case *ast.ArithmeticOpExpr:
-		d.exprs([]ast.Expr{e.Lhs, e.Rhs}, depth)
+		if e.Operator == "^" { // right-associative: a^b^c nests on the right
+			d.exprs([]ast.Expr{e.Lhs, e.Rhs}, in)
+			break
+		}
+		d.expr(e.Lhs, lv.leftOperand())
+		d.expr(e.Rhs, in)
 	case *ast.UnaryMinusOpExpr:
-		d.expr(e.Expr, depth)
+		d.expr(e.Expr, in)
 	case *ast.UnaryNotOpExpr:
-		d.expr(e.Expr, depth)
+		d.expr(e.Expr, in)
 	case *ast.UnaryLenOpExpr:
-		d.expr(e.Expr, depth)
+		d.expr(e.Expr, in)
 	case *ast.FunctionExpr:
-		d.stmts(e.Stmts, depth)
+		d.stmts(e.Stmts, in)
 	}
 }
 

@@ -220,6 +220,7 @@ func TestBadScripts(t *testing.T) {
 		{"no command", "return redis.call()", "ERR user_script:1: Please specify at least one argument"},
 		{"bad argument", "return redis.call('get', {})", "ERR user_script:1: Lua redis lib command arguments must be strings or integers"},
 		{"too deep", "return 'a'" + strings.Repeat("..'a'", 2000), "ERR Error compiling script (new function): user_script: chunk has too many syntax levels"},
+		{"too complex", "local a = 1 return a" + strings.Repeat("+a", 2500), "ERR Error compiling script (new function): user_script: expression too complex (over 2000 nested operations)"},
 		{"too large", "return '" + strings.Repeat("x", MaxScriptSource) + "'", "ERR Error compiling script (new function): script of"},
 		{"deep loadstring", "local f, err = loadstring(string.rep('do ', 2000) .. string.rep('end ', 2000)) return err", ""},
 		{"string.rep", "return string.rep('x', 1e12)", "ERR user_script:1: string.rep: the result would be over the script memory limit"},
@@ -605,5 +606,27 @@ func BenchmarkGateOverhead(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// Chains that Lua 5.1 parses without syntax levels — left-associative
+// operators, field and call chains — compile here too.
+func TestScriptLongLeftChains(t *testing.T) {
+	n := startNode(t, Config{})
+	c := n.client(t, 2)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, script string
+		want         any
+	}{
+		{"1,500-term sum", "return 1" + strings.Repeat("+1", 1499), int64(1500)},
+		{"1,500-term sum of a variable", "local a = 1 return a" + strings.Repeat("+a", 1499), int64(1500)},
+		{"1,500 and", "return (1" + strings.Repeat(" and 1", 1499) + ") and 7", int64(7)},
+		{"1,200 fields", "local t = {} t.t = t return t" + strings.Repeat(".t", 1199) + " == t and 1 or 0", int64(1)},
+	} {
+		v, err := c.Eval(ctx, tc.script, nil).Result()
+		if err != nil || v != tc.want {
+			t.Errorf("%s: EVAL = %v, %v; want %v", tc.name, v, err, tc.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/internal/loglimit"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
@@ -57,7 +58,10 @@ type Server struct {
 
 	// securityLog rate-limits the warnings about attacks (cross-protocol
 	// requests, failed AUTH).
-	securityLog logLimiter
+	securityLog *loglimit.Limiter
+	// clientLog rate-limits the warnings about clients closed for their
+	// output (write timeout, output limit).
+	clientLog *loglimit.Limiter
 
 	log     *slog.Logger
 	table   [numCommands]command
@@ -111,7 +115,8 @@ func New(cfg Config, backend Backend) (*Server, error) {
 		conns:     make(map[*conn]struct{}),
 	}
 	s.scripts = newScripting()
-	s.securityLog = logLimiter{burst: 20, window: time.Minute}
+	s.securityLog = loglimit.New(20, time.Minute)
+	s.clientLog = loglimit.New(20, time.Minute)
 	s.scripts.setLimits(s.cfg.ScriptTimeout, s.cfg.ScriptMaxMemory)
 	if fw, ok := backend.(Forwarder); ok {
 		s.forwarder = fw

@@ -83,11 +83,12 @@ func (a *Authenticator) Client(ctx context.Context, nc net.Conn, ch Channel) (ne
 
 // Server runs the listener's side of the handshake for channel ch on nc,
 // within the handshake timeout. A peer that does not complete it in time,
-// speaks another protocol or does not prove the secret gets an error; the
-// caller closes nc. Nothing the peer sent is passed on.
+// speaks another protocol (answered at once with a RESP error naming the
+// port, as the internal transport does) or does not prove the secret gets
+// an error; the caller closes nc. Nothing the peer sent is passed on.
 func (a *Authenticator) Server(nc net.Conn, ch Channel) (net.Conn, error) {
 	_ = nc.SetDeadline(time.Now().Add(a.timeout))
-	c, err := a.server(context.Background(), nc, ch, "")
+	c, err := a.server(context.Background(), nc, ch, wrongPortReply(ch))
 	if err != nil {
 		return nil, fmt.Errorf("%s handshake from %s: %w", ch, nc.RemoteAddr(), err)
 	}

@@ -81,6 +81,14 @@ const (
 // the wrong port prints something useful.
 const WrongPortReply = "-ERR this is the sessiongrid internal transport port, not a RESP or gossip port\r\n"
 
+// wrongPortReply is WrongPortReply for the port of channel ch.
+func wrongPortReply(ch Channel) string {
+	if ch == ChannelTransport {
+		return WrongPortReply
+	}
+	return "-ERR this is the sessiongrid " + ch.String() + " port, not a RESP or gossip port\r\n"
+}
+
 func newNonce() ([nonceSize]byte, error) {
 	var n [nonceSize]byte
 	_, err := rand.Read(n[:])

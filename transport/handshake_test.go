@@ -148,3 +148,73 @@ func TestHandshakeOldVersionRefused(t *testing.T) {
 		t.Fatalf("reply = %x", reply)
 	}
 }
+
+// Junk on the port is refused every time, but logged at most
+// refusalLogBurst times a minute.
+func TestJunkConnectionsLogRateLimited(t *testing.T) {
+	srv, sink := newTransport(t, nil)
+	const junk = 3 * refusalLogBurst
+	for i := range junk {
+		c := dialRaw(t, srv.Addr())
+		if _, err := c.Write([]byte("PING\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := io.ReadAll(c); string(got) != WrongPortReply {
+			t.Fatalf("connection %d: reply = %q, want the wrong-port reply", i, got)
+		}
+		c.Close()
+	}
+	// Every refusal is logged before its connection closes, so all have
+	// been counted once the last reply has been read.
+	count := func() int {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		n := 0
+		for _, l := range sink.lines {
+			if strings.Contains(l, "refused a connection") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != refusalLogBurst {
+		t.Fatalf("%d junk connections wrote %d refusal lines, want %d", junk, n, refusalLogBurst)
+	}
+}
+
+// Another member channel's listener (Raft's) answers a short PING at once
+// too, naming its port.
+func TestOtherChannelAnswersWrongProtocolAtOnce(t *testing.T) {
+	tr, _ := newTransport(t, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer nc.Close()
+		_, err = tr.Authenticator().Server(nc, ChannelRaft)
+		done <- err
+	}()
+	c := dialRaw(t, ln.Addr().String())
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got, _ := io.ReadAll(c)
+	if want := "-ERR this is the sessiongrid Raft port, not a RESP or gossip port\r\n"; string(got) != want {
+		t.Fatalf("reply = %q, want %q", got, want)
+	}
+	if d := time.Since(start); d >= time.Second { // the handshake timeout of the local config
+		t.Fatalf("the reply took %v: the listener waited for more bytes", d)
+	}
+	if err := <-done; !errors.Is(err, ErrProtocol) {
+		t.Fatalf("Server: %v, want ErrProtocol", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/internal/loglimit"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -30,6 +31,9 @@ type Transport struct {
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// refusals rate-limits the warnings about refused connections (junk on
+	// the port, scanners, members with another secret).
+	refusals *loglimit.Limiter
 
 	hmu      sync.RWMutex // guards handlers
 	handlers map[uint16]Handler
@@ -82,6 +86,7 @@ func New(cfg Config) (*Transport, error) {
 		all:      make(map[*conn]struct{}),
 
 		handshaking: make(map[net.Conn]struct{}),
+		refusals:    loglimit.New(refusalLogBurst, time.Minute),
 	}
 	t.goFunc(t.acceptLoop)
 	return t, nil
@@ -247,6 +252,10 @@ func (t *Transport) dial(ctx context.Context, key, addr string) (*conn, error) {
 	return c, nil
 }
 
+// refusalLogBurst bounds the "refused a connection" warnings per minute:
+// 2,000 junk connections must not write 2,000 lines.
+const refusalLogBurst = 10
+
 // acceptLoop accepts peers until the listener closes.
 func (t *Transport) acceptLoop() {
 	var backoff time.Duration
@@ -287,7 +296,10 @@ func (t *Transport) accept(nc net.Conn) {
 	delete(t.handshaking, raw)
 	t.mu.Unlock()
 	if err != nil {
-		t.log.Warn("transport: refused a connection", "remote", raw.RemoteAddr().String(), "err", err)
+		if n, ok := t.refusals.Allow(time.Now()); ok {
+			t.log.Warn("transport: refused a connection", "remote", raw.RemoteAddr().String(), "err", err,
+				"refusals_not_logged", n)
+		}
 		_ = raw.Close()
 		return
 	}

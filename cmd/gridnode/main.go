@@ -15,7 +15,10 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/sessiongrid/sessiongrid/gridserver"
+
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
@@ -66,6 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		handler = slog.NewJSONHandler(stderr, hopts)
 	}
 	log := slog.New(handler)
+	checkFileLimit(log, opts.maxClients)
 
 	respL, err := net.Listen("tcp", opts.addr)
 	if err != nil {
@@ -148,11 +152,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if httpL != nil {
 		running++
 		httpAddr = httpL.Addr().String()
-		go func() { errc <- hs.Serve(httpL) }()
+		// A cap on open HTTP connections (idle keep-alives included), so
+		// that HTTP clients cannot take the descriptors RESP clients need.
+		capped := netutil.LimitListener(httpL, opts.abuse.httpMaxConns)
+		go func() { errc <- hs.Serve(capped) }()
 	}
 	log.Info("gridnode started", "version", version, "resp_addr", respL.Addr().String(),
 		"tls_addr", tlsAddr, "http_addr", httpAddr, "auth", opts.password != "", "session_idle", opts.sessionIdle,
-		"max_clients", opts.maxClients, "procs", runtime.GOMAXPROCS(0))
+		"max_clients", opts.maxClients, "procs", runtime.GOMAXPROCS(0), "protected_mode", opts.abuse.protectedMode.String())
+	warnProtectedMode(log, opts, respL.Addr())
 
 	code := exitOK
 	select {

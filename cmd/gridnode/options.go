@@ -51,6 +51,7 @@ type options struct {
 	files           secretFiles
 	notifyEvents    string   // --notify-keyspace-events
 	pubsubLimit     byteSize // --pubsub-output-limit
+	abuse           abuseOptions
 }
 
 // newFlagSet returns the flag set bound to o, with gridnode's defaults.
@@ -89,6 +90,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	addClusterFlags(fs, &o.cluster)
 	addTLSFlags(fs, &o.tls)
 	addSecretFileFlags(fs, &o.files)
+	addAbuseFlags(fs, &o.abuse)
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -207,6 +209,9 @@ func (o options) validate() error {
 	if err := o.tls.validate(); err != nil {
 		return err
 	}
+	if err := o.abuse.validate(); err != nil {
+		return err
+	}
 	if err := o.memoryConfig(nil).Validate(); err != nil {
 		return err
 	}
@@ -242,7 +247,7 @@ func (o options) memoryConfig(log *slog.Logger) memory.Config {
 }
 
 func (o options) serverConfig(log *slog.Logger) server.Config {
-	return server.Config{
+	c := server.Config{
 		Addr:            o.addr,
 		Password:        o.password,
 		MaxConnections:  o.maxClients,
@@ -257,6 +262,8 @@ func (o options) serverConfig(log *slog.Logger) server.Config {
 		SlowlogLogSlowerThan: slowlogThreshold(o.slowlogSlower),
 		SlowlogMaxLen:        cmp.Or(o.slowlogMaxLen, -1), // 0 keeps none
 	}
+	o.abuse.apply(&c)
+	return c
 }
 
 // slowlogThreshold maps --slowlog-log-slower-than (Redis's microseconds)

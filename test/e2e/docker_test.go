@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +39,7 @@ type cluster struct {
 	files    []string
 	root     string
 	services []string // gridnode-1 ... gridnode-N
+	password string   // the members' RESP and HTTP password (from the secrets dir)
 
 	mu        sync.Mutex        // guards ips, ids, safeEpoch and safeSince
 	ips       map[string]string // service -> container IP on the project network
@@ -126,6 +129,10 @@ func startCluster(t *testing.T, size int) *cluster {
 	for i := 1; i <= size; i++ {
 		c.services = append(c.services, fmt.Sprintf("gridnode-%d", i))
 	}
+	// The compose file reads the password and the cluster secret from
+	// files (Compose secrets); each run makes its own, removed after the
+	// cluster (t.Cleanup runs last-registered first).
+	c.password = writeSecrets(t)
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, s := range c.services {
@@ -147,6 +154,29 @@ func startCluster(t *testing.T, size int) *cluster {
 	c.compose("up", "-d", "--no-build")
 	c.waitReady(c.services...)
 	return c
+}
+
+// writeSecrets writes a random password and cluster secret where the
+// compose file reads them (GRIDNODE_SECRETS_DIR, as scripts/cluster-secrets.sh
+// does) and returns the password.
+func writeSecrets(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	var pw string
+	for _, name := range []string{"password", "cluster-secret"} {
+		b := make([]byte, 24)
+		crand.Read(b)
+		v := hex.EncodeToString(b)
+		// 0644: the containers' user (uid 65532) reads the bind-mounted file.
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name == "password" {
+			pw = v
+		}
+	}
+	t.Setenv("GRIDNODE_SECRETS_DIR", dir)
+	return pw
 }
 
 func (c *cluster) composeArgs(args []string) []string {
@@ -227,6 +257,7 @@ func (c *cluster) clientOptions(service string) *redis.Options {
 		ContextTimeoutEnabled: true,
 		PoolSize:              1,
 		DisableIdentity:       true,
+		Password:              c.password,
 		Dialer: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, network, net.JoinHostPort(c.ip(service), respPort))
@@ -255,6 +286,7 @@ func (c *cluster) httpGet(ctx context.Context, service, path string) (int, []byt
 	if err != nil {
 		return 0, nil, err
 	}
+	req.Header.Set("Authorization", "Bearer "+c.password) // /cluster* need it; the probes ignore it
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		return 0, nil, err

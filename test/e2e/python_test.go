@@ -42,7 +42,7 @@ func startPythonWorkload(c *cluster, cfg workloadConfig) (*pythonWorkload, error
 		args = append(args, m+"="+net.JoinHostPort(c.ip(m), respPort))
 	}
 	p := &pythonWorkload{workload: w, cmd: exec.Command(python, args...)}
-	p.cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	p.cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "SGE2E_PASSWORD="+c.password)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	stdin, err := p.cmd.StdinPipe()
 	if err != nil {

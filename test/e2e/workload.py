@@ -10,9 +10,11 @@ adapters/pywce/gridnode_session.py does (``execute_command("HSET", ...)``,
 ``GLOBAL.SET``/``GLOBAL.GET``), with values JSON-encoded. The workers run
 until stdin closes; then every operation is printed to stdout as one JSON
 line, in the Go harness's history format (times in ns of the wall clock).
+The members' password, if any, comes from the environment (SGE2E_PASSWORD).
 """
 
 import json
+import os
 import random
 import sys
 import threading
@@ -44,7 +46,8 @@ class Worker(threading.Thread):
         # As GridSessionManager builds it; no retries: a retried write would
         # hide an indeterminate outcome.
         self.r = redis.Redis(host=host, port=int(port), socket_timeout=1.0, socket_connect_timeout=0.5,
-                             retry_on_timeout=False, single_connection_client=True)
+                             retry_on_timeout=False, single_connection_client=True,
+                             password=os.environ.get("SGE2E_PASSWORD") or None)
         self.n, self.member, self.args, self.stop, self.ids, self.out = n, member, args, stop, ids, out
         self.rng = random.Random(n * 7919 + time.time_ns())
 
