@@ -5,9 +5,8 @@ import (
 	"testing"
 
 	"github.com/sessiongrid/sessiongrid/internal/testlog"
-	"github.com/sessiongrid/sessiongrid/server/servertest"
-
 	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/server/servertest"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/gridserver/gridtest"
 	"github.com/sessiongrid/sessiongrid/peer"
-
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/sessiontest"

@@ -6,9 +6,8 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/internal/testlog"
-	"github.com/sessiongrid/sessiongrid/server/servertest"
-
 	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/server/servertest"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 	"github.com/sessiongrid/sessiongrid/session/sessiontest"
 )

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/partition"
-
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 

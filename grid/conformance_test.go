@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/gridserver/gridtest"
-
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/sessiontest"
 )

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessiongrid/sessiongrid/replication"
-
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/replication"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/transport"
 )

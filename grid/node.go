@@ -11,10 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sessiongrid/sessiongrid/replication"
-
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/partition"
+	"github.com/sessiongrid/sessiongrid/replication"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 	"github.com/sessiongrid/sessiongrid/transport"

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/sessiongrid/sessiongrid/partition"
-	"github.com/sessiongrid/sessiongrid/transport"
-
 	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
+	"github.com/sessiongrid/sessiongrid/transport"
 )
 
 // Backend is what a RESP server serves in cluster mode: the member's router

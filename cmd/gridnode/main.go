@@ -18,7 +18,6 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/sessiongrid/sessiongrid/gridserver"
-
 	"github.com/sessiongrid/sessiongrid/server"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )

@@ -2,13 +2,11 @@ package redis_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"testing"
-	"time"
 
 	"github.com/sessiongrid/sessiongrid/server"
+	"github.com/sessiongrid/sessiongrid/server/servertest"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
 	"github.com/sessiongrid/sessiongrid/session/memory"
@@ -22,33 +20,7 @@ import (
 func startGridnode(t testing.TB, mcfg memory.Config) string {
 	t.Helper()
 	mcfg.SweepInterval = -1
-	mcfg.Logger = storetest.Logger(t)
-	store, err := memory.New(mcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Logger: storetest.Logger(t), Now: mcfg.Now}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("gridnode Shutdown: %v", err)
-		}
-		if err := <-done; !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("gridnode Serve returned %v", err)
-		}
-		_ = store.Close(ctx)
-	})
-	return l.Addr().String()
+	return servertest.Start(t, servertest.Options{Config: server.Config{Now: mcfg.Now}, Store: mcfg}).Addr
 }
 
 func newGridnodeStore(t testing.TB, addr string, proto int) *redisstore.Store {
