@@ -8,12 +8,17 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
 // SmartConfig configures a Smart client. The RemoteConfig's Addr and Addrs
-// are seeds: any gridnode of the grid.
+// are seeds: any gridnode of the grid. With a TLSConfig, the seeds are
+// dialed over TLS and so are the owners, at the TLS client addresses the
+// members advertise (gridnode --tls-port); a partition whose owner has no
+// TLS port is served through the seeds, which forward.
 type SmartConfig struct {
 	RemoteConfig
 	// Refresh is how often the partition table is fetched again (it is
@@ -91,9 +96,20 @@ func (s *Smart) loop() {
 	}
 }
 
-// fetch reads GRID.TABLE from a seed: [epoch, [owner address per partition]].
+// fetch reads GRID.TABLE from a seed: [epoch, [owner address per partition]],
+// the owners' TLS addresses (GRID.TABLE TLS) when the client speaks TLS.
 func (s *Smart) fetch(ctx context.Context) error {
-	v, err := s.seeds.rdb.Do(ctx, "GRID.TABLE").Slice()
+	args := []any{"GRID.TABLE"}
+	if s.cfg.TLSConfig != nil {
+		args = append(args, "TLS")
+	}
+	v, err := s.seeds.rdb.Do(ctx, args...).Slice()
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		// An error reply: the seed answered but refuses the command (not
+		// in a grid, or too old to know GRID.TABLE TLS).
+		return fmt.Errorf("client: %v: %w", args, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: GRID.TABLE: %w", session.ErrUnavailable, err)
 	}

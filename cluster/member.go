@@ -49,6 +49,9 @@ type Addresses struct {
 	Transport string `json:"tr,omitempty"`
 	// Client is the client (RESP) listener.
 	Client string `json:"cl,omitempty"`
+	// ClientTLS is the client (RESP) listener that speaks TLS, when the
+	// member has one. Members of earlier builds ignore it.
+	ClientTLS string `json:"ctls,omitempty"`
 	// HTTP is the health and metrics listener.
 	HTTP string `json:"http,omitempty"`
 }

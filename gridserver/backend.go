@@ -56,19 +56,24 @@ func (b *Backend) Member() *grid.Member { return b.m }
 // exists.
 func (b *Backend) ServeForwarded(exec grid.Executor) { b.m.Node.ServeForwarded(exec) }
 
-// clientAddrs maps member identities to their client addresses.
-func (b *Backend) clientAddrs() map[string]string {
+// clientAddrs maps member identities to their client addresses, or with
+// tls to their TLS client addresses.
+func (b *Backend) clientAddrs(tls bool) map[string]string {
 	out := map[string]string{}
 	for _, mb := range b.m.Cluster.Members() {
-		out[grid.Identity(mb)] = mb.Addrs.Client
+		if tls {
+			out[grid.Identity(mb)] = mb.Addrs.ClientTLS
+		} else {
+			out[grid.Identity(mb)] = mb.Addrs.Client
+		}
 	}
 	return out
 }
 
 // ClusterTable implements server.Cluster.
-func (b *Backend) ClusterTable() (uint64, []string) {
+func (b *Backend) ClusterTable(tls bool) (uint64, []string) {
 	t := b.m.Node.Table()
-	addrs := b.clientAddrs()
+	addrs := b.clientAddrs(tls)
 	owners := make([]string, len(t.Partitions))
 	for p, a := range t.Partitions {
 		owners[p] = addrs[a.Primary()]
@@ -79,7 +84,7 @@ func (b *Backend) ClusterTable() (uint64, []string) {
 // ClusterOwner implements server.Cluster.
 func (b *Backend) ClusterOwner(key string) (int, string, string) {
 	owner := b.m.Node.Owner(key)
-	return b.m.Node.Partition(key), grid.NameOf(owner), b.clientAddrs()[owner]
+	return b.m.Node.Partition(key), grid.NameOf(owner), b.clientAddrs(false)[owner]
 }
 
 // ClusterStatus implements server.Cluster.
@@ -103,7 +108,7 @@ func (b *Backend) ClusterStatus(ctx context.Context) server.ClusterStatus {
 		id := grid.Identity(mb)
 		st.Members = append(st.Members, server.ClusterMember{
 			Name: mb.Name, ID: mb.ID, Role: string(mb.Role), State: string(mb.State),
-			Client: mb.Addrs.Client, Gossip: mb.Gossip, Raft: mb.Addrs.Raft, Transport: mb.Addrs.Transport,
+			Client: mb.Addrs.Client, ClientTLS: mb.Addrs.ClientTLS, Gossip: mb.Gossip, Raft: mb.Addrs.Raft, Transport: mb.Addrs.Transport,
 			Primaries: primaries[id], Backups: backups[id], Version: mb.Version, Leaving: mb.Leaving,
 			IsLeader: mb.Name == gs.Leader, IsVoter: slices.Contains(gs.Voters, mb.Name),
 			IsThisNode: mb.Name == b.m.Cluster.Name(),

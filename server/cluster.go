@@ -8,8 +8,9 @@ import "context"
 type Cluster interface {
 	// ClusterTable returns the epoch of the partition table in force and,
 	// for each partition, the client (RESP) address of its owner ("" when
-	// unknown). Smart clients route with it.
-	ClusterTable() (epoch uint64, owners []string)
+	// unknown), or with tls its TLS client address ("" when the owner has
+	// no TLS port). Smart clients route with it.
+	ClusterTable(tls bool) (epoch uint64, owners []string)
 	// ClusterOwner returns key's partition, its owner's name and client
 	// address.
 	ClusterOwner(key string) (partition int, owner, addr string)
@@ -67,6 +68,7 @@ type ClusterMember struct {
 	Role       string `json:"role"`
 	State      string `json:"state"`
 	Client     string `json:"client_addr,omitempty"`
+	ClientTLS  string `json:"client_tls_addr,omitempty"`
 	Gossip     string `json:"gossip_addr,omitempty"`
 	Raft       string `json:"raft_addr,omitempty"`
 	Transport  string `json:"transport_addr,omitempty"`

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strconv"
+	"strings"
 )
 
 // Grid inspection (GRID.*): the partition table smart clients route with,
@@ -17,13 +18,31 @@ func (c *conn) grid() (Cluster, bool) {
 	return cl, ok
 }
 
-// gridTable is GRID.TABLE: [epoch, [owner client address of each partition]].
+// gridTable is GRID.TABLE [TLS|PLAIN]: [epoch, [owner client address of
+// each partition]]. The addresses are the owners' TLS ports with TLS, their
+// plain ports with PLAIN, and without an argument those of the kind of this
+// connection (as Redis Cluster answers a TLS client with TLS ports), so a
+// client keeps to what it dialed. An owner without a TLS port is "" in the
+// TLS table.
 func (c *conn) gridTable(args [][]byte) {
+	useTLS := c.isTLS()
+	switch {
+	case len(args) > 2:
+		c.out.error("ERR wrong number of arguments for 'grid.table' command")
+		return
+	case len(args) == 2 && strings.EqualFold(string(args[1]), "tls"):
+		useTLS = true
+	case len(args) == 2 && strings.EqualFold(string(args[1]), "plain"):
+		useTLS = false
+	case len(args) == 2:
+		c.out.error("ERR syntax error: GRID.TABLE [TLS|PLAIN]")
+		return
+	}
 	cl, ok := c.grid()
 	if !ok {
 		return
 	}
-	epoch, owners := cl.ClusterTable()
+	epoch, owners := cl.ClusterTable(useTLS)
 	c.out.array(2)
 	c.out.int(int64(epoch))
 	c.out.strings(owners)
@@ -51,9 +70,13 @@ func (c *conn) gridMembers(args [][]byte) {
 	st := cl.ClusterStatus(context.Background())
 	lines := make([]string, 0, len(st.Members))
 	for _, m := range st.Members {
-		lines = append(lines, "name="+m.Name+" id="+m.ID+" role="+m.Role+" state="+m.State+
-			" client="+m.Client+" primaries="+strconv.Itoa(m.Primaries)+
-			" voter="+strconv.FormatBool(m.IsVoter)+" leader="+strconv.FormatBool(m.IsLeader))
+		line := "name=" + m.Name + " id=" + m.ID + " role=" + m.Role + " state=" + m.State +
+			" client=" + m.Client + " primaries=" + strconv.Itoa(m.Primaries) +
+			" voter=" + strconv.FormatBool(m.IsVoter) + " leader=" + strconv.FormatBool(m.IsLeader)
+		if m.ClientTLS != "" {
+			line += " client_tls=" + m.ClientTLS
+		}
+		lines = append(lines, line)
 	}
 	c.out.strings(lines)
 }

@@ -451,7 +451,7 @@ func newCommandTable() [numCommands]command {
 	def(cmdGlobalDel, "global.del", 2, w|f, 0, 0, 0, gated((*conn).globalDel))
 	def(cmdGlobalAll, "global.all", 1, r, 0, 0, 0, gated((*conn).globalAll))
 	def(cmdGlobalKeys, "global.keys", 1, r, 0, 0, 0, gated((*conn).globalKeys))
-	def(cmdGridTable, "grid.table", 1, r, 0, 0, 0, (*conn).gridTable)
+	def(cmdGridTable, "grid.table", -1, r, 0, 0, 0, (*conn).gridTable)
 	def(cmdGridOwner, "grid.owner", 2, r|f, 1, 1, 1, (*conn).gridOwner)
 	def(cmdGridMembers, "grid.members", 1, r, 0, 0, 0, (*conn).gridMembers)
 	def(cmdGridSafe, "grid.safe", 1, r, 0, 0, 0, (*conn).gridSafe)

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -79,12 +80,16 @@ func (s *Server) Handler() http.Handler {
 			http.Error(w, "this node is not in a grid", http.StatusNotFound)
 			return
 		}
-		epoch, owners := cl.ClusterTable()
+		epoch, owners := cl.ClusterTable(false)
 		counts := map[string]int{}
 		for _, o := range owners {
 			counts[o]++
 		}
-		writeJSON(w, map[string]any{"epoch": epoch, "owners": owners, "partitions_per_owner": counts})
+		out := map[string]any{"epoch": epoch, "owners": owners, "partitions_per_owner": counts}
+		if _, tlsOwners := cl.ClusterTable(true); slices.ContainsFunc(tlsOwners, func(a string) bool { return a != "" }) {
+			out["tls_owners"] = tlsOwners
+		}
+		writeJSON(w, out)
 	})
 	return mux
 }

@@ -461,7 +461,7 @@ func TestDataCommandsWaitForScripts(t *testing.T) {
 // clusterBackend fakes a grid member: keys map to partitions as in the grid.
 type clusterBackend struct{ Backend }
 
-func (clusterBackend) ClusterTable() (uint64, []string) {
+func (clusterBackend) ClusterTable(bool) (uint64, []string) {
 	return 1, make([]string, partition.DefaultCount)
 }
 

@@ -30,6 +30,12 @@ type tlsListener struct {
 	timeout time.Duration
 }
 
+// isTLS reports whether the client connected over TLS.
+func (c *conn) isTLS() bool {
+	_, ok := c.nc.(*tlsConn)
+	return ok
+}
+
 func (l *tlsListener) Accept() (net.Conn, error) {
 	nc, err := l.Listener.Accept()
 	if err != nil {
