@@ -118,7 +118,10 @@ func (c *clusterOptions) seeds() []string {
 
 // startCluster starts this node's grid member and returns the backend the
 // RESP server serves: the grid's router, with the Cluster capability.
-func startCluster(ctx context.Context, o options, respAddr string, log *slog.Logger) (*gridserver.Backend, error) {
+//
+// tlsAddr is the client TLS listener's address ("" without one); mtls the
+// member TLS credentials (nil without member TLS).
+func startCluster(ctx context.Context, o options, respAddr, tlsAddr string, mtls *transport.MemberCredentials, log *slog.Logger) (*gridserver.Backend, error) {
 	c := o.cluster
 	ccfg := cluster.DefaultLANConfig()
 	ccfg.Name = c.nodeName
@@ -128,11 +131,9 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	fmt.Sscan(port, &ccfg.BindPort)
 	tcfg := transport.DefaultConfig()
 	tcfg.BindAddr = c.transportAddr
-	mtls, err := o.tls.memberTLS()
-	if err != nil {
-		return nil, err
+	if mtls != nil {
+		tcfg.TLS = mtls.Config()
 	}
-	tcfg.TLS = mtls
 	gcfg := replication.DefaultGlobalsConfig()
 	gcfg.DataDir = c.dataDir
 	gcfg.BootstrapExpect = c.bootstrapExpect
@@ -159,6 +160,20 @@ func startCluster(ctx context.Context, o options, respAddr string, log *slog.Log
 	}
 	if adv != "" {
 		ccfg.Addrs.Client = net.JoinHostPort(adv, rp)
+	}
+	// And the TLS client address, on its own bind host when that is a
+	// specific one (--tls-addr) and no --advertise is given.
+	if tlsAddr != "" {
+		th, tp, _ := net.SplitHostPort(tlsAddr)
+		tadv := c.advertise
+		if ip := net.ParseIP(th); tadv == "" && (ip == nil || !ip.IsUnspecified()) {
+			tadv = th
+		} else if tadv == "" {
+			tadv = adv
+		}
+		if tadv != "" {
+			ccfg.Addrs.ClientTLS = net.JoinHostPort(tadv, tp)
+		}
 	}
 	if c.secret == "" && mtls == nil {
 		log.Warn("no --secret and no member TLS: this member's gossip, internal transport and Raft ports accept anyone who can reach them; set --secret (GRIDNODE_SECRET) on every member",

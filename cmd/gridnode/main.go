@@ -83,12 +83,45 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return exitFailed
 		}
 	}
+	// The TLS port opens before the grid member starts, which advertises it.
+	var tlsL net.Listener
+	var clientTLS *tlsFiles
+	if opts.tls.enabled() {
+		if clientTLS, tlsL, err = listenTLS(opts.tls, opts.addr); err != nil {
+			respL.Close()
+			if httpL != nil {
+				httpL.Close()
+			}
+			log.Error("cannot serve TLS", "err", err)
+			return exitFailed
+		}
+	}
 	closeListeners := func() {
 		respL.Close()
 		if httpL != nil {
 			httpL.Close()
 		}
+		if tlsL != nil {
+			tlsL.Close()
+		}
 	}
+	memberTLS, err := opts.tls.memberTLS()
+	if err != nil {
+		closeListeners()
+		log.Error("cannot load the member TLS files", "err", err)
+		return exitFailed
+	}
+	// SIGHUP reloads the client and member certificates.
+	var reloaders []reloader
+	if clientTLS != nil {
+		reloaders = append(reloaders, reloader{name: "TLS certificates", file: opts.tls.certFile, reload: clientTLS.reload})
+	}
+	if memberTLS != nil {
+		reloaders = append(reloaders, reloader{name: "member TLS certificates", file: opts.tls.clusterCertFile,
+			reload: func() error { return opts.tls.reloadMemberTLS(memberTLS) }})
+	}
+	stopSIGHUP := watchSIGHUP(log, reloaders...)
+	defer stopSIGHUP()
 
 	// The backend: the local memory store, or in cluster mode this node's
 	// share of the grid (which joins first: a node whose join fails exits
@@ -97,7 +130,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var closeBackend func(context.Context) error
 	var member *gridserver.Backend
 	if opts.cluster.enabled() {
-		member, err = startCluster(ctx, opts, respL.Addr().String(), log.With("component", "grid"))
+		tlsAddr := ""
+		if tlsL != nil {
+			tlsAddr = tlsL.Addr().String()
+		}
+		member, err = startCluster(ctx, opts, respL.Addr().String(), tlsAddr, memberTLS, log.With("component", "grid"))
 		if err != nil {
 			closeListeners()
 			log.Error("cannot join the grid; not serving", "err", err)
@@ -134,17 +171,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
 	tlsAddr := "disabled"
-	if opts.tls.enabled() {
-		var stopTLS func()
-		if tlsAddr, stopTLS, err = startTLS(opts.tls, opts.addr, srv, errc, log); err != nil {
-			log.Error("cannot serve TLS", "err", err)
-			srv.Shutdown(context.Background())
-			<-errc
-			closeListeners()
-			closeBackend(context.Background())
-			return exitFailed
-		}
-		defer stopTLS()
+	if tlsL != nil {
+		tlsAddr = tlsL.Addr().String()
+		serveTLS(tlsL, clientTLS, srv, errc)
 		running++
 	}
 	httpAddr := "disabled"

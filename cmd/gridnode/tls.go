@@ -172,22 +172,42 @@ func (f *tlsFiles) config() *tls.Config {
 	}
 }
 
-// startTLS opens the TLS port and serves srv on it; SIGHUP reloads the
-// certificates. stop ends the SIGHUP watch (Shutdown of srv closes the
-// listener).
-func startTLS(o tlsOptions, addr string, srv *server.Server, errc chan<- error, log *slog.Logger) (tlsAddr string, stop func(), err error) {
+// listenTLS reads the client TLS files and opens the TLS port (before the
+// grid member starts, so that it can advertise the port); serveTLS then
+// serves on it.
+func listenTLS(o tlsOptions, addr string) (*tlsFiles, net.Listener, error) {
 	files := &tlsFiles{o: o}
 	if err := files.reload(); err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	ln, err := net.Listen("tcp", o.listenAddr(addr))
 	if err != nil {
-		return "", nil, fmt.Errorf("listen for TLS clients on %s: %w", o.listenAddr(addr), err)
+		return nil, nil, fmt.Errorf("listen for TLS clients on %s: %w", o.listenAddr(addr), err)
 	}
+	return files, ln, nil
+}
+
+// serveTLS serves srv on ln with TLS until srv shuts down.
+func serveTLS(ln net.Listener, files *tlsFiles, srv *server.Server, errc chan<- error) {
 	go func() {
 		errc <- srv.Serve(server.NewTLSListener(ln, files.config(), server.DefaultTLSHandshakeTimeout))
 	}()
+}
 
+// reloader is a set of certificate files read again on SIGHUP.
+type reloader struct {
+	name   string // in the log
+	file   string
+	reload func() error
+}
+
+// watchSIGHUP reloads every r on SIGHUP (each keeps its previous
+// certificates when its files fail to load) until stop is called. Open
+// connections are not touched: new handshakes use the new files.
+func watchSIGHUP(log *slog.Logger, rs ...reloader) (stop func()) {
+	if len(rs) == 0 {
+		return func() {}
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -200,37 +220,58 @@ func startTLS(o tlsOptions, addr string, srv *server.Server, errc chan<- error, 
 			case <-ctx.Done():
 				return
 			case <-hup:
-				if err := files.reload(); err != nil {
-					log.Error("SIGHUP: TLS certificates not reloaded; the previous ones stay", "err", err)
-				} else {
-					log.Info("SIGHUP: TLS certificates reloaded", "cert", o.certFile)
+				for _, r := range rs {
+					if err := r.reload(); err != nil {
+						log.Error("SIGHUP: "+r.name+" not reloaded; the previous ones stay", "err", err)
+					} else {
+						log.Info("SIGHUP: "+r.name+" reloaded", "cert", r.file)
+					}
 				}
 			}
 		}
 	}()
-	return ln.Addr().String(), func() {
+	return func() {
 		signal.Stop(hup)
 		cancel()
 		wg.Wait()
-	}, nil
+	}
 }
 
-// memberTLS returns the members' TLS configuration, nil when not set.
-func (o tlsOptions) memberTLS() (*tls.Config, error) {
+// memberTLS returns the members' TLS credentials, nil when not set.
+func (o tlsOptions) memberTLS() (*transport.MemberCredentials, error) {
 	if o.clusterCertFile == "" {
 		return nil, nil
 	}
+	cert, pool, err := o.loadMemberFiles()
+	if err != nil {
+		return nil, err
+	}
+	return transport.NewMemberCredentials(cert, pool), nil
+}
+
+// reloadMemberTLS reads the member TLS files again into c; on error c
+// keeps the previous ones.
+func (o tlsOptions) reloadMemberTLS(c *transport.MemberCredentials) error {
+	cert, pool, err := o.loadMemberFiles()
+	if err != nil {
+		return err
+	}
+	c.Set(cert, pool)
+	return nil
+}
+
+func (o tlsOptions) loadMemberFiles() (tls.Certificate, *x509.CertPool, error) {
 	cert, err := tls.LoadX509KeyPair(o.clusterCertFile, o.clusterKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("member TLS certificate: %w", err)
+		return cert, nil, fmt.Errorf("member TLS certificate: %w", err)
 	}
 	pem, err := os.ReadFile(o.clusterCACertFile)
 	if err != nil {
-		return nil, fmt.Errorf("member TLS CA: %w", err)
+		return cert, nil, fmt.Errorf("member TLS CA: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("member TLS CA: no PEM certificate in %s", o.clusterCACertFile)
+		return cert, nil, fmt.Errorf("member TLS CA: no PEM certificate in %s", o.clusterCACertFile)
 	}
-	return transport.NewMemberTLS(cert, pool), nil
+	return cert, pool, nil
 }

@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessiongrid/sessiongrid/client"
+	"github.com/sessiongrid/sessiongrid/internal/testcert"
+	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/transport"
+)
+
+var gossipAddrRE = regexp.MustCompile(`cluster: node started".* gossip=(\S+)`)
+
+// testNode is a gridnode run in this process (run with real flags, real
+// listeners on loopback), stopped when the test ends.
+type testNode struct {
+	t      *testing.T
+	log    *syncBuffer
+	done   chan struct{}
+	cancel context.CancelFunc
+	code   int
+	resp   string // RESP address
+	tls    string // TLS address, "" without one
+	raft   string // Raft address, "" standalone
+	gossip string
+}
+
+// startNode runs gridnode with args and waits for its addresses (the Raft
+// and gossip ones too when args ask for cluster mode).
+func startNode(t *testing.T, args ...string) *testNode {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &testNode{t: t, log: &syncBuffer{}, done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(n.done)
+		var stdout syncBuffer
+		n.code = run(ctx, append([]string{"--addr", "127.0.0.1:0", "--http-addr", ""}, args...), env(nil), &stdout, n.log)
+	}()
+	t.Cleanup(n.stop)
+	clusterMode := strings.Contains(strings.Join(args, " "), "--join") || strings.Contains(strings.Join(args, " "), "--bootstrap-expect")
+	n.waitFor("its addresses in the log", func() bool {
+		s := n.log.String()
+		if m := respAddrRE.FindStringSubmatch(s); m != nil {
+			n.resp = m[1]
+		}
+		if m := tlsAddrRE.FindStringSubmatch(s); m != nil && m[1] != "disabled" {
+			n.tls = m[1]
+		}
+		if m := raftAddrRE.FindStringSubmatch(s); m != nil {
+			n.raft = m[1]
+		}
+		if m := gossipAddrRE.FindStringSubmatch(s); m != nil {
+			n.gossip = m[1]
+		}
+		return n.resp != "" && (!clusterMode || n.raft != "" && n.gossip != "")
+	})
+	return n
+}
+
+// stop shuts the node down (SIGTERM's path: drain, leave) and checks that
+// it exited cleanly. Idempotent.
+func (n *testNode) stop() {
+	n.cancel()
+	select {
+	case <-n.done:
+	case <-time.After(60 * time.Second):
+		n.t.Errorf("gridnode did not stop within 60 s; log:\n%s", n.log.String())
+		return
+	}
+	if n.code != exitOK && !n.t.Failed() {
+		n.t.Errorf("exit code %d; log:\n%s", n.code, n.log.String())
+	}
+}
+
+func (n *testNode) waitFor(what string, cond func() bool) {
+	n.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		select {
+		case <-n.done:
+			n.t.Fatalf("gridnode exited; log:\n%s", n.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("timed out waiting for %s; log:\n%s", what, n.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The project's remote client over a real gridnode's TLS port: with
+// --tls-auth-clients yes it needs a certificate of the CA (refused without
+// one, and with one of another CA); with optional and no it connects
+// without one.
+func TestRunTLSRemoteClient(t *testing.T) {
+	dir := t.TempDir()
+	ca, other := testcert.NewCA(t, "ca"), testcert.NewCA(t, "other-ca")
+	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
+	caFile := ca.WriteFile(t, dir, "ca")
+	bot := ca.Issue(t, "bot")
+	ctx := context.Background()
+
+	remote := func(addr string, cert *testcert.Pair) (*client.Remote, error) {
+		tc := &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"}
+		if cert != nil {
+			// Sent whatever CAs the server names (Go's client would send no
+			// certificate of a CA the server does not name).
+			tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert.TLS, nil }
+		}
+		r, err := client.NewRemote(client.RemoteConfig{Addr: addr, TLSConfig: tc, MaxRetries: -1,
+			DialTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { r.Close(ctx) })
+		return r, nil
+	}
+	roundTrip := func(r *client.Remote) error {
+		if _, err := r.Save(ctx, "u1", session.Field{Key: "stage", Value: []byte(`"MENU"`)}); err != nil {
+			return err
+		}
+		v, err := r.Get(ctx, "u1", "stage")
+		if err == nil && string(v) != `"MENU"` {
+			err = fmt.Errorf("read back %q", v)
+		}
+		return err
+	}
+	for _, tc := range []struct {
+		auth                   string
+		withoutCert, otherCert bool // accepted?
+	}{
+		{"yes", false, false},
+		{"optional", true, false},
+		{"no", true, true},
+	} {
+		t.Run("tls-auth-clients="+tc.auth, func(t *testing.T) {
+			n := startNode(t, "--tls-addr", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
+				"--tls-ca-cert-file", caFile, "--tls-auth-clients", tc.auth)
+			r, err := remote(n.tls, &bot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := roundTrip(r); err != nil {
+				t.Fatalf("remote client with a certificate of the CA: %v", err)
+			}
+			intruder := other.Issue(t, "intruder")
+			for _, c := range []struct {
+				name string
+				cert *testcert.Pair
+				want bool
+			}{{"without a certificate", nil, tc.withoutCert}, {"with a certificate of another CA", &intruder, tc.otherCert}} {
+				r, err := remote(n.tls, c.cert)
+				if err == nil {
+					err = roundTrip(r)
+				}
+				if c.want && err != nil {
+					t.Errorf("%s: refused: %v", c.name, err)
+				}
+				if !c.want && err == nil {
+					t.Errorf("%s: accepted", c.name)
+				}
+			}
+			// A client that does not speak TLS to the TLS port gets nowhere.
+			plain, err := client.NewRemote(client.RemoteConfig{Addr: n.tls, MaxRetries: -1, DialTimeout: 5 * time.Second,
+				ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer plain.Close(ctx)
+			if _, err := plain.Get(ctx, "u1", "stage"); err == nil {
+				t.Error("a plain-text client was served on the TLS port")
+			}
+		})
+	}
+}
+
+// A cluster-mode gridnode advertises its TLS port: GRID.TABLE TLS (and
+// GRID.TABLE asked over TLS) names it, GRID.TABLE over plain text names the
+// plain port, and the smart client with a TLSConfig routes to it.
+func TestRunClusterAdvertisesTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := testcert.NewCA(t, "ca")
+	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
+	caFile := ca.WriteFile(t, dir, "ca")
+	n := startNode(t, "--tls-addr", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
+		"--tls-ca-cert-file", caFile, "--node-name", "n1", "--bootstrap-expect", "1", "--gossip-addr", "127.0.0.1:0",
+		"--transport-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--advertise", "127.0.0.1", "--leave-timeout", "2s")
+	ctx := context.Background()
+	bot := ca.Issue(t, "bot")
+	tc := &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", Certificates: []tls.Certificate{bot.TLS}}
+	plain := redis.NewClient(&redis.Options{Addr: n.resp, MaxRetries: -1})
+	defer plain.Close()
+	overTLS := redis.NewClient(&redis.Options{Addr: n.tls, MaxRetries: -1, TLSConfig: tc})
+	defer overTLS.Close()
+
+	table := func(c *redis.Client, args ...any) []any {
+		t.Helper()
+		v, err := c.Do(ctx, append([]any{"GRID.TABLE"}, args...)...).Slice()
+		if err != nil || len(v) != 2 {
+			t.Fatalf("GRID.TABLE %v: %v, %v", args, v, err)
+		}
+		return v[1].([]any)
+	}
+	n.waitFor("a table", func() bool {
+		owners := table(plain)
+		return len(owners) > 0 && owners[0] == n.resp
+	})
+	for _, c := range []struct {
+		name   string
+		client *redis.Client
+		args   []any
+		want   string
+	}{
+		{"plain connection", plain, nil, n.resp},
+		{"plain connection, TLS", plain, []any{"TLS"}, n.tls},
+		{"TLS connection", overTLS, nil, n.tls},
+		{"TLS connection, PLAIN", overTLS, []any{"plain"}, n.resp},
+	} {
+		for p, o := range table(c.client, c.args...) {
+			if o != c.want {
+				t.Fatalf("%s: partition %d owner %v, want %s", c.name, p, o, c.want)
+			}
+		}
+	}
+	if err := plain.Do(ctx, "GRID.TABLE", "QUIC").Err(); err == nil || !strings.Contains(err.Error(), "syntax") {
+		t.Fatalf("GRID.TABLE QUIC: %v", err)
+	}
+	if err := plain.Do(ctx, "GRID.TABLE", "TLS", "x").Err(); err == nil || !strings.Contains(err.Error(), "arguments") {
+		t.Fatalf("GRID.TABLE TLS x: %v", err)
+	}
+	members, err := plain.Do(ctx, "GRID.MEMBERS").StringSlice()
+	if err != nil || len(members) != 1 || !strings.Contains(members[0], "client_tls="+n.tls) {
+		t.Fatalf("GRID.MEMBERS = %q, %v", members, err)
+	}
+
+	s, err := client.NewSmart(ctx, client.SmartConfig{RemoteConfig: client.RemoteConfig{Addr: n.tls, TLSConfig: tc, MaxRetries: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	m := session.NewManager(s, session.Config{})
+	if err := m.Save(ctx, "263771234567", "stage", "MENU"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := session.Get[string](ctx, m, "263771234567", "stage"); err != nil || v != "MENU" {
+		t.Fatalf("smart client over TLS: %q, %v", v, err)
+	}
+	// The smart client's connections went to the TLS port only: the one
+	// client on the plain port is this test's.
+	info, err := plain.Do(ctx, "CLIENT", "LIST").Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(info, "laddr="+n.resp); got != 1 || !regexp.MustCompile(`laddr=`+regexp.QuoteMeta(n.tls)+` [^\n]*cmd=hget`).MatchString(info) {
+		t.Fatalf("CLIENT LIST: want one client on the plain port (this one) and the smart client's HGET on TLS:\n%s", info)
+	}
+}
+
+// Member TLS reloaded on SIGHUP: both members of a grid get certificates
+// with new keys from a new CA (the CA files now hold the old CA and the new
+// one), SIGHUP; a new connection to a member port is served the new
+// certificate and a peer with a certificate of the new CA — refused before
+// — is accepted, and the grid keeps serving through the reload.
+func TestRunClusterTLSReload(t *testing.T) {
+	dir := t.TempDir()
+	ca1, ca2 := testcert.NewCA(t, "cluster-ca"), testcert.NewCA(t, "cluster-ca-next")
+	var nodes []*testNode
+	files := map[string][3]string{}
+	for i, name := range []string{"n1", "n2"} {
+		cert, key := ca1.Issue(t, name).WriteFiles(t, dir, name)
+		caFile := ca1.WriteFile(t, dir, name+"-ca")
+		files[name] = [3]string{cert, key, caFile}
+		args := []string{"--node-name", name, "--gossip-addr", "127.0.0.1:0", "--transport-addr", "127.0.0.1:0",
+			"--raft-addr", "127.0.0.1:0", "--advertise", "127.0.0.1", "--leave-timeout", "5s",
+			"--cluster-tls-cert-file", cert, "--cluster-tls-key-file", key, "--cluster-tls-ca-cert-file", caFile}
+		if i == 0 {
+			args = append(args, "--bootstrap-expect", "1")
+		} else {
+			args = append(args, "--join", nodes[0].gossip)
+		}
+		nodes = append(nodes, startNode(t, args...))
+	}
+	ctx := context.Background()
+	c1 := redis.NewClient(&redis.Options{Addr: nodes[0].resp, MaxRetries: -1})
+	defer c1.Close()
+	c2 := redis.NewClient(&redis.Options{Addr: nodes[1].resp, MaxRetries: -1})
+	defer c2.Close()
+	nodes[0].waitFor("a safe grid of two", func() bool {
+		members, _ := c1.Do(ctx, "GRID.MEMBERS").StringSlice()
+		return len(members) == 2 && c1.Do(ctx, "GRID.SAFE").Err() == nil
+	})
+	write := func(round int) {
+		t.Helper()
+		for i := range 40 {
+			if err := c1.HSet(ctx, fmt.Sprint("user-", i), "round", round).Err(); err != nil {
+				t.Fatalf("HSET through n1 (round %d): %v", round, err)
+			}
+		}
+		for i := range 40 {
+			if v, err := c2.HGet(ctx, fmt.Sprint("user-", i), "round").Int(); err != nil || v != round {
+				t.Fatalf("HGET through n2 (round %d): %d, %v", round, v, err)
+			}
+		}
+	}
+	write(1)
+
+	probe := func() (*tls.Conn, error) {
+		return tls.DialWithDialer(&netDialer, "tcp", nodes[0].raft, transport.NewMemberTLS(ca2.Issue(t, "probe").TLS, ca2.Pool()))
+	}
+	if c, err := probe(); err == nil {
+		c.Close()
+		t.Fatal("a peer of the new CA was accepted before the reload")
+	}
+
+	rotated := map[string]testcert.Pair{}
+	bundle := append(append([]byte{}, ca1.PEM...), ca2.PEM...)
+	for name, f := range files {
+		p := ca2.Issue(t, name)
+		rotated[name] = p
+		p.WriteFiles(t, dir, name)
+		if err := os.WriteFile(f[2], bundle, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		n.waitFor("the member TLS reload", func() bool { return strings.Contains(n.log.String(), "member TLS certificates reloaded") })
+	}
+	tc, err := probe()
+	if err != nil {
+		t.Fatalf("a peer of the new CA after the reload: %v", err)
+	}
+	peer := tc.ConnectionState().PeerCertificates
+	tc.Close()
+	if len(peer) == 0 || !bytes.Equal(peer[0].Raw, rotated["n1"].TLS.Certificate[0]) {
+		t.Fatal("a new connection to n1's Raft port was not served its rotated certificate")
+	}
+	write(2)
+	if err := c2.Do(ctx, "GLOBAL.SET", "after-reload", "1").Err(); err != nil {
+		t.Fatalf("GLOBAL.SET through n2 after the reload: %v", err)
+	}
+	// n2 leaves first (its drain needs n1); then n1.
+	nodes[1].stop()
+}
+
+var netDialer = net.Dialer{Timeout: 5 * time.Second}
