@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +97,63 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	if _, err := io.ReadAll(c); err != nil {
 		t.Fatalf("silent client not closed by the server: %v", err)
+	}
+}
+
+// pyTLSClient connects with redis-py over TLS (ssl=True) and prints "ok"
+// after a round trip, or "refused: <error>" when the connection fails.
+const pyTLSClient = `
+import sys, redis
+port, ca, cert, key = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+kw = dict(host="127.0.0.1", port=int(port), ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required",
+          socket_timeout=10, decode_responses=True)
+if cert:
+    kw.update(ssl_certfile=cert, ssl_keyfile=key)
+r = redis.Redis(**kw)
+try:
+    r.hset("py-session", mapping={"stage": "MENU", "lang": "en"})
+    got = r.hgetall("py-session")
+except (redis.exceptions.ConnectionError, OSError) as e:
+    print("refused:", e)
+    sys.exit(0)
+assert got == {"stage": "MENU", "lang": "en"}, got
+print("ok")
+`
+
+// redis-py with ssl=True against the TLS port: served with a certificate of
+// the CA, refused without one (--tls-auth-clients yes) and when it does not
+// trust the server's CA.
+func TestTLSRedisPy(t *testing.T) {
+	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
+	dir := t.TempDir()
+	ca, other := testcert.NewCA(t, "clients-ca"), testcert.NewCA(t, "another-ca")
+	n := startNode(t, Config{})
+	addr := serveTLS(t, n, &tls.Config{
+		Certificates: []tls.Certificate{ca.Issue(t, "gridnode").TLS},
+		ClientCAs:    ca.Pool(),
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS12,
+	})
+	_, port, _ := net.SplitHostPort(addr)
+	caFile, otherCAFile := ca.WriteFile(t, dir, "ca"), other.WriteFile(t, dir, "other")
+	cert, key := ca.Issue(t, "bot").WriteFiles(t, dir, "bot")
+	for _, tc := range []struct {
+		name, ca, cert, key, want string
+	}{
+		{"client certificate of the CA", caFile, cert, key, "ok"},
+		{"no client certificate", caFile, "", "", "refused"},
+		{"server CA not trusted", otherCAFile, cert, key, "refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, py, "-c", pyTLSClient, port, tc.ca, tc.cert, tc.key).CombinedOutput()
+			if err != nil || !strings.HasPrefix(strings.TrimSpace(string(out)), tc.want) {
+				t.Fatalf("redis-py: %v, output %q; want %q", err, out, tc.want)
+			}
+		})
+	}
+	if v, err := n.client(t, 2).HGet(context.Background(), "py-session", "stage").Result(); err != nil || v != "MENU" {
+		t.Fatalf("the session redis-py wrote over TLS: %q, %v", v, err)
 	}
 }

@@ -7,6 +7,7 @@ package gridtest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,10 @@ type Options struct {
 	Server func(i int, c *server.Config)
 	// Logger receives every member's and server's logs; none when nil.
 	Logger *slog.Logger
+	// TLS, when set, makes every server serve RESP over TLS with it too, on
+	// a second loopback port that the member advertises as its TLS client
+	// address (Node.TLSAddr).
+	TLS *tls.Config
 }
 
 // Node is one member of a test grid and the RESP server in front of it.
@@ -61,6 +66,8 @@ type Node struct {
 	Server *server.Server
 	// Addr is the RESP address clients dial.
 	Addr string
+	// TLSAddr is the RESP-over-TLS address (Options.TLS), "" without one.
+	TLSAddr string
 
 	down     atomic.Bool
 	stopOnce sync.Once
@@ -129,6 +136,20 @@ func (g *Grid) start(t testing.TB, i, expect int) {
 	}
 	cfg := MemberConfig(fmt.Sprint("s", i+1), cluster.RoleServer, expect, g.Seeds, g.Clock)
 	cfg.Cluster.Addrs.Client = l.Addr().String()
+	var tl net.Listener
+	if g.opts.TLS != nil {
+		if tl, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			l.Close()
+			t.Fatal(err)
+		}
+		cfg.Cluster.Addrs.ClientTLS = tl.Addr().String()
+	}
+	closeListeners := func() {
+		l.Close()
+		if tl != nil {
+			tl.Close()
+		}
+	}
 	if g.opts.Logger != nil {
 		cfg.Logger = g.opts.Logger
 	}
@@ -139,7 +160,7 @@ func (g *Grid) start(t testing.TB, i, expect int) {
 	}
 	m, err := grid.StartMember(context.Background(), cfg)
 	if err != nil {
-		l.Close()
+		closeListeners()
 		t.Fatalf("gridtest: member %d: %v", i, err)
 	}
 	self.Store(m.Transport.Addr())
@@ -151,18 +172,26 @@ func (g *Grid) start(t testing.TB, i, expect int) {
 	}
 	srv, err := server.New(scfg, b)
 	if err != nil {
-		l.Close()
+		closeListeners()
 		m.Close(context.Background())
 		t.Fatalf("gridtest: server %d: %v", i, err)
 	}
 	b.ServeForwarded(srv.ExecBatch)
 	n := &Node{Member: m, Server: srv, Addr: l.Addr().String()}
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(l) }()
+	listeners := 1
+	if tl != nil {
+		n.TLSAddr = tl.Addr().String()
+		listeners++
+		go func() { served <- srv.Serve(server.NewTLSListener(tl, g.opts.TLS, 10*time.Second)) }()
+	}
 	t.Cleanup(func() {
 		g.stop(n, false)
-		if err := <-served; err != nil && !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("gridtest: server %d: Serve returned %v", i, err)
+		for range listeners {
+			if err := <-served; err != nil && !errors.Is(err, server.ErrServerClosed) {
+				t.Errorf("gridtest: server %d: Serve returned %v", i, err)
+			}
 		}
 	})
 	g.Seeds = append(g.Seeds, m.Cluster.GossipAddr())
