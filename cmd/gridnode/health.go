@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ func health(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.SetOutput(stderr)
 	addr := fs.String("http-addr", "", "HTTP address of the node to check (default: $"+envName("http-addr")+", else "+defaultHTTPAddr+")")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
+	httpTLS := fs.String("http-tls", "", "yes: the node serves HTTPS (gridnode --http-tls yes; default: $"+envName("http-tls")+"); its certificate is not verified, as this only reads the local node's readiness and sends nothing")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return exitOK
@@ -44,13 +46,26 @@ func health(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(host, port) + "/readyz"
+	if *httpTLS == "" {
+		*httpTLS = getenv(envName("http-tls"))
+	}
+	scheme, client := "http", http.DefaultClient
+	switch *httpTLS {
+	case "", "no":
+	case "yes":
+		scheme = "https"
+		client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	default:
+		fmt.Fprintf(stderr, "gridnode health: --http-tls must be yes or no, got %q\n", *httpTLS)
+		return exitConfig
+	}
+	url := scheme + "://" + net.JoinHostPort(host, port) + "/readyz"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "gridnode health: %v\n", err)
 		return exitConfig
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "gridnode health: %v\n", err)
 		return exitFailed

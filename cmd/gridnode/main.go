@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -182,11 +183,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		httpAddr = httpL.Addr().String()
 		// A cap on open HTTP connections (idle keep-alives included), so
 		// that HTTP clients cannot take the descriptors RESP clients need.
-		capped := netutil.LimitListener(httpL, opts.abuse.httpMaxConns)
-		go func() { errc <- hs.Serve(capped) }()
+		l := netutil.LimitListener(httpL, opts.abuse.httpMaxConns)
+		if opts.tls.httpTLS == "yes" {
+			// The handshake runs within ReadHeaderTimeout (net/http).
+			l = tls.NewListener(l, clientTLS.httpConfig())
+		}
+		go func() { errc <- hs.Serve(l) }()
 	}
 	log.Info("gridnode started", "version", version, "resp_addr", respL.Addr().String(),
-		"tls_addr", tlsAddr, "http_addr", httpAddr, "auth", opts.password != "", "session_idle", opts.sessionIdle,
+		"tls_addr", tlsAddr, "http_addr", httpAddr, "http_tls", opts.tls.httpTLS == "yes", "auth", opts.password != "", "session_idle", opts.sessionIdle,
 		"max_clients", opts.maxClients, "procs", runtime.GOMAXPROCS(0), "protected_mode", opts.abuse.protectedMode.String())
 	warnProtectedMode(log, opts, respL.Addr())
 

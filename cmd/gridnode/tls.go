@@ -32,6 +32,7 @@ type tlsOptions struct {
 	caCertFile  string
 	authClients string
 	protocols   string
+	httpTLS     string // "yes": the HTTP port serves HTTPS with the client certificate
 
 	// Member TLS (cluster mode): internal transport and Raft.
 	clusterCertFile   string
@@ -50,6 +51,7 @@ func addTLSFlags(fs *flag.FlagSet, o *tlsOptions) {
 	fs.StringVar(&o.clusterKeyFile, "cluster-tls-key-file", "", "cluster mode: PEM private key of --cluster-tls-cert-file")
 	fs.StringVar(&o.clusterCACertFile, "cluster-tls-ca-cert-file", "", "cluster mode: PEM cluster CA; members' certificates must chain to it (host names are not checked)")
 	fs.StringVar(&o.protocols, "tls-protocols", "TLSv1.2 TLSv1.3", "TLS versions accepted, space-separated: TLSv1.2, TLSv1.3")
+	fs.StringVar(&o.httpTLS, "http-tls", "no", "yes: the HTTP address (/metrics, /cluster, ...) serves HTTPS with --tls-cert-file (reloaded on SIGHUP; no client certificate asked: /cluster and pprof keep to --password); needs a TLS port")
 }
 
 func (o tlsOptions) enabled() bool { return o.port != 0 || o.addr != "" }
@@ -73,6 +75,15 @@ func (o tlsOptions) validate() error {
 	}
 	if given != 0 && given != 3 {
 		return errors.New("member TLS needs all of --cluster-tls-cert-file, --cluster-tls-key-file and --cluster-tls-ca-cert-file")
+	}
+	switch o.httpTLS {
+	case "", "no":
+	case "yes":
+		if !o.enabled() {
+			return errors.New("--http-tls yes serves the client TLS certificate: give a TLS port (--tls-port or --tls-addr) with --tls-cert-file and --tls-key-file")
+		}
+	default:
+		return fmt.Errorf("--http-tls must be yes or no, got %q", o.httpTLS)
 	}
 	if !o.enabled() {
 		return nil
@@ -128,8 +139,9 @@ func parseTLSProtocols(s string) (lo, hi uint16, err error) {
 // tlsFiles holds the certificate and CA pool read from the files, replaced
 // whole by reload; handshakes read the current ones.
 type tlsFiles struct {
-	o   tlsOptions
-	cur atomic.Pointer[tls.Config]
+	o    tlsOptions
+	cur  atomic.Pointer[tls.Config]
+	http atomic.Pointer[tls.Config] // the same certificate, no client certificates
 }
 
 // reload reads the files again; on error the previous configuration stays.
@@ -140,6 +152,7 @@ func (f *tlsFiles) reload() error {
 	}
 	lo, hi, _ := parseTLSProtocols(f.o.protocols)
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: lo, MaxVersion: hi}
+	httpCfg := cfg.Clone()
 	if f.o.caCertFile != "" {
 		pem, err := os.ReadFile(f.o.caCertFile)
 		if err != nil {
@@ -158,7 +171,19 @@ func (f *tlsFiles) reload() error {
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	f.cur.Store(cfg)
+	f.http.Store(httpCfg)
 	return nil
+}
+
+// httpConfig is the HTTP listener's configuration (--http-tls): the
+// current certificate, no client certificate asked.
+func (f *tlsFiles) httpConfig() *tls.Config {
+	lo, hi, _ := parseTLSProtocols(f.o.protocols)
+	return &tls.Config{
+		MinVersion:         lo,
+		MaxVersion:         hi,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return f.http.Load(), nil },
+	}
 }
 
 // config is the listener's configuration: each handshake takes the current

@@ -121,6 +121,8 @@ func TestTLSOptionsValidate(t *testing.T) {
 		"bad auth value":    {port: 6380, certFile: "c", keyFile: "k", authClients: "maybe", protocols: "TLSv1.3"},
 		"bad protocol":      {port: 6380, certFile: "c", keyFile: "k", authClients: "no", protocols: "SSLv3"},
 		"port out of range": {port: 70000, certFile: "c", keyFile: "k", authClients: "no", protocols: "TLSv1.3"},
+		"bad http-tls":      {httpTLS: "maybe"},
+		"http-tls, no port": {httpTLS: "yes"},
 	}
 	for name, o := range cases {
 		if err := o.validate(); err == nil {

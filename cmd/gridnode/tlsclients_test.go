@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -32,6 +34,7 @@ type testNode struct {
 	cancel context.CancelFunc
 	code   int
 	resp   string // RESP address
+	http   string // HTTP address, "" without one
 	tls    string // TLS address, "" without one
 	raft   string // Raft address, "" standalone
 	gossip string
@@ -54,6 +57,9 @@ func startNode(t *testing.T, args ...string) *testNode {
 		s := n.log.String()
 		if m := respAddrRE.FindStringSubmatch(s); m != nil {
 			n.resp = m[1]
+		}
+		if m := httpAddrRE.FindStringSubmatch(s); m != nil && m[1] != "disabled" {
+			n.http = m[1]
 		}
 		if m := tlsAddrRE.FindStringSubmatch(s); m != nil && m[1] != "disabled" {
 			n.tls = m[1]
@@ -358,3 +364,54 @@ func TestRunClusterTLSReload(t *testing.T) {
 }
 
 var netDialer = net.Dialer{Timeout: 5 * time.Second}
+
+// --http-tls yes: /metrics and the other HTTP endpoints over HTTPS with the
+// client TLS certificate; plain HTTP is answered 400 and serves nothing;
+// `gridnode health --http-tls yes` checks such a node.
+func TestRunHTTPTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := testcert.NewCA(t, "ca")
+	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
+	caFile := ca.WriteFile(t, dir, "ca")
+	n := startNode(t, "--http-addr", "127.0.0.1:0", "--http-tls", "yes", "--tls-addr", "127.0.0.1:0",
+		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile)
+	if n.http == "" {
+		t.Fatalf("no HTTP address in the log:\n%s", n.log.String())
+	}
+	https := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+		TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"}}}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/cluster"} {
+		resp, err := https.Get("https://" + n.http + path)
+		if err != nil {
+			t.Fatalf("GET https %s: %v", path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := http.StatusOK
+		if path == "/cluster" {
+			want = http.StatusNotFound // standalone: not in a grid
+		}
+		if resp.StatusCode != want || resp.TLS == nil {
+			t.Fatalf("GET https %s = %d (TLS %v): %s", path, resp.StatusCode, resp.TLS != nil, body)
+		}
+		if path == "/metrics" && !strings.Contains(string(body), "gridnode_") {
+			t.Fatalf("/metrics over HTTPS lacks gridnode's metrics:\n%.300s", body)
+		}
+	}
+	if got := httpStatus(t, "http://"+n.http+"/metrics"); got != http.StatusBadRequest {
+		t.Fatalf("plain HTTP to the HTTPS port: %d, want 400", got)
+	}
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"health", "--http-addr", n.http, "--http-tls", "yes"}, env(nil), &out, &errOut); code != exitOK {
+		t.Fatalf("gridnode health --http-tls yes: exit %d: %s", code, errOut.String())
+	}
+	if code := run(context.Background(), []string{"health", "--http-addr", n.http}, env(nil), &out, &errOut); code == exitOK {
+		t.Fatal("gridnode health over plain HTTP passed against an HTTPS port")
+	}
+	// --http-tls yes without a TLS port is a configuration error.
+	var stdout, stderr syncBuffer
+	if code := run(context.Background(), []string{"--http-tls", "yes"}, env(nil), &stdout, &stderr); code != exitConfig ||
+		!strings.Contains(stderr.String(), "--http-tls") {
+		t.Fatalf("--http-tls yes without a TLS port: exit %d: %s", code, stderr.String())
+	}
+}
