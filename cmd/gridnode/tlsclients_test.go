@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -202,7 +203,8 @@ func TestRunClusterAdvertisesTLS(t *testing.T) {
 	caFile := ca.WriteFile(t, dir, "ca")
 	n := startNode(t, "--tls-addr", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
 		"--tls-ca-cert-file", caFile, "--node-name", "n1", "--bootstrap-expect", "1", "--gossip-addr", "127.0.0.1:0",
-		"--transport-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--advertise", "127.0.0.1", "--leave-timeout", "2s")
+		"--transport-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--advertise", "127.0.0.1", "--leave-timeout", "2s",
+		"--http-addr", "127.0.0.1:0")
 	ctx := context.Background()
 	bot := ca.Issue(t, "bot")
 	tc := &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", Certificates: []tls.Certificate{bot.TLS}}
@@ -245,6 +247,19 @@ func TestRunClusterAdvertisesTLS(t *testing.T) {
 	}
 	if err := plain.Do(ctx, "GRID.TABLE", "TLS", "x").Err(); err == nil || !strings.Contains(err.Error(), "arguments") {
 		t.Fatalf("GRID.TABLE TLS x: %v", err)
+	}
+	var jt struct {
+		Owners    []string `json:"owners"`
+		TLSOwners []string `json:"tls_owners"`
+	}
+	resp, err := http.Get("http://" + n.http + "/cluster/table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&jt)
+	resp.Body.Close()
+	if err != nil || len(jt.TLSOwners) != len(jt.Owners) || len(jt.Owners) == 0 || jt.TLSOwners[0] != n.tls || jt.Owners[0] != n.resp {
+		t.Fatalf("/cluster/table: %+v, %v", jt, err)
 	}
 	members, err := plain.Do(ctx, "GRID.MEMBERS").StringSlice()
 	if err != nil || len(members) != 1 || !strings.Contains(members[0], "client_tls="+n.tls) {
