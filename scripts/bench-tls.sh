@@ -4,7 +4,10 @@
 # certificates made here by openssl (EC P-256, TLS 1.3, no client
 # certificates). redis-benchmark: 50 clients, HSET then HGET on random
 # sessions, -P 1 and -P 16, the four targets alternated within each
-# repetition; prints the median of the repetitions and the ratios.
+# repetition; prints the medians of the repetitions and the ratios, of
+# throughput and of server CPU per request (utime+stime of the server
+# process from /proc, which a loaded machine disturbs far less than
+# throughput).
 #   scripts/bench-tls.sh [requests] [repetitions]   (defaults 100000, 3)
 # Ports 7451-7454 (gridnode plain/TLS, redis plain/TLS).
 set -euo pipefail
@@ -34,10 +37,12 @@ go build -o "$DIR/gridnode" ./cmd/gridnode
   --tls-cert-file "$DIR/server.crt" --tls-key-file "$DIR/server.key" --tls-ca-cert-file "$DIR/ca.crt" \
   --tls-auth-clients no >"$DIR/gridnode.log" 2>&1 &
 pids+=($!)
+GPID=$!
 redis-server --port $RP --tls-port $RT --bind 127.0.0.1 --save "" --appendonly no \
   --tls-cert-file "$DIR/server.crt" --tls-key-file "$DIR/server.key" --tls-ca-cert-file "$DIR/ca.crt" \
   --tls-auth-clients no --dir "$DIR" --logfile "$DIR/redis.log" &
 pids+=($!)
+RPID=$!
 for port in $GP $RP; do
   for _ in $(seq 100); do
     [ "$(redis-cli -p $port ping 2>/dev/null)" = "PONG" ] && break
@@ -51,7 +56,9 @@ done
 # target name, port, redis-benchmark TLS flags
 targets=("gridnode-plain $GP" "gridnode-tls $GT --tls --cacert $DIR/ca.crt"
          "redis-plain $RP" "redis-tls $RT --tls --cacert $DIR/ca.crt")
-declare -A rps
+declare -A rps cpu
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
 bench() { # $1 = port and flags, $2 = pipeline, rest = command
   local conn=$1 p=$2; shift 2
   # shellcheck disable=SC2086
@@ -63,13 +70,17 @@ for rep in $(seq "$REPS"); do
     for p in 1 16; do
       for t in "${targets[@]}"; do
         name=${t%% *}; conn=${t#* }
+        pid=$GPID; [ "${name%%-*}" = redis ] && pid=$RPID
+        before=$(ticks $pid)
         if [ "$op" = HSET ]; then
           v=$(bench "$conn" "$p" HSET 'sess:__rand_int__' stage '__rand_int__')
         else
           v=$(bench "$conn" "$p" HGET 'sess:__rand_int__' stage)
         fi
+        us=$(awk -v a="$before" -v b="$(ticks $pid)" -v hz="$HZ" -v n="$N" 'BEGIN {printf "%.2f", (b - a) * 1e6 / hz / n}')
         rps[$op,$p,$name]="${rps[$op,$p,$name]:-} $v"
-        echo "rep $rep $op -P $p $name: $v" >&2
+        cpu[$op,$p,$name]="${cpu[$op,$p,$name]:-} $us"
+        echo "rep $rep $op -P $p $name: $v requests/s, $us us CPU/request" >&2
       done
     done
   done
@@ -77,15 +88,20 @@ done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
-echo
-echo "requests/s, median of $REPS (redis-benchmark -c 50 -n $N -r 100000, TLS 1.3, EC P-256)"
-printf '%-5s %-3s | %14s %14s %11s %11s | %9s %9s %10s\n' op P gridnode gridnode-tls redis redis-tls \
-  'g tls/pl' 'r tls/pl' 'g/r (tls)'
-for op in HSET HGET; do
-  for p in 1 16; do
-    gp=$(echo "${rps[$op,$p,gridnode-plain]}" | median); gt=$(echo "${rps[$op,$p,gridnode-tls]}" | median)
-    rp=$(echo "${rps[$op,$p,redis-plain]}" | median); rt=$(echo "${rps[$op,$p,redis-tls]}" | median)
-    printf '%-5s %-3s | %14.0f %14.0f %11.0f %11.0f | %9s %9s %10s\n' "$op" "$p" "$gp" "$gt" "$rp" "$rt" \
-      "$(ratio "$gt" "$gp")" "$(ratio "$rt" "$rp")" "$(ratio "$gt" "$rt")"
+table() { # $1 = rps or cpu, $2 = title, $3 = printf format of a value
+  local -n m=$1
+  echo
+  echo "$2, median of $REPS (redis-benchmark -c 50 -n $N -r 100000, TLS 1.3, EC P-256)"
+  printf '%-5s %-3s | %12s %12s %12s %12s | %9s %9s %10s\n' op P gridnode gridnode-tls redis redis-tls \
+    'g tls/pl' 'r tls/pl' 'g/r (tls)'
+  for op in HSET HGET; do
+    for p in 1 16; do
+      gp=$(echo "${m[$op,$p,gridnode-plain]}" | median); gt=$(echo "${m[$op,$p,gridnode-tls]}" | median)
+      rp=$(echo "${m[$op,$p,redis-plain]}" | median); rt=$(echo "${m[$op,$p,redis-tls]}" | median)
+      printf "%-5s %-3s | $3 $3 $3 $3 | %9s %9s %10s\n" "$op" "$p" "$gp" "$gt" "$rp" "$rt" \
+        "$(ratio "$gt" "$gp")" "$(ratio "$rt" "$rp")" "$(ratio "$gt" "$rt")"
+    done
   done
-done
+}
+table rps "throughput, requests/s" "%12.0f"
+table cpu "server CPU per request, microseconds" "%12.2f"
