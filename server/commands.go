@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -132,217 +133,60 @@ func lookup(name []byte) int {
 		return -1
 	}
 	var buf [maxCommandName]byte
+	h := uint32(len(name))
 	for i, ch := range name {
 		if 'A' <= ch && ch <= 'Z' {
 			ch += 'a' - 'A'
 		}
 		buf[i] = ch
+		h = h*31 + uint32(ch)
 	}
-	switch string(buf[:len(name)]) {
-	case "hget":
-		return cmdHGet
-	case "hset":
-		return cmdHSet
-	case "get":
-		return cmdGet
-	case "set":
-		return cmdSet
-	case "ping":
-		return cmdPing
-	case "echo":
-		return cmdEcho
-	case "hello":
-		return cmdHello
-	case "auth":
-		return cmdAuth
-	case "select":
-		return cmdSelect
-	case "client":
-		return cmdClient
-	case "info":
-		return cmdInfo
-	case "command":
-		return cmdCommand
-	case "config":
-		return cmdConfig
-	case "quit":
-		return cmdQuit
-	case "reset":
-		return cmdReset
-	case "time":
-		return cmdTime
-	case "hmset":
-		return cmdHMSet
-	case "hmget":
-		return cmdHMGet
-	case "hgetall":
-		return cmdHGetAll
-	case "hdel":
-		return cmdHDel
-	case "hexists":
-		return cmdHExists
-	case "hlen":
-		return cmdHLen
-	case "hkeys":
-		return cmdHKeys
-	case "hvals":
-		return cmdHVals
-	case "hstrlen":
-		return cmdHStrLen
-	case "del":
-		return cmdDel
-	case "unlink":
-		return cmdUnlink
-	case "exists":
-		return cmdExists
-	case "type":
-		return cmdType
-	case "expire":
-		return cmdExpire
-	case "pexpire":
-		return cmdPExpire
-	case "ttl":
-		return cmdTTL
-	case "pttl":
-		return cmdPTTL
-	case "persist":
-		return cmdPersist
-	case "keys":
-		return cmdKeys
-	case "scan":
-		return cmdScan
-	case "dbsize":
-		return cmdDBSize
-	case "flushall":
-		return cmdFlushAll
-	case "flushdb":
-		return cmdFlushDB
-	case "setex":
-		return cmdSetEx
-	case "psetex":
-		return cmdPSetEx
-	case "setnx":
-		return cmdSetNX
-	case "delex":
-		return cmdDelEx
-	case "mget":
-		return cmdMGet
-	case "incr":
-		return cmdIncr
-	case "incrby":
-		return cmdIncrBy
-	case "decr":
-		return cmdDecr
-	case "decrby":
-		return cmdDecrBy
-	case "session.propset":
-		return cmdPropSet
-	case "session.propget":
-		return cmdPropGet
-	case "session.props":
-		return cmdProps
-	case "session.propdel":
-		return cmdPropDel
-	case "session.clear":
-		return cmdClear
-	case "session.expiry":
-		return cmdExpiry
-	case "global.set":
-		return cmdGlobalSet
-	case "global.get":
-		return cmdGlobalGet
-	case "global.del":
-		return cmdGlobalDel
-	case "global.all":
-		return cmdGlobalAll
-	case "global.keys":
-		return cmdGlobalKeys
-	case "grid.table":
-		return cmdGridTable
-	case "grid.owner":
-		return cmdGridOwner
-	case "grid.members":
-		return cmdGridMembers
-	case "grid.safe":
-		return cmdGridSafe
-	case "eval":
-		return cmdEval
-	case "evalsha":
-		return cmdEvalSha
-	case "eval_ro":
-		return cmdEvalRO
-	case "evalsha_ro":
-		return cmdEvalShaRO
-	case "script":
-		return cmdScript
-	case "subscribe":
-		return cmdSubscribe
-	case "psubscribe":
-		return cmdPSubscribe
-	case "unsubscribe":
-		return cmdUnsubscribe
-	case "punsubscribe":
-		return cmdPUnsubscribe
-	case "publish":
-		return cmdPublish
-	case "pubsub":
-		return cmdPubsub
-	case "hincrby":
-		return cmdHIncrBy
-	case "hincrbyfloat":
-		return cmdHIncrByFloat
-	case "hsetnx":
-		return cmdHSetNX
-	case "hscan":
-		return cmdHScan
-	case "hrandfield":
-		return cmdHRandField
-	case "incrbyfloat":
-		return cmdIncrByFloat
-	case "append":
-		return cmdAppend
-	case "strlen":
-		return cmdStrLen
-	case "getdel":
-		return cmdGetDel
-	case "getex":
-		return cmdGetEx
-	case "getrange":
-		return cmdGetRange
-	case "setrange":
-		return cmdSetRange
-	case "mset":
-		return cmdMSet
-	case "msetnx":
-		return cmdMSetNX
-	case "expireat":
-		return cmdExpireAt
-	case "pexpireat":
-		return cmdPExpireAt
-	case "expiretime":
-		return cmdExpireTime
-	case "pexpiretime":
-		return cmdPExpireTime
-	case "touch":
-		return cmdTouch
-	case "rename":
-		return cmdRename
-	case "renamenx":
-		return cmdRenameNX
-	case "copy":
-		return cmdCopy
-	case "randomkey":
-		return cmdRandomKey
-	case "object":
-		return cmdObject
-	case "memory":
-		return cmdMemory
-	case "wait":
-		return cmdWait
-	case "slowlog":
-		return cmdSlowlog
+	key := string(buf[:len(name)]) // no allocation: key does not escape
+	for slot := h; ; slot++ {
+		e := &commandIndex[slot%indexSlots]
+		switch {
+		case e.name == "":
+			return -1
+		case e.name == key:
+			return int(e.id)
+		}
 	}
-	return -1
+}
+
+// commandIndex finds a command's id by its name: an open-addressing hash
+// table (the hash is folded into lookup's lower-casing loop), derived at
+// start from the command table — the one place a command is defined (name,
+// arity, flags, keys, handler). lookup, COMMAND, the script allow-list and
+// the slow log all read the table. It is filled by init: the handlers in
+// the table reach lookup (a script runs commands), which a package-level
+// initializer may not.
+var commandIndex [indexSlots]struct {
+	name string
+	id   int32
+}
+
+// indexSlots keeps commandIndex under half full.
+const indexSlots = 512
+
+func init() {
+	for id, c := range newCommandTable() {
+		if c.name == "" || len(c.name) > maxCommandName || c.name != strings.ToLower(c.name) {
+			panic(fmt.Sprintf("server: command %d (%q) has no usable entry in the command table", id, c.name))
+		}
+		h := uint32(len(c.name))
+		for i := range len(c.name) {
+			h = h*31 + uint32(c.name[i])
+		}
+		for slot := h; ; slot++ {
+			if e := &commandIndex[slot%indexSlots]; e.name == "" {
+				e.name, e.id = c.name, int32(id)
+				break
+			}
+		}
+	}
+	if numCommands > indexSlots/2 {
+		panic("server: commandIndex is over half full; raise indexSlots")
+	}
 }
 
 // Command flags (reported by COMMAND).

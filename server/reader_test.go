@@ -171,3 +171,13 @@ func TestReaderLimitCountsTheWholeRequest(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLookup measures the command lookup of the dispatch path (the
+// names of a chatbot turn, mixed case); it must report 0 allocs/op.
+func BenchmarkLookup(b *testing.B) {
+	names := [][]byte{[]byte("HGET"), []byte("hset"), []byte("HGETALL"), []byte("Session.PropGet"), []byte("EXPIRE"), []byte("nosuchcommand")}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		lookup(names[i%len(names)])
+	}
+}
