@@ -186,6 +186,12 @@ func errText(err error) string {
 // (Batcher), and returns one reply per request. A member runs the
 // pipelined batches other members forward to it with ExecBatch.
 func (s *Server) ExecBatch(proto int, cmds [][][]byte) [][]byte {
+	switch {
+	case len(cmds) > 0 && len(cmds[0]) == 1 && lookup(cmds[0][0]) == cmdMulti:
+		return s.execForwardedTx(proto, cmds)
+	case len(cmds) == 1 && len(cmds[0]) > 1 && string(cmds[0][0]) == txWatch:
+		return [][]byte{s.txWatchReply(cmds[0][1:])}
+	}
 	c := &conn{s: s, authed: true, forwarded: true}
 	c.proto.Store(int32(proto))
 	c.out.resp3 = proto == 3

@@ -193,6 +193,7 @@ func (c *conn) quitCmd([][]byte) {
 // reset is RESET: back to RESP2, no name, and not authenticated when a
 // password is configured.
 func (c *conn) reset([][]byte) {
+	c.discardTx()
 	c.setProto(2)
 	c.name.Store(nil)
 	if c.s.cfg.Password != "" {

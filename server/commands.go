@@ -84,6 +84,12 @@ const (
 	cmdEvalShaRO
 	cmdScript
 
+	cmdMulti
+	cmdExec
+	cmdDiscard
+	cmdWatch
+	cmdUnwatch
+
 	numCommands
 )
 
@@ -240,6 +246,16 @@ func lookup(name []byte) int {
 		return cmdEvalShaRO
 	case "script":
 		return cmdScript
+	case "multi":
+		return cmdMulti
+	case "exec":
+		return cmdExec
+	case "discard":
+		return cmdDiscard
+	case "watch":
+		return cmdWatch
+	case "unwatch":
+		return cmdUnwatch
 	}
 	return -1
 }
@@ -353,6 +369,12 @@ func newCommandTable() [numCommands]command {
 	def(cmdEvalRO, "eval_ro", -3, 0, 0, 0, 0, (*conn).evalRO)
 	def(cmdEvalShaRO, "evalsha_ro", -3, 0, 0, 0, 0, (*conn).evalshaRO)
 	def(cmdScript, "script", -2, 0, 0, 0, 0, (*conn).script)
+
+	def(cmdMulti, "multi", 1, f, 0, 0, 0, (*conn).multi)
+	def(cmdExec, "exec", 1, 0, 0, 0, 0, (*conn).execCmd)
+	def(cmdDiscard, "discard", 1, f, 0, 0, 0, (*conn).discard)
+	def(cmdWatch, "watch", -2, f, 1, -1, 1, (*conn).watch)
+	def(cmdUnwatch, "unwatch", 1, f, 0, 0, 0, (*conn).unwatch)
 	return t
 }
 
@@ -376,6 +398,7 @@ func (c *conn) exec(args [][]byte) {
 	if id < 0 {
 		if !c.refuseHTTP(args) {
 			c.unknownCommand(args)
+			c.tx.failed = c.tx.multi
 		}
 		return
 	}
@@ -386,22 +409,40 @@ func (c *conn) exec(args [][]byte) {
 		if c.refuseHTTP(args) {
 			return
 		}
-		c.arityError(cmd.name)
+		if id == cmdExec {
+			c.execAbort("wrong number of arguments for 'exec' command")
+		} else {
+			c.arityError(cmd.name)
+			c.tx.failed = c.tx.multi
+		}
 		cmd.errors.Inc()
 		cmd.calls.Inc()
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		c.out.error("NOAUTH Authentication required.")
+		if id == cmdExec {
+			c.execAbort("NOAUTH Authentication required.")
+		} else {
+			c.out.error("NOAUTH Authentication required.")
+			c.tx.failed = c.tx.multi
+		}
 		cmd.errors.Inc()
 		cmd.calls.Inc()
+		return
+	}
+	if c.tx.multi && queues(id) {
+		c.queue(id, args)
 		return
 	}
 	c.out.failed = false
 	// One clock read per command: a command starts where the previous one
 	// ended, or the read that brought it returned (parsing is counted).
 	start := c.mark
+	mark := len(c.out.b)
 	cmd.fn(c, args)
+	if cmd.flags&flagWrite != 0 && !c.out.failed && c.s.watcher == nil && c.s.versions.enabled.Load() {
+		c.writtenKeys(id, cmd, args, c.out.b[mark:])
+	}
 	c.mark = c.s.clock()
 	cmd.duration.Observe(float64(c.mark-start) / float64(time.Second))
 	cmd.calls.Inc()

@@ -176,8 +176,8 @@ func gated(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
 	// The command table, and so this closure, belongs to one Server.
 	var gate atomic.Pointer[scriptGate]
 	return func(c *conn, args [][]byte) {
-		if c.id < 0 {
-			fn(c, args) // a script's call: the script holds the gate
+		if c.id < 0 || c.gateHeld {
+			fn(c, args) // a script's call or a transaction's: it holds the gate
 			return
 		}
 		g := gate.Load()
