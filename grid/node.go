@@ -100,8 +100,8 @@ type part struct {
 	// partition (Generation); hooks is the node's.
 	gen   atomic.Uint64
 	hooks *atomic.Pointer[watchHooks]
-	dmu      sync.Mutex  // guards dirty
-	dirty    map[string]struct{}
+	dmu   sync.Mutex // guards dirty
+	dirty map[string]struct{}
 }
 
 // New starts a node over membership, the internal transport, the table log
