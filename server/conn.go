@@ -37,7 +37,8 @@ type conn struct {
 	quit      bool        // close after flushing the replies
 	closing   atomic.Bool // set by Shutdown: stop after the buffered requests
 
-	authFails int // failed authentications of the connection
+	authFails int           // failed authentications of the connection
+	authDelay time.Duration // owed by failed AUTHs of a transaction
 
 	tx txState // MULTI/WATCH state
 	// gateHeld marks a connection running a transaction: it holds the

@@ -347,6 +347,10 @@ func (c *conn) runTx(queue [][][]byte, watches []watchedKey) {
 	}
 	c.gateHeld = held
 	unlock()
+	if c.authDelay > 0 && !held {
+		time.Sleep(c.authDelay)
+		c.authDelay = 0
+	}
 	if end == nil {
 		return
 	}
