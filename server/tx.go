@@ -53,6 +53,7 @@ type txState struct {
 	multi   bool       // between MULTI and EXEC/DISCARD
 	failed  bool       // a command was refused while queueing: EXEC aborts
 	queue   [][][]byte // owned copies
+	bytes   int        // queued, bounded by Config.MaxRequestBytes
 	watches []watchedKey
 	// partition holds the keys of the transaction and of its watches
 	// (grid only), -1 until known; routeKey is one of those keys.
@@ -60,7 +61,8 @@ type txState struct {
 	routeKey  []byte
 }
 
-// maxQueued bounds the commands of one transaction.
+// maxQueued bounds the commands of one transaction (and
+// Config.MaxRequestBytes their bytes).
 const maxQueued = 1 << 20
 
 func (t *txState) clear() {
@@ -123,11 +125,17 @@ func (c *conn) queue(id int, args [][]byte) {
 		c.out.error(msg)
 		return
 	}
-	if len(c.tx.queue) >= maxQueued {
+	size := 0
+	for _, a := range args {
+		size += len(a) + 16
+	}
+	if len(c.tx.queue) >= maxQueued || c.tx.bytes+size > c.s.cfg.MaxRequestBytes {
 		c.tx.failed = true
-		c.out.error("ERR too many commands in the transaction (at most " + strconv.Itoa(maxQueued) + ")")
+		c.out.error("ERR transaction too large: at most " + strconv.Itoa(maxQueued) + " commands and " +
+			strconv.Itoa(c.s.cfg.MaxRequestBytes) + " bytes may be queued")
 		return
 	}
+	c.tx.bytes += size
 	owned := make([][]byte, len(args))
 	for i, a := range args {
 		owned[i] = append([]byte(nil), a...)

@@ -309,3 +309,26 @@ func TestTxRedisCLI(t *testing.T) {
 		}
 	}
 }
+
+// The queued commands of a transaction are bounded: past the bound the
+// command is refused and EXEC aborts.
+func TestTxQueueBound(t *testing.T) {
+	n := startNode(t, Config{MaxRequestBytes: 4096, MaxValueSize: 1024})
+	c := dialRESP(t, "tcp", n.addr)
+	c.do("multi")
+	v := strings.Repeat("x", 1000)
+	for i := range 3 {
+		if got := c.do("set", "k", v); got != "+QUEUED\r\n" {
+			t.Fatalf("command %d: %q", i, got)
+		}
+	}
+	if got := c.do("set", "k", v); !strings.HasPrefix(got, "-ERR transaction too large") {
+		t.Fatalf("past the bound: %q", got)
+	}
+	if got := c.do("exec"); got != "-EXECABORT Transaction discarded because of previous errors.\r\n" {
+		t.Fatalf("EXEC: %q", got)
+	}
+	if got := c.do("get", "k"); got != "$-1\r\n" {
+		t.Fatalf("GET after the aborted transaction: %q", got)
+	}
+}
