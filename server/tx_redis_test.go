@@ -21,7 +21,7 @@ import (
 // startRedisServer starts a redis-server listening only on a unix socket
 // (no TCP port) with extra arguments, stopped at the end of the test, and
 // returns the socket path.
-func startRedisServer(t *testing.T, extra ...string) string {
+func startRedisServer(t testing.TB, extra ...string) string {
 	t.Helper()
 	bin := requireTool(t, "redis-server", "--version")
 	dir, err := os.MkdirTemp("", "sgtx") // short: a socket path is limited to 108 bytes
