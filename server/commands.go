@@ -438,11 +438,7 @@ func (c *conn) exec(args [][]byte) {
 	// One clock read per command: a command starts where the previous one
 	// ended, or the read that brought it returned (parsing is counted).
 	start := c.mark
-	mark := len(c.out.b)
 	cmd.fn(c, args)
-	if cmd.flags&flagWrite != 0 && !c.out.failed && c.s.watcher == nil && c.s.versions.enabled.Load() {
-		c.writtenKeys(id, cmd, args, c.out.b[mark:])
-	}
 	c.mark = c.s.clock()
 	cmd.duration.Observe(float64(c.mark-start) / float64(time.Second))
 	cmd.calls.Inc()

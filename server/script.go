@@ -176,6 +176,7 @@ const detachedConnID = -1
 func gated(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
 	// The command table, and so this closure, belongs to one Server.
 	var gate atomic.Pointer[scriptGate]
+	fn = numbered(fn)
 	return func(c *conn, args [][]byte) {
 		if c.id < 0 || c.gateHeld {
 			fn(c, args) // a script's call or a transaction's: it holds the gate

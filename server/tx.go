@@ -576,6 +576,23 @@ func (s *Server) gateRead(run func()) {
 	run()
 }
 
+// numbered wraps the implementation of a data command: on a standalone
+// node, once a client has watched, the keys a write wrote are numbered
+// before the gate is released (so that an EXEC, which holds the gate,
+// never sees a write applied but not yet numbered).
+func numbered(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
+	return func(c *conn, args [][]byte) {
+		mark := len(c.out.b)
+		fn(c, args)
+		if c.s.watcher != nil || !c.s.versions.enabled.Load() || c.out.failed {
+			return
+		}
+		if id := lookup(args[0]); id >= 0 && c.s.table[id].flags&flagWrite != 0 {
+			c.writtenKeys(id, &c.s.table[id], args, c.out.b[mark:])
+		}
+	}
+}
+
 // writtenKeys numbers the keys a write command wrote on a standalone node
 // (a grid member's backend numbers every write itself). A command that
 // answered that it changed nothing (DEL of a missing key, SET NX that did

@@ -16,11 +16,14 @@ import (
 // EXEC compares it under the gate: a different number means the key was
 // written since (by any client of any member, by a script or by a
 // transaction). A key that existed at WATCH and is gone at EXEC was deleted
-// or expired. The numbers are kept in a bounded table: when a shard fills
-// up it is emptied and its floor raised to the highest number it held, so
-// a forgotten key reads as the floor — never lower than its real number,
-// so a change is never missed (at worst a transaction is aborted that
-// Redis would have run, and the client retries).
+// or expired. The numbers are kept by the key's 64-bit hash (two keys with
+// one hash share a number: a write of one aborts a watch of the other,
+// never the reverse) in a bounded table: when a shard fills up it is
+// emptied and its floor raised to the highest number it held, so a
+// forgotten key reads as the floor — never lower than its real number, so
+// a change is never missed (at worst a transaction is aborted that Redis
+// would have run, and the client retries). At most 64 × 8192 hashes are
+// kept: about 20 MiB.
 //
 // Numbering starts at the node's first WATCH: a node whose clients never
 // watch pays nothing for it.
@@ -46,12 +49,12 @@ type WriteWatcher interface {
 
 const (
 	versionShards     = 64
-	versionShardLimit = 1 << 14 // keys per shard before it is emptied
+	versionShardLimit = 1 << 13 // hashes per shard before it is emptied
 )
 
 type versionShard struct {
 	mu    sync.Mutex        // guards m and floor
-	m     map[string]uint64 // key -> number of its last write
+	m     map[uint64]uint64 // key's hash -> number of its last write
 	floor uint64            // the number of every key not in m
 	_     [40]byte
 }
@@ -74,8 +77,9 @@ func newKeyVersions() *keyVersions {
 	return v
 }
 
-func (v *keyVersions) shard(key string) *versionShard {
-	return &v.shards[xxhash.Sum64String(key)&(versionShards-1)]
+func (v *keyVersions) shard(key string) (*versionShard, uint64) {
+	h := xxhash.Sum64String(key)
+	return &v.shards[h&(versionShards-1)], h
 }
 
 // enable starts numbering (the first WATCH).
@@ -91,27 +95,27 @@ func (v *keyVersions) written(key string) {
 		return
 	}
 	n := v.counter.Add(1)
-	sh := v.shard(key)
+	sh, h := v.shard(key)
 	sh.mu.Lock()
 	if sh.m == nil {
-		sh.m = make(map[string]uint64)
+		sh.m = make(map[uint64]uint64)
 	}
-	if _, ok := sh.m[key]; !ok && len(sh.m) >= versionShardLimit {
+	if _, ok := sh.m[h]; !ok && len(sh.m) >= versionShardLimit {
 		for _, x := range sh.m {
 			sh.floor = max(sh.floor, x)
 		}
 		clear(sh.m)
 	}
-	sh.m[key] = n
+	sh.m[h] = max(sh.m[h], n)
 	sh.mu.Unlock()
 }
 
 // version returns the number of key's last write (or its shard's floor).
 func (v *keyVersions) version(key string) uint64 {
-	sh := v.shard(key)
+	sh, h := v.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if n, ok := sh.m[key]; ok {
+	if n, ok := sh.m[h]; ok {
 		return n
 	}
 	return sh.floor
