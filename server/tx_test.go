@@ -332,3 +332,44 @@ func TestTxQueueBound(t *testing.T) {
 		t.Fatalf("GET after the aborted transaction: %q", got)
 	}
 }
+
+// failingBatcher is a backend whose batches never commit: their writes'
+// outcome is unknown.
+type failingBatcher struct {
+	Backend
+	mu      sync.Mutex
+	batches int
+}
+
+func (b *failingBatcher) BeginBatch(ctx context.Context) (context.Context, func() error) {
+	b.mu.Lock()
+	b.batches++
+	b.mu.Unlock()
+	return ctx, func() error { return errors.New("the backups did not answer") }
+}
+
+// A transaction's writes replicate as one unit (one batch): when it does
+// not commit, the writes' replies say their outcome is unknown, and the
+// reads' replies stand.
+func TestTxOneReplicationUnit(t *testing.T) {
+	fb := &failingBatcher{}
+	n := startNodeWith(t, func(b Backend) Backend { fb.Backend = b; return fb })
+	c := dialRESP(t, "tcp", n.addr)
+	c.do("set", "r", "before")
+	fb.mu.Lock()
+	fb.batches = 0
+	fb.mu.Unlock()
+	c.do("multi")
+	c.do("get", "r")
+	c.do("set", "a", "1")
+	c.do("hset", "h", "f", "v")
+	got := c.do("exec")
+	if !strings.HasPrefix(got, "*3\r\n$6\r\nbefore\r\n-UNAVAILABLE ") || strings.Count(got, "-UNAVAILABLE") != 2 {
+		t.Fatalf("EXEC = %q", got)
+	}
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	if fb.batches != 1 {
+		t.Fatalf("%d batches for one transaction, want 1", fb.batches)
+	}
+}
