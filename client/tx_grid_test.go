@@ -45,6 +45,16 @@ func (g *testGrid) redisClient(t *testing.T, i, proto int) *redis.Client {
 func TestGridTransactions(t *testing.T) {
 	g := startGrid(t)
 	ctx := context.Background()
+	// Partitions move while the grid settles: wait until it is
+	// cluster-safe (full backups, no migration), so that ownership holds
+	// still during the test.
+	deadline := time.Now().Add(60 * time.Second)
+	for !g.nodes[0].Node.Safe(ctx).Safe {
+		if time.Now().After(deadline) {
+			t.Fatalf("grid not cluster-safe after 60 s: %+v", g.nodes[0].Node.Safe(ctx))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	key, owner := g.ownedElsewhere(t, "tx-")
 	third := 3 - owner // the member that is neither 0 nor the owner
 	if third == 0 || third == owner {
