@@ -47,6 +47,8 @@ type Node struct {
 	logger  *slog.Logger
 
 	parts []*part
+	// hooks are the RESP server's WATCH hooks (SetWatchHooks); nil until set.
+	hooks atomic.Pointer[watchHooks]
 	table atomic.Pointer[partition.Table] // the table in force here
 	// applied is the epoch of the last table whose roles are set up here:
 	// the table is in force (table) a moment before its roles are.
@@ -97,8 +99,12 @@ type part struct {
 	primary  atomic.Bool // set up as the partition's primary (after the table says so)
 	repl     repl
 	tracking atomic.Bool // a migration is recording written keys
-	dmu      sync.Mutex  // guards dirty
-	dirty    map[string]struct{}
+	// gen changes whenever this member starts or stops leading the
+	// partition (Generation); hooks is the node's.
+	gen   atomic.Uint64
+	hooks *atomic.Pointer[watchHooks]
+	dmu   sync.Mutex // guards dirty
+	dirty map[string]struct{}
 }
 
 // New starts a node over membership, the internal transport, the table log
@@ -132,7 +138,7 @@ func New(cfg Config, mem Membership, tr *transport.Transport, log TableLog, glob
 	}
 	n.bus.q = make(chan [2][]byte, publishQueue)
 	for i := range n.parts {
-		n.parts[i] = &part{}
+		n.parts[i] = &part{hooks: &n.hooks}
 	}
 	n.table.Store(&partition.Table{})
 	n.refreshAddrs()
@@ -277,6 +283,12 @@ func (n *Node) setRole(p int, t partition.Table, oa, a partition.Assignment) {
 	r.bmu.Lock()
 	defer r.bmu.Unlock()
 	defer r.wmu.Unlock()
+	was := pt.primary.Load()
+	defer func() {
+		if pt.primary.Load() != was {
+			pt.gen.Add(1) // WATCH numbers taken before are void
+		}
+	}()
 	switch {
 	case !isReplica && !isLearner:
 		pt.primary.Store(false)

@@ -123,6 +123,11 @@ func (n *Node) acquire(key string) (*part, *memory.Store) {
 // release ends an operation begun by acquire, recording key as written
 // when a migration of the partition is running.
 func (pt *part) release(key string, write bool) {
+	if write {
+		if h := hookOf(pt.hooks); h != nil {
+			h.written(key)
+		}
+	}
 	if write && pt.tracking.Load() {
 		pt.dmu.Lock()
 		if pt.dirty != nil {
@@ -185,11 +190,19 @@ func (n *Node) handleOp(ctx context.Context, b []byte) ([]byte, error) {
 		n.waitTable(ctx, req.epoch, time.Now().Add(time.Second))
 	}
 	var items [][]byte
-	served, err := n.serveLocal(ctx, req.partition, key, isWrite(req.op), func(s *memory.Store) error {
-		var err error
-		items, err = exec(ctx, s, req.op, req.args)
-		return err
-	})
+	var served bool
+	serve := func() {
+		served, err = n.serveLocal(ctx, req.partition, key, isWrite(req.op), func(s *memory.Store) error {
+			var err error
+			items, err = exec(ctx, s, req.op, req.args)
+			return err
+		})
+	}
+	if h := n.hooks.Load(); h != nil {
+		h.gate(serve) // waits for a transaction or a script running here
+	} else {
+		serve()
+	}
 	if !served {
 		return encodeRedirect(n.table.Load().Epoch), nil
 	}

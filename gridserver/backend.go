@@ -35,6 +35,8 @@ var (
 	_ server.Batcher   = (*Backend)(nil)
 	_ server.Replicas  = (*Backend)(nil)
 
+	_ server.WriteWatcher = (*Backend)(nil)
+
 	_ server.Broadcaster = (*Backend)(nil)
 	_ session.Watcher    = (*Backend)(nil)
 )
@@ -186,3 +188,12 @@ func (b *Backend) InSyncBackups(key []byte) int {
 	}
 	return least
 }
+
+// WatchWrites implements server.WriteWatcher: the member numbers every
+// write to the keys it leads (WATCH), whoever made it.
+func (b *Backend) WatchWrites(written func(key string), gate func(run func())) {
+	b.m.Node.SetWatchHooks(written, gate)
+}
+
+// Generation implements server.WriteWatcher.
+func (b *Backend) Generation(key string) uint64 { return b.m.Node.Generation(key) }

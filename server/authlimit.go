@@ -26,7 +26,12 @@ func (c *conn) authFailed() {
 		c.s.log.Warn("authentication failed", "remote", c.nc.RemoteAddr().String(),
 			"failures_on_connection", c.authFails, "closing", last, "not_logged_since", n)
 	}
-	time.Sleep(min(time.Duration(c.authFails)*authFailureDelay, authMaxFailureDelay))
+	delay := min(time.Duration(c.authFails)*authFailureDelay, authMaxFailureDelay)
+	if c.gateHeld {
+		c.authDelay += delay // AUTH queued in a transaction: waited after it, not holding the gate
+	} else {
+		time.Sleep(delay)
+	}
 	c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
 	if last {
 		c.quit = true

@@ -184,8 +184,16 @@ func errText(err error) string {
 // ExecBatch runs requests, in order, as an authenticated client of RESP
 // version proto would (see Exec), with their writes replicated together
 // (Batcher), and returns one reply per request. A member runs the
-// pipelined batches other members forward to it with ExecBatch.
+// pipelined batches other members forward to it with ExecBatch, and the
+// transactions (a batch that starts with MULTI, see forwardTx) and WATCH
+// numberings they forward.
 func (s *Server) ExecBatch(proto int, cmds [][][]byte) [][]byte {
+	switch {
+	case len(cmds) > 0 && len(cmds[0]) == 1 && lookup(cmds[0][0]) == cmdMulti:
+		return s.execForwardedTx(proto, cmds)
+	case len(cmds) == 1 && len(cmds[0]) > 1 && string(cmds[0][0]) == txWatch:
+		return [][]byte{s.txWatchReply(cmds[0][1:])}
+	}
 	c := &conn{s: s, authed: true, forwarded: true}
 	c.proto.Store(int32(proto))
 	c.out.resp3 = proto == 3

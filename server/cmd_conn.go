@@ -209,6 +209,7 @@ func (c *conn) quitCmd([][]byte) {
 // password is configured.
 func (c *conn) reset([][]byte) {
 	c.dropSubscriptions()
+	c.discardTx()
 	c.setProto(2)
 	c.name.Store(nil)
 	if c.s.cfg.Password != "" {

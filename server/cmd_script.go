@@ -57,7 +57,7 @@ func (c *conn) evalGeneric(args [][]byte, bySHA, readOnly bool) {
 		}
 	}
 
-	r := &scriptRun{sha: script.sha, readOnly: readOnly, partition: -1,
+	r := &scriptRun{sha: script.sha, readOnly: readOnly, partition: -1, gateHeld: c.gateHeld,
 		maxMemory: sc.maxMemory.Load(), log: c.s.log}
 	if cl, ok := c.s.backend.(Cluster); ok {
 		// The rule of Redis Cluster: a script's keys live in one partition.
@@ -152,8 +152,10 @@ func (sc *scripting) run(c *conn, r *scriptRun, script *cachedScript, keys, argv
 // limits. cause is why the script was stopped (nil when it was not).
 func (sc *scripting) runLocked(parent context.Context, vm *luaVM, r *scriptRun, script *cachedScript,
 	keys, argv [][]byte) (ret lua.LValue, cause, err error) {
-	sc.gate.lockAll()
-	defer sc.gate.unlockAll()
+	if !r.gateHeld { // a script queued in a transaction runs under its gate
+		sc.gate.lockAll()
+		defer sc.gate.unlockAll()
+	}
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	ctx, cancelTimeout := context.WithTimeoutCause(ctx, time.Duration(sc.timeout.Load()), errScriptTimeout)
@@ -263,6 +265,7 @@ type scriptRun struct {
 	c         *conn // detached: runs the script's calls
 	sha       string
 	readOnly  bool
+	gateHeld  bool    // the caller holds the gate (a transaction)
 	cluster   Cluster // nil on a standalone node
 	partition int     // of the script's keys; -1 until known
 	maxMemory int64

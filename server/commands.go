@@ -119,6 +119,11 @@ const (
 	cmdMemory
 	cmdWait
 	cmdSlowlog
+	cmdMulti
+	cmdExec
+	cmdDiscard
+	cmdWatch
+	cmdUnwatch
 
 	numCommands
 )
@@ -339,6 +344,12 @@ func newCommandTable() [numCommands]command {
 	def(cmdMemory, "memory", -2, r, 0, 0, 0, gated((*conn).memoryCmd))
 	def(cmdWait, "wait", 3, 0, 0, 0, 0, (*conn).wait)
 	def(cmdSlowlog, "slowlog", -2, a, 0, 0, 0, (*conn).slowlog)
+
+	def(cmdMulti, "multi", 1, f, 0, 0, 0, (*conn).multi)
+	def(cmdExec, "exec", 1, 0, 0, 0, 0, (*conn).execCmd)
+	def(cmdDiscard, "discard", 1, f, 0, 0, 0, (*conn).discard)
+	def(cmdWatch, "watch", -2, f, 1, -1, 1, (*conn).watch)
+	def(cmdUnwatch, "unwatch", 1, f, 0, 0, 0, (*conn).unwatch)
 	return t
 }
 
@@ -362,6 +373,7 @@ func (c *conn) exec(args [][]byte) {
 	if id < 0 {
 		if !c.refuseHTTP(args) && !c.unsupportedType(args[0]) {
 			c.unknownCommand(args)
+			c.tx.failed = c.tx.multi
 		}
 		return
 	}
@@ -372,14 +384,24 @@ func (c *conn) exec(args [][]byte) {
 		if c.refuseHTTP(args) {
 			return
 		}
-		c.arityError(cmd.name)
+		if id == cmdExec {
+			c.execAbort("wrong number of arguments for 'exec' command")
+		} else {
+			c.arityError(cmd.name)
+			c.tx.failed = c.tx.multi
+		}
 		cmd.errors.Inc()
 		cmd.calls.Inc()
 		cmd.stats.rejected.Add(1)
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		c.out.error("NOAUTH Authentication required.")
+		if id == cmdExec {
+			c.execAbort("NOAUTH Authentication required.")
+		} else {
+			c.out.error("NOAUTH Authentication required.")
+			c.tx.failed = c.tx.multi
+		}
 		cmd.errors.Inc()
 		cmd.calls.Inc()
 		cmd.stats.rejected.Add(1)
@@ -389,6 +411,10 @@ func (c *conn) exec(args [][]byte) {
 		c.out.error("ERR Can't execute '" + cmd.name + msgSubscribedMode)
 		cmd.errors.Inc()
 		cmd.calls.Inc()
+		return
+	}
+	if c.tx.multi && queues(id) {
+		c.queue(id, args)
 		return
 	}
 	c.out.failed = false

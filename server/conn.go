@@ -40,7 +40,13 @@ type conn struct {
 	quit      bool        // close after flushing the replies
 	closing   atomic.Bool // set by Shutdown: stop after the buffered requests
 
-	authFails int // failed authentications of the connection
+	authFails int           // failed authentications of the connection
+	authDelay time.Duration // owed by failed AUTHs of a transaction
+
+	tx txState // MULTI/WATCH state
+	// gateHeld marks a connection running a transaction: it holds the
+	// script gate already.
+	gateHeld bool
 
 	proto   atomic.Int32           // 2 or 3, read by CLIENT LIST
 	name    atomic.Pointer[string] // CLIENT SETNAME, read by CLIENT LIST
@@ -90,6 +96,7 @@ func newConn(s *Server, nc net.Conn, id int64) *conn {
 	c.rd.unauth = !c.authed
 	c.lastCmd.Store(-1)
 	c.proto.Store(2)
+	c.tx.clear()
 	return c
 }
 
@@ -158,7 +165,7 @@ func (c *conn) serve() {
 			}
 			continue
 		}
-		if fw := c.s.forwarder; fw != nil && c.rd.buffered() && c.batchable(args) {
+		if fw := c.s.forwarder; fw != nil && !c.tx.multi && c.rd.buffered() && c.batchable(args) {
 			after, perr := c.execPipelined(fw, args)
 			if after != nil {
 				c.exec(after)

@@ -2,11 +2,8 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,42 +14,14 @@ import (
 // to both, the raw replies compared. redis-server listens on a Unix socket
 // in the test's directory only (no TCP port).
 
-// startRedisServer starts redis-server on a Unix socket and returns its
-// path; the server is killed at the end of the test.
-func startRedisServer(t *testing.T) string {
-	t.Helper()
-	path := requireTool(t, "redis-server", "--version")
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "redis.sock")
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, path, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
-		"--dir", dir, "--daemonize", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-	})
-	waitFor(t, "redis-server's socket", func() bool {
-		c, err := net.Dial("unix", sock)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	})
-	return sock
-}
-
-// respConn sends commands and reads replies as text (readReply).
-type respConn struct {
+// textConn sends commands and reads replies as text (readReply); the
+// transaction tests use respConn, which keeps replies raw.
+type textConn struct {
 	c net.Conn
 	r *bufio.Reader
 }
 
-func dialResp(t *testing.T, network, addr string) *respConn {
+func dialText(t *testing.T, network, addr string) *textConn {
 	t.Helper()
 	c, err := net.Dial(network, addr)
 	if err != nil {
@@ -60,10 +29,10 @@ func dialResp(t *testing.T, network, addr string) *respConn {
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(60 * time.Second))
-	return &respConn{c: c, r: bufio.NewReader(c)}
+	return &textConn{c: c, r: bufio.NewReader(c)}
 }
 
-func (rc *respConn) do(t *testing.T, args ...string) string {
+func (rc *textConn) do(t *testing.T, args ...string) string {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
@@ -220,9 +189,9 @@ func TestCompareWithRedis(t *testing.T) {
 	for _, proto := range []string{"2", "3"} {
 		for _, tc := range compareCases {
 			t.Run("RESP"+proto+"/"+tc.name, func(t *testing.T) {
-				ours := dialResp(t, "tcp", "127.0.0.1:"+port)
-				theirs := dialResp(t, "unix", sock)
-				for _, rc := range []*respConn{ours, theirs} {
+				ours := dialText(t, "tcp", "127.0.0.1:"+port)
+				theirs := dialText(t, "unix", sock)
+				for _, rc := range []*textConn{ours, theirs} {
 					rc.do(t, "hello", proto)
 					if got := rc.do(t, "flushall"); got != "+OK" {
 						t.Fatalf("FLUSHALL: %q", got)

@@ -29,13 +29,14 @@ import (
 // run. Connection commands (PING, INFO, CLIENT, SCRIPT KILL ...) do not
 // wait for scripts.
 //
-// The guarantee is the node's, not the grid's: in a grid, a command
-// another member routes to the owner of a key goes straight to the owner's
-// store, and a script's calls may themselves be routed to other members,
-// so a script is atomic only with respect to the clients of the member it
-// runs on. A script stopped by its time or memory limit (or SCRIPT KILL)
-// keeps the writes it made before it was stopped (Redis refuses to kill a
-// script that wrote; gridnode's limits are hard).
+// In a grid, the operations other members route to this member take a
+// read lock of the gate too (WriteWatcher), and a script runs on the owner
+// of its keys' partition, so it is atomic for every client of the grid.
+// Transactions (EXEC) hold the gate the same way.
+//
+// A script stopped by its time or memory limit (or SCRIPT KILL) keeps the
+// writes it made before it was stopped (Redis refuses to kill a script
+// that wrote; gridnode's limits are hard).
 //
 // # Bounds
 //
@@ -175,9 +176,10 @@ const detachedConnID = -1
 func gated(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
 	// The command table, and so this closure, belongs to one Server.
 	var gate atomic.Pointer[scriptGate]
+	fn = numbered(fn)
 	return func(c *conn, args [][]byte) {
-		if c.id < 0 {
-			fn(c, args) // a script's call: the script holds the gate
+		if c.id < 0 || c.gateHeld {
+			fn(c, args) // a script's call or a transaction's: it holds the gate
 			return
 		}
 		g := gate.Load()

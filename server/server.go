@@ -56,6 +56,12 @@ type Server struct {
 	notifier notifier
 	unwatch  func() // stops the backend's session.Watcher callback
 
+	// versions numbers key writes for WATCH; watcher is the backend that
+	// numbers them itself (a grid member), nil on a standalone node.
+	versions *keyVersions
+	watcher  WriteWatcher
+	gateNext atomic.Uint64 // stripe of the next gateRead
+
 	// securityLog rate-limits the warnings about attacks (cross-protocol
 	// requests, failed AUTH).
 	securityLog *loglimit.Limiter
@@ -120,6 +126,11 @@ func New(cfg Config, backend Backend) (*Server, error) {
 	s.scripts.setLimits(s.cfg.ScriptTimeout, s.cfg.ScriptMaxMemory)
 	if fw, ok := backend.(Forwarder); ok {
 		s.forwarder = fw
+	}
+	s.versions = newKeyVersions()
+	if ww, ok := backend.(WriteWatcher); ok {
+		s.watcher = ww
+		ww.WatchWrites(s.versions.written, s.gateRead)
 	}
 	if st, ok := backend.(statser); ok {
 		s.stats = st

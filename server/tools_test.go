@@ -13,7 +13,7 @@ import (
 // requireTool returns the path of an external client the tests drive.
 // CI installs them (redis-tools, python3-redis); a missing one fails the
 // test unless SESSIONGRID_ALLOW_MISSING_TOOLS=1.
-func requireTool(t *testing.T, name string, check ...string) string {
+func requireTool(t testing.TB, name string, check ...string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err == nil && len(check) > 0 {
