@@ -33,9 +33,13 @@ const msgCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot"
 // keys live, alone on the node. keys returns the key arguments of a
 // request (already checked for arity).
 func owned(keys func(args [][]byte) [][]byte, fn func(*conn, [][]byte)) func(*conn, [][]byte) {
+	fn = numbered(fn) // its writes count for WATCH, as a gated command's do
 	return func(c *conn, args [][]byte) {
-		if c.id < 0 {
-			fn(c, args) // a script's or a transaction's call: it holds the gate
+		if c.id < 0 || c.gateHeld {
+			// A script's call, or a command of a transaction being run: the
+			// caller holds the gate (taking it again would wait for itself)
+			// and checked the partition of the keys when it was queued.
+			fn(c, args)
 			return
 		}
 		ks := keys(args)

@@ -598,7 +598,8 @@ func numbered(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
 func (c *conn) writtenKeys(id int, cmd *command, args [][]byte, reply []byte) {
 	if string(reply) == ":0\r\n" {
 		switch id {
-		case cmdDel, cmdUnlink, cmdHDel, cmdExpire, cmdPExpire, cmdPersist, cmdSetNX, cmdDelEx, cmdPropDel:
+		case cmdDel, cmdUnlink, cmdHDel, cmdExpire, cmdPExpire, cmdPersist, cmdSetNX, cmdDelEx, cmdPropDel,
+			cmdHSetNX, cmdMSetNX, cmdRenameNX, cmdCopy, cmdExpireAt, cmdPExpireAt:
 			return
 		}
 	}
