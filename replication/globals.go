@@ -39,6 +39,7 @@ type Globals struct {
 	raft     *raft.Raft
 	fsm      *fsm
 	bolt     *raftboltdb.BoltStore // nil when in memory
+	stream   *streamLayer          // Raft's connections; nil before Raft starts
 	hadState bool                  // Raft state existed at start
 	sub      *cluster.Subscription
 
@@ -154,13 +155,14 @@ func (g *Globals) startRaft(local cluster.Member) (err error) {
 	if local.Addrs.Raft != advertise {
 		return fmt.Errorf("replication: the cluster node advertises Raft address %q but Raft advertises %q", local.Addrs.Raft, advertise)
 	}
+	g.stream = &streamLayer{Listener: ln, advertise: advAddr, blocked: cfg.Blocked,
+		auth: g.tr.Authenticator(), log: g.log, refusals: loglimit.New(10, time.Minute)}
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		ServerAddressProvider: addressProvider{node: g.node},
 		Logger:                hlog,
-		Stream: &streamLayer{Listener: ln, advertise: advAddr, blocked: cfg.Blocked,
-			auth: g.tr.Authenticator(), log: g.log, refusals: loglimit.New(10, time.Minute)},
-		MaxPool: 3,
-		Timeout: cfg.ApplyTimeout,
+		Stream:                g.stream,
+		MaxPool:               3,
+		Timeout:               cfg.ApplyTimeout,
 	})
 	cleanup = append(cleanup, func() { _ = trans.Close() })
 
@@ -337,6 +339,14 @@ func (g *Globals) Close(ctx context.Context) error {
 		case <-ctx.Done():
 			err = fmt.Errorf("globals: close: %w", ctx.Err())
 			return
+		}
+		// Raft's transport is closed (Shutdown closes it), but its handlers
+		// may still be applying a heartbeat to the log store.
+		if g.stream != nil {
+			if e := g.stream.wait(ctx); e != nil {
+				err = fmt.Errorf("globals: close: Raft handlers: %w", e)
+				return
+			}
 		}
 		if g.bolt != nil {
 			if e := g.bolt.Close(); e != nil && err == nil {

@@ -40,15 +40,25 @@ type streamLayer struct {
 	mu     sync.Mutex // guards conns and closed
 	conns  map[net.Conn]struct{}
 	closed bool
+
+	// handlers counts the accepted connections whose Raft handler has not
+	// closed them yet: raft's NetworkTransport does not wait for its
+	// handlers, and a heartbeat handled after the log store closed makes
+	// raft panic ("failed to save current term: database not open").
+	handlers sync.WaitGroup
 }
 
-// track registers c, or closes it when the layer is closed.
-func (s *streamLayer) track(c net.Conn) (net.Conn, error) {
+// track registers c, or closes it when the layer is closed; accepted
+// connections are counted in handlers until their handler closes them.
+func (s *streamLayer) track(c net.Conn, accepted bool) (net.Conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		_ = c.Close()
 		return nil, net.ErrClosed
+	}
+	if accepted {
+		s.handlers.Add(1) // under mu, before closed: never concurrent with wait
 	}
 	if s.conns == nil {
 		s.conns = make(map[net.Conn]struct{})
@@ -65,20 +75,43 @@ func (s *streamLayer) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := s.track(c)
+	tc, err := s.track(c, true)
 	if err != nil {
 		return nil, err
 	}
 	return &authConn{Conn: tc, s: s}, nil
 }
 
+// wait waits until the handler of every accepted connection has closed
+// it (Close closes their sockets, so they end promptly), or ctx ends.
+func (s *streamLayer) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.handlers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // authConn is an accepted Raft connection that passes no byte either way
 // until the peer has completed the handshake.
 type authConn struct {
 	net.Conn
-	s    *streamLayer
-	once sync.Once
-	err  error
+	s      *streamLayer
+	once   sync.Once
+	err    error
+	closed sync.Once
+}
+
+// Close is called by the connection's Raft handler as it ends.
+func (c *authConn) Close() error {
+	c.closed.Do(c.s.handlers.Done)
+	return c.Conn.Close()
 }
 
 func (c *authConn) handshake() error {
@@ -155,7 +188,7 @@ func (s *streamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (n
 	if s.blocked != nil {
 		c = &gatedConn{Conn: c, peer: addr, blocked: s.blocked}
 	}
-	tc, err := s.track(c)
+	tc, err := s.track(c, false)
 	if err != nil {
 		return nil, err
 	}

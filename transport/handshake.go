@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 )
 
 // Magic opens every connection of the internal transport. It is chosen not
@@ -143,7 +144,8 @@ func clientHandshake(c net.Conn, secret []byte, ch Channel) error {
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return fmt.Errorf("%w: no handshake reply: the peer is probably not a sessiongrid %s port (a RESP or gossip port waits silently)", ErrProtocol, ch)
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+			// A reset: the peer closed with our handshake unread.
 			return fmt.Errorf("%w: the peer closed the connection during the handshake (after %d bytes %q): it is probably not a sessiongrid %s port",
 				ErrProtocol, n, reply[:n], ch)
 		}
