@@ -221,7 +221,11 @@ func (g *testGrid) addNamed(role cluster.Role, name string, tweak func(*grid.Con
 // stop closes a member: gracefully (drain, then leave) or as a crash.
 func (g *testGrid) stop(m *member, graceful bool) {
 	g.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// A drain hands over every partition the member holds, one move at a
+	// time per partition (a switch waits until the target acked every
+	// write): seconds here, but CI runs this beside the Docker suite's
+	// image builds on two cores, where one drain took over 30 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if graceful {
 		if err := m.node.Drain(ctx); err != nil {
