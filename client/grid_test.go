@@ -28,11 +28,12 @@ func startGrid(t *testing.T, mods ...func(*server.Config)) *gridtest.Grid {
 	}})
 }
 
-// TestGridConformance runs the contract's suite against an embedded peer
-// and against the smart client, both on a 3-node grid.
-func TestGridConformance(t *testing.T) {
-	g := startGrid(t)
-	p, err := peer.Start(context.Background(), peer.Config{Member: gridtest.MemberConfig("bot-1", "", 0, g.Seeds, g.Clock)})
+// startPeer starts an embedded peer "bot-1" joined to g (cfg.Member is
+// set here), closed gracefully when the test ends.
+func startPeer(t *testing.T, g *gridtest.Grid, cfg peer.Config) *peer.Peer {
+	t.Helper()
+	cfg.Member = gridtest.MemberConfig("bot-1", "", 0, g.Seeds, g.Clock)
+	p, err := peer.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +48,14 @@ func TestGridConformance(t *testing.T) {
 			t.Errorf("peer leave: %v", err)
 		}
 	})
+	return p
+}
+
+// TestGridConformance runs the contract's suite against an embedded peer
+// and against the smart client, both on a 3-node grid.
+func TestGridConformance(t *testing.T) {
+	g := startGrid(t)
+	p := startPeer(t, g, peer.Config{})
 	router := p.Member().Node.Router(nil) // Close is a no-op: the suite closes managers per rule
 	t.Run("EmbeddedPeer", func(t *testing.T) {
 		sessiontest.Run(t, func(t *testing.T, env sessiontest.Env) session.Manager {

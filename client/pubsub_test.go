@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessiongrid/sessiongrid/gridserver/gridtest"
 	"github.com/sessiongrid/sessiongrid/peer"
 
 	"github.com/redis/go-redis/v9"
@@ -216,17 +215,7 @@ func TestGridPubsubOrderAndRate(t *testing.T) {
 func TestPeerEvents(t *testing.T) {
 	ctx := context.Background()
 	g := startGrid(t, func(c *server.Config) { c.NotifyKeyspaceEvents = "Exg" })
-	p, err := peer.Start(ctx, peer.Config{Member: gridtest.MemberConfig("bot-1", "", 0, g.Seeds, g.Clock), NotifyKeyspaceEvents: "Ex"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		if err := p.Close(ctx); err != nil {
-			t.Errorf("peer leave: %v", err)
-		}
-	})
+	p := startPeer(t, g, peer.Config{NotifyKeyspaceEvents: "Ex"})
 	node := p.Member().Node
 	deadline := time.Now().Add(60 * time.Second)
 	for node.Held() == 0 { // the planner moves partitions to the new member
