@@ -17,6 +17,10 @@ type fields struct {
 	packed []byte            // pairs in record.Pairs form: uvarint(len k) k uvarint(len v) v
 	big    map[string][]byte // non-nil once the set is large
 	n      int32             // number of pairs
+	// bigBytes is the bytes of keys and values in big, kept as it changes:
+	// size is asked on every write, and summing a large map there made each
+	// write to a large hash cost time in proportion to its size.
+	bigBytes int
 }
 
 func (f *fields) len() int { return int(f.n) }
@@ -26,11 +30,31 @@ func (f *fields) size() int {
 	if f.big == nil {
 		return len(f.packed)
 	}
-	s := 0
-	for k, v := range f.big {
-		s += len(k) + len(v)
+	return f.bigBytes
+}
+
+// putBig sets key in the map form, keeping bigBytes, and reports whether
+// the key is new.
+func (f *fields) putBig(key string, val []byte) bool {
+	old, ok := f.big[key]
+	if ok {
+		f.bigBytes -= len(key) + len(old)
 	}
-	return s
+	f.big[key] = clone(val)
+	f.bigBytes += len(key) + len(val)
+	f.n = int32(len(f.big))
+	return !ok
+}
+
+// dropBig deletes key from the map form, keeping bigBytes.
+func (f *fields) dropBig(key string) bool {
+	old, ok := f.big[key]
+	if ok {
+		f.bigBytes -= len(key) + len(old)
+		delete(f.big, key)
+		f.n = int32(len(f.big))
+	}
+	return ok
 }
 
 // next decodes the record at b[off:] and returns key, value and the offset
@@ -79,11 +103,9 @@ func (f *fields) set(kvs []session.Field) (added int) {
 	// for the GC, so memory stays flat under rewrites).
 	for _, kv := range kvs {
 		if f.big != nil {
-			if _, ok := f.big[kv.Key]; !ok {
+			if f.putBig(kv.Key, kv.Value) {
 				added++
 			}
-			f.big[kv.Key] = clone(kv.Value)
-			f.n = int32(len(f.big))
 			continue
 		}
 		added += f.set1(kv.Key, kv.Value)
@@ -152,8 +174,7 @@ func (f *fields) set1(key string, val []byte) int {
 	}
 	if f.n+1 > bigThreshold {
 		f.toBig()
-		f.big[key] = clone(val)
-		f.n++
+		f.putBig(key, val)
 		return 1
 	}
 	size := len(f.packed) + record.PairLen(len(key), len(val))
@@ -173,24 +194,24 @@ func grow(size int) int { return size + size/8 }
 
 func (f *fields) toBig() {
 	m := make(map[string][]byte, f.n+8)
+	n := 0
 	for off := 0; off < len(f.packed); {
 		k, v, end := next(f.packed, off)
 		m[string(k)] = append(make([]byte, 0, len(v)), v...)
+		n += len(k) + len(v)
 		off = end
 	}
-	f.big, f.packed = m, nil
+	f.big, f.packed, f.bigBytes = m, nil, n
 }
 
 // del removes the keys and returns how many existed.
 func (f *fields) del(keys []string) (removed int) {
 	if f.big != nil {
 		for _, k := range keys {
-			if _, ok := f.big[k]; ok {
-				delete(f.big, k)
+			if f.dropBig(k) {
 				removed++
 			}
 		}
-		f.n = int32(len(f.big))
 		return removed
 	}
 	return f.keepIf(func(k []byte) bool {
@@ -217,11 +238,10 @@ func (f *fields) retain(keep []string) (removed int) {
 	if f.big != nil {
 		for k := range f.big {
 			if !in([]byte(k)) {
-				delete(f.big, k)
+				f.dropBig(k)
 				removed++
 			}
 		}
-		f.n = int32(len(f.big))
 		return removed
 	}
 	return f.keepIf(in)
