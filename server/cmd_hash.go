@@ -142,15 +142,7 @@ func (c *conn) hlen(args [][]byte) {
 }
 
 func (c *conn) hstrlen(args [][]byte) {
-	v, err := c.s.backend.Get(c.bctx(), string(args[1]), string(args[2]))
-	switch {
-	case err == nil:
-		c.out.int(int64(len(v)))
-	case errors.Is(err, session.ErrNotFound):
-		c.out.int(0)
-	default:
-		c.storeError(err)
-	}
+	c.lenReply(c.s.backend.Get(c.bctx(), string(args[1]), string(args[2])))
 }
 
 func (c *conn) hdel(args [][]byte) {
@@ -315,16 +307,11 @@ func (c *conn) hscan(args [][]byte) {
 		left := len(args) - i
 		switch o := strings.ToLower(string(args[i])); {
 		case o == "count" && left >= 2:
-			n, ok := parseInt(args[i+1])
+			n, ok := c.scanCount(args[i+1])
 			if !ok {
-				c.out.error(msgNotInteger)
 				return
 			}
-			if n < 1 {
-				c.syntaxError()
-				return
-			}
-			count = int(min(n, 1<<20))
+			count = n
 			i += 2
 		case o == "match" && left >= 2:
 			pattern = string(args[i+1])

@@ -295,16 +295,11 @@ func (c *conn) scan(args [][]byte) {
 		case "match":
 			pattern = string(args[i+1])
 		case "count":
-			n, ok := parseInt(args[i+1])
+			n, ok := c.scanCount(args[i+1])
 			if !ok {
-				c.out.error(msgNotInteger)
 				return
 			}
-			if n < 1 {
-				c.syntaxError()
-				return
-			}
-			count = int(min(n, 1<<20))
+			count = n
 		case "type":
 			typ = strings.ToLower(string(args[i+1]))
 		default:
@@ -763,4 +758,32 @@ func (c *conn) memoryCmd(args [][]byte) {
 		n += fieldOverhead + len(k) + len(v)
 	}
 	c.out.int(int64(n))
+}
+
+// scanCount parses the COUNT of SCAN and HSCAN (at most 2^20); on a bad
+// count it has appended Redis's error.
+func (c *conn) scanCount(arg []byte) (int, bool) {
+	n, ok := parseInt(arg)
+	if !ok {
+		c.out.error(msgNotInteger)
+		return 0, false
+	}
+	if n < 1 {
+		c.syntaxError()
+		return 0, false
+	}
+	return int(min(n, 1<<20)), true
+}
+
+// lenReply answers the length of a value read with err: 0 for a missing
+// key or field (STRLEN, HSTRLEN).
+func (c *conn) lenReply(v []byte, err error) {
+	switch {
+	case err == nil:
+		c.out.int(int64(len(v)))
+	case errors.Is(err, session.ErrNotFound):
+		c.out.int(0)
+	default:
+		c.storeError(err)
+	}
 }

@@ -395,15 +395,7 @@ func (c *conn) appendCmd(args [][]byte) {
 }
 
 func (c *conn) strlen(args [][]byte) {
-	v, err := c.s.backend.GetString(c.bctx(), string(args[1]))
-	switch {
-	case err == nil:
-		c.out.int(int64(len(v)))
-	case errors.Is(err, session.ErrNotFound):
-		c.out.int(0)
-	default:
-		c.storeError(err)
-	}
+	c.lenReply(c.s.backend.GetString(c.bctx(), string(args[1])))
 }
 
 // getdel is GETDEL key: the value, deleted if it is still that value.
