@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sessiongrid/sessiongrid/internal/glob"
+
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -177,7 +179,7 @@ func (s *Store) Scan(_ context.Context, cursor uint64, pattern string, count int
 		sh := &s.shards[i]
 		sh.mu.RLock()
 		for k, e := range sh.m {
-			if e.live(now) && (pattern == "" || pattern == "*" || Match(pattern, k)) {
+			if e.live(now) && (pattern == "" || pattern == "*" || glob.Match(pattern, k)) {
 				keys = append(keys, k)
 			}
 		}
