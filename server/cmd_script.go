@@ -10,9 +10,10 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
+	"github.com/sessiongrid/sessiongrid/server/internal/lua"
 )
 
 // Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (see
@@ -87,26 +88,31 @@ func (c *conn) evalGeneric(args [][]byte, bySHA, readOnly bool) {
 
 // load compiles src and caches it (or finds it in the cache).
 func (sc *scripting) load(src []byte) (*cachedScript, error) {
-	sha := sha1hex(src)
+	sha := lua.SHA1Hex(src)
 	if s := sc.cache.get(sha); s != nil {
 		return s, nil
 	}
-	proto, err := compileLua(string(src), scriptChunkName)
+	prog, err := lua.Compile(src)
 	if err != nil {
 		return nil, err
 	}
-	return sc.cache.add(&cachedScript{sha: sha, src: append([]byte(nil), src...), proto: proto, size: len(src) + protoSize(proto)}), nil
+	return sc.cache.add(&cachedScript{sha: sha, src: append([]byte(nil), src...), prog: prog, size: len(src) + prog.Size()}), nil
 }
+
+// vmPool holds the idle interpreters of every Server: a VM keeps nothing
+// of a run between runs.
+var vmPool = sync.Pool{New: func() any { return lua.NewVM() }}
 
 // run runs script on the caller c's behalf, alone on the node, and
 // appends its reply to c's.
 func (sc *scripting) run(c *conn, r *scriptRun, script *cachedScript, keys, argv [][]byte) {
-	vm := vmPool.Get().(*luaVM)
+	vm := vmPool.Get().(*lua.VM)
 	ret, cause, err := sc.runLocked(c.s.ctx, vm, r, script, keys, argv)
+	var scriptErr *lua.Error
 	switch {
 	case err == nil:
 		mark := len(c.out.b)
-		if err := luaToReply(&c.out, ret, 0, int(r.maxMemory)); err != nil {
+		if err := ret.Write(scriptReply{&c.out}, int(r.maxMemory)); err != nil {
 			c.out.b = c.out.b[:mark]
 			c.out.error(err.Error())
 		}
@@ -119,39 +125,31 @@ func (sc *scripting) run(c *conn, r *scriptRun, script *cachedScript, keys, argv
 			// not minutes later.
 			debug.FreeOSMemory()
 		}
-	default:
-		var apiErr *lua.ApiError
-		if !errors.As(err, &apiErr) {
-			c.out.error("ERR Error running script: " + err.Error() + " script: " + r.sha)
-			return
-		}
-		if t, ok := apiErr.Object.(*lua.LTable); ok {
-			if e, ok := t.RawGetString("err").(lua.LString); ok {
-				// An error reply of a call (or redis.error_reply): as is.
-				msg := string(e)
-				if msg == "" {
-					msg = "ERR"
-				}
-				c.out.error(msg)
-				vmPool.Put(vm)
-				return
-			}
-		}
-		msg := lua.LVAsString(apiErr.Object)
-		if apiErr.Object == nil || msg == "" {
-			msg = apiErr.Error()
-		}
-		c.out.error("ERR " + msg + " script: " + r.sha)
-		if apiErr.Type != lua.ApiErrorPanic {
+	case errors.As(err, &scriptErr):
+		c.out.error(scriptErr.Reply)
+		if scriptErr.Reusable {
 			vmPool.Put(vm)
 		}
+	default: // a panic: the interpreter is dropped
+		c.out.error("ERR Error running script: " + err.Error() + " script: " + r.sha)
 	}
 }
 
+// scriptReply writes a script's result to a connection's replies.
+type scriptReply struct{ w *replies }
+
+func (r scriptReply) Int(n int64)      { r.w.int(n) }
+func (r scriptReply) Bulk(b []byte)    { r.w.bulk(b) }
+func (r scriptReply) Null()            { r.w.null() }
+func (r scriptReply) Error(msg string) { r.w.error(msg) }
+func (r scriptReply) Simple(s string)  { r.w.simple(s) }
+func (r scriptReply) Array(n int)      { r.w.array(n) }
+func (r scriptReply) Len() int         { return len(r.w.b) }
+
 // runLocked runs the script holding the gate, with the time and memory
 // limits. cause is why the script was stopped (nil when it was not).
-func (sc *scripting) runLocked(parent context.Context, vm *luaVM, r *scriptRun, script *cachedScript,
-	keys, argv [][]byte) (ret lua.LValue, cause, err error) {
+func (sc *scripting) runLocked(parent context.Context, vm *lua.VM, r *scriptRun, script *cachedScript,
+	keys, argv [][]byte) (ret lua.Result, cause, err error) {
 	if !r.gateHeld { // a script queued in a transaction runs under its gate
 		sc.gate.lockAll()
 		defer sc.gate.unlockAll()
@@ -166,11 +164,12 @@ func (sc *scripting) runLocked(parent context.Context, vm *luaVM, r *scriptRun, 
 	defer endWatch()
 	defer func() {
 		if p := recover(); p != nil {
-			ret, err = nil, fmt.Errorf("panic: %v", p)
+			ret, err = lua.Result{}, fmt.Errorf("panic: %v", p)
 			r.log.Error("panic running a script", "script", r.sha, "panic", p)
 		}
 	}()
-	ret, err = vm.exec(ctx, r, script.proto, keys, argv)
+	ret, err = vm.Run(ctx, script.prog, lua.Run{Name: r.sha, Keys: keys, Argv: argv, MaxMemory: r.maxMemory,
+		Call: r.call, Logger: r.log})
 	if err != nil && ctx.Err() != nil {
 		cause = context.Cause(ctx)
 	}
@@ -269,8 +268,6 @@ type scriptRun struct {
 	cluster   Cluster // nil on a standalone node
 	partition int     // of the script's keys; -1 until known
 	maxMemory int64
-	env       *lua.LTable // the run's globals
-	args      [][]byte    // reused by the calls
 	log       *slog.Logger
 }
 
