@@ -285,51 +285,26 @@ func (r *scriptRun) call(args [][]byte) []byte {
 	return c.execDetached(args)
 }
 
-// scriptCallable reports whether scripts may call command id: the data
-// commands (with keys, the keyspace ones, SESSION.*, GLOBAL.*) and PING,
-// ECHO, TIME; not those that touch the connection or the server.
-func scriptCallable(id int, cmd *command) bool {
-	switch id {
-	case cmdPing, cmdEcho, cmdTime, cmdPublish, cmdPubsub:
-		return true
-	case cmdGridTable, cmdGridOwner, cmdGridMembers, cmdGridSafe:
-		return false
-	}
-	return cmd.flags&(flagWrite|flagReadonly) != 0
-}
-
-func isGlobalCommand(id int) bool {
-	switch id {
-	case cmdGlobalSet, cmdGlobalGet, cmdGlobalDel, cmdGlobalAll, cmdGlobalKeys:
-		return true
-	}
-	return false
-}
-
 // check returns the error reply refusing a call, or "".
 func (r *scriptRun) check(id int, args [][]byte) string {
 	cmd := &r.c.s.table[id]
-	if !scriptCallable(id, cmd) {
+	if cmd.flags&flagScript == 0 {
 		return "ERR This Redis command is not allowed from script: '" + cmd.name + "'"
 	}
 	if r.readOnly && cmd.flags&flagWrite != 0 {
 		return "ERR Write commands are not allowed from read-only scripts."
 	}
-	if r.cluster == nil || isGlobalCommand(id) || id == cmdPing || id == cmdEcho || id == cmdTime || id == cmdPublish || id == cmdPubsub {
+	if r.cluster == nil || !cmd.partitioned() {
 		return ""
 	}
 	if cmd.first <= 0 {
 		return "CROSSSLOT '" + cmd.name + "' reads or writes every partition: not allowed from a script in a grid"
 	}
-	last, step := cmd.last, max(cmd.step, 1)
-	if last < 0 {
-		last += len(args)
-	}
-	for i := cmd.first; i <= last && i < len(args); i += step {
-		p, _, _ := r.cluster.ClusterOwner(string(args[i]))
+	for k := range cmd.keys(args) {
+		p, _, _ := r.cluster.ClusterOwner(string(k))
 		if r.partition >= 0 && p != r.partition {
 			return fmt.Sprintf("CROSSSLOT Script attempted to access key '%s' of partition %d, but its keys are in partition %d",
-				clip(args[i], 128), p, r.partition)
+				clip(k, 128), p, r.partition)
 		}
 		r.partition = p
 	}
