@@ -341,7 +341,7 @@ func (vm *VM) redisCall(L *glua.LState, raise bool) int {
 		err = errors.New("trailing bytes")
 	}
 	if err != nil {
-		// Never expected: the reply comes from the server's own writer.
+		// Never expected: the Caller returns well-formed RESP2.
 		L.RaiseError("internal error: cannot read the reply of '%s': %v", name, err)
 	}
 	if isErr && raise {
