@@ -180,7 +180,11 @@ func (n *Node) sendFrame(member string, items []*pitem) {
 	}
 	addr := n.addrOf(member)
 	if hook := n.dropBackup.Load(); addr != "" && (hook == nil || !(*hook)(member)) {
-		req := binary.AppendUvarint(nil, n.table.Load().Epoch)
+		size := 2*binary.MaxVarintLen64 + len(n.self) + 1
+		for _, it := range items {
+			size += 3*binary.MaxVarintLen64 + len(it.body)
+		}
+		req := binary.AppendUvarint(make([]byte, 0, size), n.table.Load().Epoch)
 		req = appendList(req, []byte(n.self))
 		req = binary.AppendUvarint(req, uint64(len(items)))
 		for _, it := range items {
