@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 )
 
 // lanTiming gives benchmark grids Raft's LAN timing: the test profile's
@@ -53,7 +55,7 @@ func BenchmarkGlobalWrite(b *testing.B) {
 		b.Run("writers="+strconv.Itoa(writers), func(b *testing.B) {
 			tg := newGrid(b, 3, 3, true, lanTiming)
 			ctx := context.Background()
-			waitFor(b, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
+			testpoll.Until(b, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
 			var lat latencies
 			var next atomic.Int64
 			var wg sync.WaitGroup
@@ -99,7 +101,7 @@ func BenchmarkGlobalRead(b *testing.B) {
 			if err := tg.nodes[0].g.Save(ctx, "flag", []byte("on")); err != nil {
 				b.Fatal(err)
 			}
-			waitFor(b, 10*time.Second, "the value everywhere", func() bool {
+			testpoll.Until(b, 10*time.Second, "the value everywhere", func() bool {
 				for _, gn := range tg.nodes {
 					if _, err := gn.g.Get(ctx, "flag", Stale()); err != nil {
 						return false

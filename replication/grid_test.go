@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 
@@ -310,7 +311,7 @@ func (tg *testGrid) running() []int {
 func (tg *testGrid) waitLeader() int {
 	tg.t.Helper()
 	leader := -1
-	waitFor(tg.t, 20*time.Second, "one leader agreed by every running server", func() bool {
+	testpoll.Until(tg.t, 20*time.Second, "one leader agreed by every running server", func() bool {
 		name := ""
 		for _, i := range tg.running() {
 			gn := tg.nodes[i]
@@ -332,17 +333,6 @@ func (tg *testGrid) waitLeader() int {
 		return false
 	})
 	return leader
-}
-
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {

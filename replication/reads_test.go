@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -23,7 +24,7 @@ func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
 		c.DeadServerTimeout = time.Hour // keep the configuration fixed
 	})
 	ctx := ctxT(t, 60*time.Second)
-	waitFor(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
+	testpoll.Until(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
 	old := tg.waitLeader()
 	lg := tg.nodes[old].g
 	if err := lg.Save(ctx, "k", []byte("old")); err != nil {
@@ -42,7 +43,7 @@ func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
 			tg.net.isolate(3, old)
 			t.Logf("cut leader %s from its followers in the middle of a read", tg.nodes[old].name)
 			var newLeader *Globals
-			waitFor(t, 20*time.Second, "a leader among the majority", func() bool {
+			testpoll.Until(t, 20*time.Second, "a leader among the majority", func() bool {
 				for i, gn := range tg.nodes {
 					if i != old && gn.g.IsLeader() {
 						newLeader = gn.g
@@ -79,7 +80,7 @@ func TestReadAfterElectionSeesPreviousTerm(t *testing.T) {
 		c.DeadServerTimeout = time.Hour // keep the configuration fixed
 	})
 	ctx := ctxT(t, 60*time.Second)
-	waitFor(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
+	testpoll.Until(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
 	old := tg.waitLeader()
 	next := (old + 1) % 3
 	lg, ng := tg.nodes[old].g, tg.nodes[next].g
@@ -108,7 +109,7 @@ func TestReadAfterElectionSeesPreviousTerm(t *testing.T) {
 	if err := lg.raft.LeadershipTransferToServer(raft.ServerID(tg.nodes[next].name), raft.ServerAddress(tg.nodes[next].raftAddr)).Error(); err != nil {
 		t.Fatalf("leadership transfer to %s: %v", tg.nodes[next].name, err)
 	}
-	waitFor(t, 10*time.Second, tg.nodes[next].name+" leads", ng.IsLeader)
+	testpoll.Until(t, 10*time.Second, tg.nodes[next].name+" leads", ng.IsLeader)
 	select {
 	case <-held:
 	case <-ctx.Done():
@@ -131,7 +132,7 @@ func TestReadAfterElectionSeesPreviousTerm(t *testing.T) {
 	// after its no-op (kIndex+1): the barrier. Without a barrier nothing is
 	// appended, and the read answers while k is still held.
 	var r result
-	waitFor(t, 20*time.Second, "the read's answer or the new leader's barrier", func() bool {
+	testpoll.Until(t, 20*time.Second, "the read's answer or the new leader's barrier", func() bool {
 		select {
 		case r = <-res:
 			return true
