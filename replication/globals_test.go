@@ -376,7 +376,7 @@ func TestLoneNodeJoiningAGridDoesNotBootstrap(t *testing.T) {
 func TestLeaveTransfersLeadership(t *testing.T) {
 	tg := newGrid(t, 3, 3, false, nil)
 	ctx := ctxT(t, 30*time.Second)
-	testpoll.Until(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
+	tg.waitVoters(ctx, 3)
 	l := tg.waitLeader()
 	if err := tg.nodes[l].g.Leave(ctx); err != nil {
 		t.Fatal(err)

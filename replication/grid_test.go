@@ -306,6 +306,12 @@ func (tg *testGrid) running() []int {
 	return out
 }
 
+// waitVoters waits (10 s at most) until node 0 counts n voters.
+func (tg *testGrid) waitVoters(ctx context.Context, n int) {
+	tg.t.Helper()
+	testpoll.Until(tg.t, 10*time.Second, strconv.Itoa(n)+" voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == n })
+}
+
 // waitLeader waits until every running server agrees on one leader that is
 // itself running, and returns its index.
 func (tg *testGrid) waitLeader() int {

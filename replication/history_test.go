@@ -27,7 +27,7 @@ import (
 func TestHistoryLinearizableAcrossLeaderKill(t *testing.T) {
 	tg := newGrid(t, 3, 3, false, nil)
 	ctx := ctxT(t, 60*time.Second)
-	testpoll.Until(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
+	tg.waitVoters(ctx, 3)
 
 	keys := []string{"a", "b", "c"}
 	start := time.Now()

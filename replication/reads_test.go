@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -19,13 +20,20 @@ import (
 // leads, until the majority has committed "new"; the answer must then be
 // ErrUnavailable, never "old". The test fails if the leader check
 // (VerifyLeader) before a leader's local read is dropped.
-func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
+// newFixedGrid starts a 3-voter grid whose configuration stays fixed (no
+// dead server is removed) and returns it, a 60 s context and the leader.
+func newFixedGrid(t *testing.T) (*testGrid, context.Context, int) {
+	t.Helper()
 	tg := newGrid(t, 3, 3, false, func(_ int, c *GlobalsConfig) {
-		c.DeadServerTimeout = time.Hour // keep the configuration fixed
+		c.DeadServerTimeout = time.Hour
 	})
 	ctx := ctxT(t, 60*time.Second)
-	testpoll.Until(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
-	old := tg.waitLeader()
+	tg.waitVoters(ctx, 3)
+	return tg, ctx, tg.waitLeader()
+}
+
+func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
+	tg, ctx, old := newFixedGrid(t)
 	lg := tg.nodes[old].g
 	if err := lg.Save(ctx, "k", []byte("old")); err != nil {
 		t.Fatal(err)
@@ -76,12 +84,7 @@ func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
 // an entry after its election no-op (the barrier), so the test fails if the
 // per-term read barrier (ensureReadable) is skipped.
 func TestReadAfterElectionSeesPreviousTerm(t *testing.T) {
-	tg := newGrid(t, 3, 3, false, func(_ int, c *GlobalsConfig) {
-		c.DeadServerTimeout = time.Hour // keep the configuration fixed
-	})
-	ctx := ctxT(t, 60*time.Second)
-	testpoll.Until(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
-	old := tg.waitLeader()
+	tg, ctx, old := newFixedGrid(t)
 	next := (old + 1) % 3
 	lg, ng := tg.nodes[old].g, tg.nodes[next].g
 
