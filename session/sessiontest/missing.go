@@ -20,65 +20,50 @@ func missingRules() []rule {
 	}
 }
 
-// read is one named read, reduced to its error.
-type read struct {
-	name string
-	err  error
-}
-
-// errOf drops a read's value.
-func errOf[T any](_ T, err error) error { return err }
-
-// wantNotFound checks that each of reads failed with session.ErrNotFound.
-func (f *fixture) wantNotFound(where string, reads ...read) {
-	f.t.Helper()
-	for _, r := range reads {
-		f.wantErr(r.name+where, r.err, session.ErrNotFound)
-	}
-}
-
 // wantKeyNotFound checks every single-value data read of key in id.
 func (f *fixture) wantKeyNotFound(id, key string) {
 	f.t.Helper()
 	where := fmt.Sprintf("(%q, %q)", id, key)
 	var dst profile
 	h := f.m.Session(id)
-	f.wantNotFound(where,
-		read{"Load", errOf(f.m.Load(f.ctx, id, key))},
-		read{"LoadInto", f.m.LoadInto(f.ctx, id, key, &dst)},
-		read{"Get[string]", errOf(session.Get[string](f.ctx, f.m, id, key))},
-		read{"Get[profile]", errOf(session.Get[profile](f.ctx, f.m, id, key))},
-		read{"handle Load", errOf(h.Load(f.ctx, key))},
-		read{"handle LoadInto", h.LoadInto(f.ctx, key, &dst)},
-		read{"HandleGet[int]", errOf(session.HandleGet[int](f.ctx, h, key))},
-	)
+	f.wantAll(session.ErrNotFound, []call{
+		{"Load" + where, func() error { return errOf(f.m.Load(f.ctx, id, key)) }},
+		{"LoadInto" + where, func() error { return f.m.LoadInto(f.ctx, id, key, &dst) }},
+		{"Get[string]" + where, func() error { return errOf(session.Get[string](f.ctx, f.m, id, key)) }},
+		{"Get[profile]" + where, func() error { return errOf(session.Get[profile](f.ctx, f.m, id, key)) }},
+		{"handle Load" + where, func() error { return errOf(h.Load(f.ctx, key)) }},
+		{"handle LoadInto" + where, func() error { return h.LoadInto(f.ctx, key, &dst) }},
+		{"HandleGet[int]" + where, func() error { return errOf(session.HandleGet[int](f.ctx, h, key)) }},
+	})
 	f.wantBool("Exists"+where, false)(f.m.Exists(f.ctx, id, key))
 }
 
 // wantPropNotFound checks every single-value prop read of key in id.
 func (f *fixture) wantPropNotFound(id, key string) {
 	f.t.Helper()
+	where := fmt.Sprintf("(%q, %q)", id, key)
 	var dst map[string]any
 	h := f.m.Session(id)
-	f.wantNotFound(fmt.Sprintf("(%q, %q)", id, key),
-		read{"LoadProp", errOf(f.m.LoadProp(f.ctx, id, key))},
-		read{"LoadPropInto", f.m.LoadPropInto(f.ctx, id, key, &dst)},
-		read{"GetProp[string]", errOf(session.GetProp[string](f.ctx, f.m, id, key))},
-		read{"handle LoadProp", errOf(h.LoadProp(f.ctx, key))},
-		read{"handle LoadPropInto", h.LoadPropInto(f.ctx, key, &dst)},
-		read{"HandleGetProp[bool]", errOf(session.HandleGetProp[bool](f.ctx, h, key))},
-	)
+	f.wantAll(session.ErrNotFound, []call{
+		{"LoadProp" + where, func() error { return errOf(f.m.LoadProp(f.ctx, id, key)) }},
+		{"LoadPropInto" + where, func() error { return f.m.LoadPropInto(f.ctx, id, key, &dst) }},
+		{"GetProp[string]" + where, func() error { return errOf(session.GetProp[string](f.ctx, f.m, id, key)) }},
+		{"handle LoadProp" + where, func() error { return errOf(h.LoadProp(f.ctx, key)) }},
+		{"handle LoadPropInto" + where, func() error { return h.LoadPropInto(f.ctx, key, &dst) }},
+		{"HandleGetProp[bool]" + where, func() error { return errOf(session.HandleGetProp[bool](f.ctx, h, key)) }},
+	})
 }
 
 // wantGlobalNotFound checks every single-value read of global key.
 func (f *fixture) wantGlobalNotFound(key string) {
 	f.t.Helper()
+	where := fmt.Sprintf("(%q)", key)
 	var dst []string
-	f.wantNotFound(fmt.Sprintf("(%q)", key),
-		read{"LoadGlobal", errOf(f.m.LoadGlobal(f.ctx, key))},
-		read{"LoadGlobalInto", f.m.LoadGlobalInto(f.ctx, key, &dst)},
-		read{"GetGlobal[int]", errOf(session.GetGlobal[int](f.ctx, f.m, key))},
-	)
+	f.wantAll(session.ErrNotFound, []call{
+		{"LoadGlobal" + where, func() error { return errOf(f.m.LoadGlobal(f.ctx, key)) }},
+		{"LoadGlobalInto" + where, func() error { return f.m.LoadGlobalInto(f.ctx, key, &dst) }},
+		{"GetGlobal[int]" + where, func() error { return errOf(session.GetGlobal[int](f.ctx, f.m, key)) }},
+	})
 }
 
 func missingKeyAndSession(f *fixture) {
