@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/internal/testcert"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -140,6 +142,16 @@ func (n *testNode) waitFor(what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// tlsPort writes, in dir, a certificate of gridnode signed by ca and ca's
+// certificate, and returns the CA file and the flags of a TLS port serving
+// that certificate to clients of ca.
+func tlsPort(t *testing.T, ca *testcert.CA, dir string) (caFile string, flags []string) {
+	t.Helper()
+	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
+	caFile = ca.WriteFile(t, dir, "ca")
+	return caFile, []string{"--tls-addr", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile}
 }
 
 // ping sends PING over a raw connection and returns the reply line.

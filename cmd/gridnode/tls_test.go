@@ -21,13 +21,11 @@ import (
 func TestRunTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca, other := testcert.NewCA(t, "ca"), testcert.NewCA(t, "other-ca")
-	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
-	caFile := ca.WriteFile(t, dir, "ca")
+	caFile, flags := tlsPort(t, ca, dir)
 	client := ca.Issue(t, "bot")
 	clientCert, clientKey := client.WriteFiles(t, dir, "client")
 
-	n := startNode(t, "--tls-addr", "127.0.0.1:0",
-		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile, "--password", "pw")
+	n := startNode(t, append(flags, "--password", "pw")...)
 	addr, ctx := n.tls, context.Background()
 	newClient := func(cert tls.Certificate) *redis.Client {
 		c := redis.NewClient(&redis.Options{Addr: addr, Password: "pw", MaxRetries: -1, DialTimeout: 5 * time.Second,

@@ -31,8 +31,7 @@ import (
 func TestRunTLSRemoteClient(t *testing.T) {
 	dir := t.TempDir()
 	ca, other := testcert.NewCA(t, "ca"), testcert.NewCA(t, "other-ca")
-	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
-	caFile := ca.WriteFile(t, dir, "ca")
+	_, flags := tlsPort(t, ca, dir)
 	bot := ca.Issue(t, "bot")
 	ctx := context.Background()
 
@@ -70,8 +69,7 @@ func TestRunTLSRemoteClient(t *testing.T) {
 		{"no", true, true},
 	} {
 		t.Run("tls-auth-clients="+tc.auth, func(t *testing.T) {
-			n := startNode(t, "--tls-addr", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
-				"--tls-ca-cert-file", caFile, "--tls-auth-clients", tc.auth)
+			n := startNode(t, append(flags, "--tls-auth-clients", tc.auth)...)
 			r, err := remote(n.tls, &bot)
 			if err != nil {
 				t.Fatal(err)
@@ -116,12 +114,10 @@ func TestRunTLSRemoteClient(t *testing.T) {
 func TestRunClusterAdvertisesTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := testcert.NewCA(t, "ca")
-	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
-	caFile := ca.WriteFile(t, dir, "ca")
-	n := startNode(t, "--tls-addr", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
-		"--tls-ca-cert-file", caFile, "--node-name", "n1", "--bootstrap-expect", "1", "--gossip-addr", "127.0.0.1:0",
+	_, flags := tlsPort(t, ca, dir)
+	n := startNode(t, append(flags, "--node-name", "n1", "--bootstrap-expect", "1", "--gossip-addr", "127.0.0.1:0",
 		"--transport-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--advertise", "127.0.0.1", "--leave-timeout", "2s",
-		"--http-addr", "127.0.0.1:0")
+		"--http-addr", "127.0.0.1:0")...)
 	ctx := context.Background()
 	bot := ca.Issue(t, "bot")
 	tc := &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", Certificates: []tls.Certificate{bot.TLS}}
@@ -303,10 +299,8 @@ var netDialer = net.Dialer{Timeout: 5 * time.Second}
 func TestRunHTTPTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := testcert.NewCA(t, "ca")
-	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
-	caFile := ca.WriteFile(t, dir, "ca")
-	n := startNode(t, "--http-addr", "127.0.0.1:0", "--http-tls", "yes", "--tls-addr", "127.0.0.1:0",
-		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile)
+	_, flags := tlsPort(t, ca, dir)
+	n := startNode(t, append(flags, "--http-addr", "127.0.0.1:0", "--http-tls", "yes")...)
 	if n.http == "" {
 		t.Fatalf("no HTTP address in the log:\n%s", n.log.String())
 	}
