@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/expiry"
 	"github.com/sessiongrid/sessiongrid/session/internal/globals"
 	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
@@ -58,20 +59,10 @@ type entry struct {
 
 // expiresAt returns when e expires, 0 if never.
 func (e *entry) expiresAt() int64 {
-	var at int64
-	if e.idle > 0 {
-		at = e.touched.Load() + e.idle
-	}
-	if e.deadline > 0 && (at == 0 || e.deadline < at) {
-		at = e.deadline
-	}
-	return at
+	return expiry.At(e.touched.Load(), e.idle, e.deadline)
 }
 
-func (e *entry) live(now int64) bool {
-	at := e.expiresAt()
-	return at == 0 || now < at
-}
+func (e *entry) live(now int64) bool { return expiry.Live(e.expiresAt(), now) }
 
 func (e *entry) size(id string) int64 {
 	return int64(len(id) + e.data.size() + e.props.size())
@@ -460,16 +451,7 @@ func (s *Store) SetExpiry(_ context.Context, id string, x session.Expiry) error 
 	if e == nil {
 		return notFound(id, "")
 	}
-	switch {
-	case x.Idle > 0:
-		e.idle = int64(x.Idle)
-	case x.Idle < 0:
-		e.idle = 0
-	}
-	e.deadline = 0
-	if x.TTL > 0 {
-		e.deadline = now + int64(x.TTL)
-	}
+	e.idle, e.deadline = expiry.Override(x, e.idle, now)
 	e.touched.Store(now)
 	return nil
 }
