@@ -16,6 +16,7 @@ import (
 	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
 // acks records, per session, the last counter a write acknowledged. Each
@@ -504,5 +505,38 @@ func TestAntiEntropyRepairsADivergedBackup(t *testing.T) {
 	testpoll.Until(t, 30*time.Second, "the repaired record on the backup", func() bool { _, ok := grid.LocalRecord(b.node, id); return ok })
 	if v, err := failover(g, p, b, id); err != nil || string(v) != "1" {
 		t.Fatalf("after the failover: %q, %v", v, err)
+	}
+}
+
+// TestReadFailsWhenLeaseLapsesDuringIt: a primary's lease runs out (here:
+// the lease of a takeover's epoch and no time left) while a read runs; the
+// read is not answered, since another member may have taken over and
+// written before the value was read. Without the check after the read, a
+// primary descheduled past its lease answered stale values
+// (TestLinearizableThroughPause, under load).
+func TestReadFailsWhenLeaseLapsesDuringIt(t *testing.T) {
+	g := newTestGrid(t, 3)
+	p, _, id := leadAndBackup(t, g)
+	ctx := context.Background()
+	if _, err := p.node.Router(nil).Save(ctx, id, field("c", "1")); err != nil {
+		t.Fatal(err)
+	}
+	n := p.node
+	for _, lapse := range []bool{false, true} {
+		served, err := grid.ServeLocalRead(ctx, n, id, func(s *memory.Store) error {
+			if lapse {
+				grid.LapseLease(n)
+			}
+			_, err := s.Get(ctx, id, "c")
+			return err
+		})
+		switch {
+		case !served:
+			t.Fatalf("lapse %v: the primary did not serve the read", lapse)
+		case lapse && !errors.Is(err, session.ErrUnavailable):
+			t.Fatalf("a read during which the lease ran out answered: %v", err)
+		case !lapse && err != nil:
+			t.Fatalf("a read under the lease failed: %v", err)
+		}
 	}
 }
