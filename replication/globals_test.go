@@ -194,6 +194,12 @@ func TestMinorityCannotWrite(t *testing.T) {
 	})
 	ctx := ctxT(t, 60*time.Second)
 	old := tg.waitLeader()
+	// Every server must know the configuration before the cut: one that has
+	// only heard the leader's heartbeats does not yet count itself a voter
+	// and would never stand for election.
+	for _, gn := range tg.nodes {
+		testpoll.Until(t, 20*time.Second, gn.name+" sees 5 voters", func() bool { return len(gn.g.Voters(ctx)) == 5 })
+	}
 	minority := []int{old, (old + 1) % 5}
 	tg.net.isolate(5, minority...)
 	t.Logf("cut %s and %s from the others", tg.nodes[minority[0]].name, tg.nodes[minority[1]].name)
