@@ -166,12 +166,7 @@ func (c *conn) hdel(args [][]byte) {
 }
 
 func (c *conn) hexists(args [][]byte) {
-	ok, err := c.s.backend.Exists(c.bctx(), string(args[1]), string(args[2]))
-	if err != nil {
-		c.storeError(err)
-		return
-	}
-	c.out.bool(ok)
+	c.boolReply(c.s.backend.Exists(c.bctx(), string(args[1]), string(args[2])))
 }
 
 // hincrby is HINCRBY key field increment: alone on the node (owned), so

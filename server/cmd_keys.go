@@ -140,15 +140,9 @@ func (c *conn) expireGeneric(args [][]byte, unit time.Duration, absolute bool) {
 	}
 	nowMs := now.UnixMilli()
 	if when <= nowMs {
-		deleted, err := c.s.backend.Delete(c.bctx(), key)
-		if err != nil {
-			c.storeError(err)
-			return
+		if n, ok := c.deleteKey(key); ok {
+			c.out.int(int64(n))
 		}
-		if deleted > 0 {
-			c.notify(notifyGeneric, "del", key)
-		}
-		c.out.int(int64(deleted))
 		return
 	}
 	ttl := time.Duration(math.MaxInt64)
@@ -197,6 +191,25 @@ func (c *conn) expiretimeGeneric(args [][]byte, ms bool) {
 	default:
 		c.out.int(at / 1000)
 	}
+}
+
+// boolReply answers v, or the error reply of err.
+func (c *conn) boolReply(v bool, err error) {
+	if err != nil {
+		c.storeError(err)
+		return
+	}
+	c.out.bool(v)
+}
+
+// bytesMapReply answers m as a map in sorted order, or the error reply of
+// err.
+func (c *conn) bytesMapReply(m map[string][]byte, err error) {
+	if err != nil {
+		c.storeError(err)
+		return
+	}
+	c.out.bytesMap(m)
 }
 
 // existedReply appends 1 for success, 0 for ErrNotFound, or the error.
@@ -459,6 +472,17 @@ func (c *conn) readKey(key string) (kv keyValue, ok bool) {
 	return kv, true
 }
 
+// readExistingKey is readKey for a reply about an existing key: for a
+// missing one it has appended a null reply, and ok is false.
+func (c *conn) readExistingKey(key string) (kv keyValue, ok bool) {
+	kv, ok = c.readKey(key)
+	if ok && kv.kind == session.KindNone {
+		c.out.null()
+		return kv, false
+	}
+	return kv, ok
+}
+
 // writeKey replaces key with kv. A string keeps its deadline; a session
 // gets its data and props and, when the source had a deadline, the time
 // it had left as its absolute deadline.
@@ -663,12 +687,8 @@ func (c *conn) object(args [][]byte) {
 		return
 	}
 	key := string(args[2])
-	kv, ok := c.readKey(key)
+	kv, ok := c.readExistingKey(key)
 	if !ok {
-		return
-	}
-	if kv.kind == session.KindNone {
-		c.out.null()
 		return
 	}
 	switch sub {
@@ -741,12 +761,8 @@ func (c *conn) memoryCmd(args [][]byte) {
 		}
 	}
 	key := string(args[2])
-	kv, ok := c.readKey(key)
+	kv, ok := c.readExistingKey(key)
 	if !ok {
-		return
-	}
-	if kv.kind == session.KindNone {
-		c.out.null()
 		return
 	}
 	const entryOverhead, fieldOverhead = 56, 16

@@ -27,21 +27,11 @@ func (c *conn) propget(args [][]byte) {
 }
 
 func (c *conn) props(args [][]byte) {
-	m, err := c.s.backend.Props(c.bctx(), string(args[1]))
-	if err != nil {
-		c.storeError(err)
-		return
-	}
-	c.out.bytesMap(m)
+	c.bytesMapReply(c.s.backend.Props(c.bctx(), string(args[1])))
 }
 
 func (c *conn) propdel(args [][]byte) {
-	existed, err := c.s.backend.EvictProp(c.bctx(), string(args[1]), string(args[2]))
-	if err != nil {
-		c.storeError(err)
-		return
-	}
-	c.out.bool(existed)
+	c.boolReply(c.s.backend.EvictProp(c.bctx(), string(args[1]), string(args[2])))
 }
 
 // clear is SESSION.CLEAR id [RETAIN key [key ...]].
@@ -114,21 +104,11 @@ func (c *conn) globalGet(args [][]byte) {
 }
 
 func (c *conn) globalDel(args [][]byte) {
-	existed, err := c.s.backend.EvictGlobal(c.bctx(), string(args[1]))
-	if err != nil {
-		c.storeError(err)
-		return
-	}
-	c.out.bool(existed)
+	c.boolReply(c.s.backend.EvictGlobal(c.bctx(), string(args[1])))
 }
 
 func (c *conn) globalAll([][]byte) {
-	m, err := c.s.backend.Globals(c.bctx())
-	if err != nil {
-		c.storeError(err)
-		return
-	}
-	c.out.bytesMap(m)
+	c.bytesMapReply(c.s.backend.Globals(c.bctx()))
 }
 
 func (c *conn) globalKeys([][]byte) {

@@ -203,15 +203,9 @@ func (c *conn) delex(args [][]byte) {
 	key := string(args[1])
 	switch len(args) {
 	case 2:
-		n, err := c.s.backend.Delete(c.bctx(), key)
-		if err != nil {
-			c.storeError(err)
-			return
+		if n, ok := c.deleteKey(key); ok {
+			c.out.int(int64(n))
 		}
-		if n > 0 {
-			c.notify(notifyGeneric, "del", key)
-		}
-		c.out.int(int64(n))
 		return
 	case 4:
 	default:

@@ -38,17 +38,17 @@ func splitQuotedArgs(line []byte, args [][]byte) ([][]byte, error) {
 			return args, nil
 		}
 		var cur []byte
-		inq, insq := false, false
+		var quote byte // the open quote, 0 outside quotes
 		for done := false; !done; {
 			switch {
-			case inq:
+			case quote != 0:
 				switch {
 				case p >= len(line):
 					return nil, protoErr("unbalanced quotes in request")
-				case line[p] == '\\' && p+3 < len(line) && line[p+1] == 'x' && isHex(line[p+2]) && isHex(line[p+3]):
+				case quote == '"' && line[p] == '\\' && p+3 < len(line) && line[p+1] == 'x' && isHex(line[p+2]) && isHex(line[p+3]):
 					cur = append(cur, hexVal(line[p+2])<<4|hexVal(line[p+3]))
 					p += 3
-				case line[p] == '\\' && p+1 < len(line):
+				case quote == '"' && line[p] == '\\' && p+1 < len(line):
 					p++
 					c := line[p]
 					switch c {
@@ -64,22 +64,10 @@ func splitQuotedArgs(line []byte, args [][]byte) ([][]byte, error) {
 						c = '\a'
 					}
 					cur = append(cur, c)
-				case line[p] == '"':
-					if p+1 < len(line) && !isBlank(line[p+1]) {
-						return nil, protoErr("unbalanced quotes in request")
-					}
-					done = true
-				default:
-					cur = append(cur, line[p])
-				}
-			case insq:
-				switch {
-				case p >= len(line):
-					return nil, protoErr("unbalanced quotes in request")
-				case line[p] == '\\' && p+1 < len(line) && line[p+1] == '\'':
+				case quote == '\'' && line[p] == '\\' && p+1 < len(line) && line[p+1] == '\'':
 					p++
 					cur = append(cur, '\'')
-				case line[p] == '\'':
+				case line[p] == quote:
 					if p+1 < len(line) && !isBlank(line[p+1]) {
 						return nil, protoErr("unbalanced quotes in request")
 					}
@@ -91,10 +79,8 @@ func splitQuotedArgs(line []byte, args [][]byte) ([][]byte, error) {
 				switch {
 				case p >= len(line) || isBlank(line[p]):
 					done = true
-				case line[p] == '"':
-					inq = true
-				case line[p] == '\'':
-					insq = true
+				case line[p] == '"' || line[p] == '\'':
+					quote = line[p]
 				default:
 					cur = append(cur, line[p])
 				}

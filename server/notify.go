@@ -150,17 +150,27 @@ func (s *Server) notifying(class int) bool {
 func (c *conn) delNotify(keys []string) {
 	total := 0
 	for _, k := range keys {
-		n, err := c.s.backend.Delete(c.bctx(), k)
-		if err != nil {
-			c.storeError(err)
+		n, ok := c.deleteKey(k)
+		if !ok {
 			return
 		}
-		if n > 0 {
-			total += n
-			c.notify(notifyGeneric, "del", k)
-		}
+		total += n
 	}
 	c.out.int(int64(total))
+}
+
+// deleteKey deletes key and publishes its "del" event when it existed. On
+// error it has appended the error reply.
+func (c *conn) deleteKey(key string) (n int, ok bool) {
+	n, err := c.s.backend.Delete(c.bctx(), key)
+	if err != nil {
+		c.storeError(err)
+		return 0, false
+	}
+	if n > 0 {
+		c.notify(notifyGeneric, "del", key)
+	}
+	return n, true
 }
 
 // notifyIfGone publishes "del" when key no longer exists (a hash whose

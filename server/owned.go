@@ -168,27 +168,26 @@ func pairKeys(args [][]byte) [][]byte {
 // TOUCH, MGET): with one key as a plain data command, with several as an
 // owned one (one partition, atomic on its owner).
 func multiKey(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
-	one, many := gated(fn), owned(everyKey, fn)
-	return func(c *conn, args [][]byte) {
-		if len(args) == 2 {
-			one(c, args)
-			return
-		}
-		many(c, args)
-	}
+	return plainAt(2, fn, owned(everyKey, fn))
 }
 
 // expireWith runs EXPIRE and its variants: without a condition as a plain
 // data command, with NX|XX|GT|LT as an owned one (the condition and the
 // change are one step).
 func expireWith(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
-	plain, cond := gated(fn), owned(firstKey, fn)
+	return plainAt(3, fn, owned(firstKey, fn))
+}
+
+// plainAt runs fn as a plain data command when it has n arguments (its
+// name counted), and otherwise as ownedFn, its owned form.
+func plainAt(n int, fn, ownedFn func(*conn, [][]byte)) func(*conn, [][]byte) {
+	plain := gated(fn)
 	return func(c *conn, args [][]byte) {
-		if len(args) == 3 {
+		if len(args) == n {
 			plain(c, args)
 			return
 		}
-		cond(c, args)
+		ownedFn(c, args)
 	}
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strconv"
 	"sync"
 	"time"
 
@@ -138,17 +137,6 @@ func encodeMessage(resp3 bool, pattern, channel string, message []byte) []byte {
 	w.bulkString(channel)
 	w.bulk(message)
 	return w.b
-}
-
-// push starts a RESP3 push of n elements (">n"); an array in RESP2.
-func (w *replies) push(n int) {
-	if w.resp3 {
-		w.b = append(w.b, '>')
-		w.b = strconv.AppendInt(w.b, int64(n), 10)
-		w.b = append(w.b, '\r', '\n')
-		return
-	}
-	w.array(n)
 }
 
 // subscriber is the Pub/Sub side of a connection, made at its first

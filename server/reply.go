@@ -38,10 +38,25 @@ func (w *replies) error(msg string) {
 	w.b = append(w.b, '\r', '\n')
 }
 
-func (w *replies) int(n int64) {
-	w.b = append(w.b, ':')
+func (w *replies) int(n int64) { w.header(':', n) }
+
+// header appends a line of a type byte and a number: an integer (":n"), or
+// the length that starts a bulk string or an aggregate ("$n", "*n", "%n").
+func (w *replies) header(kind byte, n int64) {
+	w.b = append(w.b, kind)
 	w.b = strconv.AppendInt(w.b, n, 10)
 	w.b = append(w.b, '\r', '\n')
+}
+
+// aggregate starts an aggregate of n elements: RESP3 the kind's own header
+// ("%n", "~n", ">n"), RESP2 an array of n*resp2Factor elements (a map is a
+// flat array of its keys and values).
+func (w *replies) aggregate(kind byte, n, resp2Factor int) {
+	if w.resp3 {
+		w.header(kind, int64(n))
+		return
+	}
+	w.array(n * resp2Factor)
 }
 
 func (w *replies) bool(v bool) {
@@ -53,17 +68,13 @@ func (w *replies) bool(v bool) {
 }
 
 func (w *replies) bulk(v []byte) {
-	w.b = append(w.b, '$')
-	w.b = strconv.AppendInt(w.b, int64(len(v)), 10)
-	w.b = append(w.b, '\r', '\n')
+	w.header('$', int64(len(v)))
 	w.b = append(w.b, v...)
 	w.b = append(w.b, '\r', '\n')
 }
 
 func (w *replies) bulkString(v string) {
-	w.b = append(w.b, '$')
-	w.b = strconv.AppendInt(w.b, int64(len(v)), 10)
-	w.b = append(w.b, '\r', '\n')
+	w.header('$', int64(len(v)))
 	w.b = append(w.b, v...)
 	w.b = append(w.b, '\r', '\n')
 }
@@ -86,33 +97,16 @@ func (w *replies) nullArray() {
 	}
 }
 
-func (w *replies) array(n int) {
-	w.b = append(w.b, '*')
-	w.b = strconv.AppendInt(w.b, int64(n), 10)
-	w.b = append(w.b, '\r', '\n')
-}
+func (w *replies) array(n int) { w.header('*', int64(n)) }
 
 // mapHeader starts a map of n pairs: RESP3 "%n", RESP2 a flat array of 2n.
-func (w *replies) mapHeader(n int) {
-	if w.resp3 {
-		w.b = append(w.b, '%')
-		w.b = strconv.AppendInt(w.b, int64(n), 10)
-		w.b = append(w.b, '\r', '\n')
-		return
-	}
-	w.array(2 * n)
-}
+func (w *replies) mapHeader(n int) { w.aggregate('%', n, 2) }
 
 // setHeader starts a set of n members: RESP3 "~n", RESP2 an array.
-func (w *replies) setHeader(n int) {
-	if w.resp3 {
-		w.b = append(w.b, '~')
-		w.b = strconv.AppendInt(w.b, int64(n), 10)
-		w.b = append(w.b, '\r', '\n')
-		return
-	}
-	w.array(n)
-}
+func (w *replies) setHeader(n int) { w.aggregate('~', n, 1) }
+
+// push starts a RESP3 push of n elements (">n"); an array in RESP2.
+func (w *replies) push(n int) { w.aggregate('>', n, 1) }
 
 // bytesMap appends m as a map with its keys in sorted order.
 func (w *replies) bytesMap(m map[string][]byte) {
