@@ -53,6 +53,56 @@ func (h *panicCatcher) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// take returns the panics logged since the last call and forgets them.
+func (h *panicCatcher) take() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	panics := h.panics
+	h.panics = nil
+	return panics
+}
+
+// fuzzServer is a server over a memory store whose error logs, the panics
+// a connection recovered, the fuzz function checks after each input.
+type fuzzServer struct {
+	srv     *Server
+	catcher *panicCatcher
+	lastID  int64
+}
+
+// newFuzzServer makes a server with cfg, logging to the catcher, and no
+// listener: serve runs connections over inputs. Its store is closed when
+// the fuzz test ends.
+func newFuzzServer(f *testing.F, cfg Config) *fuzzServer {
+	f.Helper()
+	catcher := &panicCatcher{}
+	store, err := memory.New(memory.Config{SweepInterval: -1, Logger: slog.New(catcher)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { store.Close(context.Background()) })
+	cfg.Logger = slog.New(catcher)
+	srv, err := New(cfg, store)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return &fuzzServer{srv: srv, catcher: catcher}
+}
+
+// serve serves a new connection over input until it ends (the end of the
+// input, QUIT or a protocol error) and returns it with its output.
+func (fs *fuzzServer) serve(input []byte) (*conn, []byte) {
+	mc := &memConn{in: bytes.NewReader(input)}
+	fs.lastID++
+	c := newConn(fs.srv, mc, fs.lastID)
+	fs.srv.mu.Lock()
+	fs.srv.conns[c] = struct{}{}
+	fs.srv.wg.Add(1)
+	fs.srv.mu.Unlock()
+	c.serve()
+	return c, mc.out.Bytes()
+}
+
 var fuzzSeeds = []string{
 	"PING\r\n",
 	"*1\r\n$4\r\nPING\r\n",
@@ -78,35 +128,14 @@ func FuzzRESP(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
 	}
-	catcher := &panicCatcher{}
-	store, err := memory.New(memory.Config{SweepInterval: -1, Logger: slog.New(catcher)})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer store.Close(context.Background())
-	srv, err := New(Config{MaxRequestBytes: 64 << 10, MaxValueSize: 256, Logger: slog.New(catcher)}, store)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var id int64
+	fs := newFuzzServer(f, Config{MaxRequestBytes: 64 << 10, MaxValueSize: 256})
 	f.Fuzz(func(t *testing.T, input []byte) {
-		mc := &memConn{in: bytes.NewReader(input)}
-		id++
-		c := newConn(srv, mc, id)
-		srv.mu.Lock()
-		srv.conns[c] = struct{}{}
-		srv.wg.Add(1)
-		srv.mu.Unlock()
-		c.serve() // returns at the end of the input, QUIT or a protocol error
-		catcher.mu.Lock()
-		panics := catcher.panics
-		catcher.panics = nil
-		catcher.mu.Unlock()
-		if len(panics) > 0 {
+		_, out := fs.serve(input)
+		if panics := fs.catcher.take(); len(panics) > 0 {
 			t.Fatalf("input %q: %s", input, panics[0])
 		}
-		if err := validReplies(mc.out.Bytes()); err != "" {
-			t.Fatalf("input %q: invalid reply stream: %s\n%q", input, err, mc.out.Bytes())
+		if err := validReplies(out); err != "" {
+			t.Fatalf("input %q: invalid reply stream: %s\n%q", input, err, out)
 		}
 	})
 }

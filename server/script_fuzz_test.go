@@ -2,13 +2,9 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
 var evalFuzzSeeds = []struct{ script, arg string }{
@@ -38,27 +34,15 @@ func FuzzEval(f *testing.F) {
 	for _, s := range evalFuzzSeeds {
 		f.Add(s.script, s.arg)
 	}
-	catcher := &panicCatcher{}
-	store, err := memory.New(memory.Config{SweepInterval: -1, Logger: slog.New(catcher)})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer store.Close(context.Background())
-	srv, err := New(Config{MaxValueSize: 4096, Logger: slog.New(catcher)}, store)
-	if err != nil {
-		f.Fatal(err)
-	}
+	fs := newFuzzServer(f, Config{MaxValueSize: 4096})
+	srv := fs.srv
 	scriptingOf(srv).setLimits(50*time.Millisecond, 16<<20)
 	c := newConn(srv, &memConn{in: bytes.NewReader(nil)}, 1)
 	f.Fuzz(func(t *testing.T, script, arg string) {
 		c.out.b = c.out.b[:0]
 		c.exec([][]byte{[]byte("EVAL"), []byte(script), []byte("1"), []byte("fuzz:k"), []byte(arg)})
 		reply := append([]byte(nil), c.out.b...)
-		catcher.mu.Lock()
-		panics := catcher.panics
-		catcher.panics = nil
-		catcher.mu.Unlock()
-		if len(panics) > 0 {
+		if panics := fs.catcher.take(); len(panics) > 0 {
 			t.Fatalf("script %q: %s", script, panics[0])
 		}
 		n, msg := validReply(reply, 0)

@@ -2,12 +2,8 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
 // txOps are the commands FuzzTx draws from; "%k" is a key chosen by the
@@ -120,17 +116,7 @@ func FuzzTx(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	catcher := &panicCatcher{}
-	store, err := memory.New(memory.Config{SweepInterval: -1, Logger: slog.New(catcher)})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer store.Close(context.Background())
-	srv, err := New(Config{Logger: slog.New(catcher)}, store)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var id int64
+	fs := newFuzzServer(f, Config{})
 	f.Fuzz(func(t *testing.T, input []byte) {
 		cmds := decodeTxOps(input)
 		// Then the probe: RESET, and a transaction that must see a clean
@@ -140,22 +126,10 @@ func FuzzTx(f *testing.F) {
 		for _, c := range append(cmds, probe...) {
 			in.Write(encodeCommand(c))
 		}
-		mc := &memConn{in: bytes.NewReader(in.Bytes())}
-		id++
-		c := newConn(srv, mc, id)
-		srv.mu.Lock()
-		srv.conns[c] = struct{}{}
-		srv.wg.Add(1)
-		srv.mu.Unlock()
-		c.serve()
-		catcher.mu.Lock()
-		panics := catcher.panics
-		catcher.panics = nil
-		catcher.mu.Unlock()
-		if len(panics) > 0 {
+		c, out := fs.serve(in.Bytes())
+		if panics := fs.catcher.take(); len(panics) > 0 {
 			t.Fatalf("%q: %s", cmds, panics[0])
 		}
-		out := mc.out.Bytes()
 		var m txModel
 		for i, cmd := range cmds {
 			n, e := validReply(out, 0)
@@ -174,11 +148,11 @@ func FuzzTx(f *testing.F) {
 		if c.tx.multi || c.tx.failed || c.tx.queue != nil || c.tx.watches != nil || c.tx.partition != -1 || c.gateHeld {
 			t.Fatalf("%q: state after the probe: %+v gateHeld=%v", cmds, c.tx, c.gateHeld)
 		}
-		for i := range srv.scripts.gate.stripes {
-			if !srv.scripts.gate.stripes[i].TryLock() {
+		for i := range fs.srv.scripts.gate.stripes {
+			if !fs.srv.scripts.gate.stripes[i].TryLock() {
 				t.Fatalf("%q: gate stripe %d left locked", cmds, i)
 			}
-			srv.scripts.gate.stripes[i].Unlock()
+			fs.srv.scripts.gate.stripes[i].Unlock()
 		}
 	})
 }
