@@ -90,9 +90,8 @@ func (c *conn) hmget(args [][]byte) {
 		return
 	}
 	// Several fields: one snapshot of the session.
-	all, err := c.s.backend.GetAll(c.bctx(), string(args[1]))
-	if err != nil {
-		c.storeError(err)
+	all, ok := c.getAll(args[1])
+	if !ok {
 		return
 	}
 	c.out.array(len(args) - 2)
@@ -287,9 +286,8 @@ func (c *conn) hscan(args [][]byte) {
 		c.out.error("ERR invalid cursor")
 		return
 	}
-	all, err := c.s.backend.GetAll(c.bctx(), string(args[1]))
-	if err != nil {
-		c.storeError(err)
+	all, ok := c.getAll(args[1])
+	if !ok {
 		return
 	}
 	if len(all) == 0 {
@@ -379,9 +377,8 @@ func (c *conn) hrandfield(args [][]byte) {
 			}
 		}
 	}
-	all, err := c.s.backend.GetAll(c.bctx(), string(args[1]))
-	if err != nil {
-		c.storeError(err)
+	all, ok := c.getAll(args[1])
+	if !ok {
 		return
 	}
 	keys := sortedKeys(all)

@@ -547,16 +547,8 @@ func (c *conn) renameGeneric(args [][]byte, nx bool) {
 		}
 		return
 	}
-	if nx {
-		kind, err := c.s.backend.KindOf(c.bctx(), dst)
-		if err != nil {
-			c.storeError(err)
-			return
-		}
-		if kind != session.KindNone {
-			c.out.int(0)
-			return
-		}
+	if nx && c.refuseTaken(dst) {
+		return
 	}
 	if !c.writeKey(dst, kv) {
 		return
@@ -570,6 +562,22 @@ func (c *conn) renameGeneric(args [][]byte, nx bool) {
 	} else {
 		c.out.ok()
 	}
+}
+
+// refuseTaken appends 0 and reports true when key exists (RENAMENX, COPY
+// without REPLACE and MSETNX do not overwrite). On error it has appended
+// the error reply, and reports true too.
+func (c *conn) refuseTaken(key string) bool {
+	kind, err := c.s.backend.KindOf(c.bctx(), key)
+	switch {
+	case err != nil:
+		c.storeError(err)
+		return true
+	case kind != session.KindNone:
+		c.out.int(0)
+		return true
+	}
+	return false
 }
 
 // copyCmd is COPY source destination [DB 0] [REPLACE].
@@ -608,16 +616,8 @@ func (c *conn) copyCmd(args [][]byte) {
 		c.out.int(0)
 		return
 	}
-	if !replace {
-		kind, err := c.s.backend.KindOf(c.bctx(), dst)
-		if err != nil {
-			c.storeError(err)
-			return
-		}
-		if kind != session.KindNone {
-			c.out.int(0)
-			return
-		}
+	if !replace && c.refuseTaken(dst) {
+		return
 	}
 	if c.writeKey(dst, kv) {
 		c.out.int(1)

@@ -593,13 +593,7 @@ func (c *conn) msetnx(args [][]byte) {
 		return
 	}
 	for i := 1; i < len(args); i += 2 {
-		kind, err := c.s.backend.KindOf(c.bctx(), string(args[i]))
-		if err != nil {
-			c.storeError(err)
-			return
-		}
-		if kind != session.KindNone {
-			c.out.int(0)
+		if c.refuseTaken(string(args[i])) {
 			return
 		}
 	}
