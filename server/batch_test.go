@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -136,15 +137,12 @@ func TestPipelinedUnauthenticatedGetsNOAUTH(t *testing.T) {
 		{"HSET", "l:1", "f", "v"},
 		{"HSET", "r:4", "f", "v"},
 	}
-	var req strings.Builder
+	var req bytes.Buffer
 	for _, c := range cmds {
-		fmt.Fprintf(&req, "*%d\r\n", len(c))
-		for _, a := range c {
-			fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
-		}
+		req.Write(encodeCommand(c))
 	}
 	req.WriteString("PING\r\n")
-	if _, err := conn.Write([]byte(req.String())); err != nil {
+	if _, err := conn.Write(req.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cmds {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -210,30 +209,21 @@ func TestOwnedCommandsAtomic(t *testing.T) {
 	n := startNode(t, Config{})
 	ctx := context.Background()
 	const clients, rounds = 8, 200
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for i := range clients {
+	concurrently(t, clients, func(i int) error {
 		c := n.client(t, 2)
-		wg.Go(func() {
-			for range rounds {
-				p := c.Pipeline()
-				p.HIncrBy(ctx, "h", "n", 1)
-				p.HIncrByFloat(ctx, "h", "f", 0.5)
-				p.Append(ctx, "log", strconv.Itoa(i%10))
-				p.IncrByFloat(ctx, "fl", 1)
-				p.HSet(ctx, "h", fmt.Sprint("c", i), "x") // a plain write in between
-				if _, err := p.Exec(ctx); err != nil {
-					errs <- err
-					return
-				}
+		for range rounds {
+			p := c.Pipeline()
+			p.HIncrBy(ctx, "h", "n", 1)
+			p.HIncrByFloat(ctx, "h", "f", 0.5)
+			p.Append(ctx, "log", strconv.Itoa(i%10))
+			p.IncrByFloat(ctx, "fl", 1)
+			p.HSet(ctx, "h", fmt.Sprint("c", i), "x") // a plain write in between
+			if _, err := p.Exec(ctx); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	c := n.client(t, 3)
 	if v := c.HGet(ctx, "h", "n").Val(); v != strconv.Itoa(clients*rounds) {
 		t.Fatalf("HINCRBY total = %s, want %d", v, clients*rounds)

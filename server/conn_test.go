@@ -362,8 +362,7 @@ func TestConnectionCommands(t *testing.T) {
 }
 
 func TestShutdownFinishesInFlightRequests(t *testing.T) {
-	n := startNodeWith(t, func(b Backend) Backend { return newGate(b) })
-	g := n.backend.(*gate)
+	n, g := startGatedNode(t)
 	conn := n.dial(t)
 	// A pipeline: the first request blocks in the backend.
 	conn.Write([]byte("HSET slow f v\r\nHGET slow f\r\n"))
@@ -398,8 +397,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 }
 
 func TestShutdownDeadline(t *testing.T) {
-	n := startNodeWith(t, func(b Backend) Backend { return newGate(b) })
-	g := n.backend.(*gate)
+	n, g := startGatedNode(t)
 	conn := n.dial(t)
 	conn.Write([]byte("HSET slow f v\r\n"))
 	<-g.entered
@@ -426,6 +424,13 @@ type gate struct {
 
 func newGate(b Backend) *gate {
 	return &gate{Backend: b, entered: make(chan struct{}, 16), release: make(chan struct{})}
+}
+
+// startGatedNode starts a default node over a gate.
+func startGatedNode(t *testing.T) (*testNode, *gate) {
+	t.Helper()
+	n := startNodeWith(t, func(b Backend) Backend { return newGate(b) })
+	return n, n.backend.(*gate)
 }
 
 func (g *gate) Save(ctx context.Context, id string, fields ...sessionField) (int, error) {

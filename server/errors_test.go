@@ -4,13 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestErrorReplies(t *testing.T) {
 	n := startNode(t, Config{MaxValueSize: 1024})
-	protocols(t, func(t *testing.T, proto int) {
+	n.eachProtocol(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
-		c := n.client(t, proto)
 		c.Set(ctx, "str", "v", 0)
 		c.HSet(ctx, "hash", "f", "v")
 		cases := []struct {

@@ -12,9 +12,8 @@ import (
 
 func TestHashes(t *testing.T) {
 	n := startNode(t, Config{})
-	protocols(t, func(t *testing.T, proto int) {
+	n.eachProtocol(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
-		c := n.client(t, proto)
 		key := "user:" + t.Name()
 
 		if got, err := c.HSet(ctx, key, "stage", "menu", "name", "Ada").Result(); err != nil || got != 2 {

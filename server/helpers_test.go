@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,12 +71,30 @@ func startNodeWith(t testing.TB, wrap func(Backend) Backend) *testNode {
 func newTestNode(t testing.TB, cfg Config, wrap func(Backend) Backend) *testNode {
 	t.Helper()
 	clock := newFakeClock()
-	store, err := memory.New(memory.Config{Now: clock.Now, SweepInterval: -1, Logger: testLogger(t)})
+	n := serveNode(t, cfg, clock.Now, wrap)
+	n.clock = clock
+	return n
+}
+
+// startRealClockNode starts a default server on the real clock (for
+// clients in other processes, whose keys expire by time) and returns its
+// port.
+func startRealClockNode(t testing.TB) string {
+	t.Helper()
+	return serveNode(t, Config{}, nil, nil).port()
+}
+
+// serveNode starts a server with cfg over wrap(a memory store), both on the
+// clock now (the real one when nil), serving on 127.0.0.1:0 until the end
+// of the test.
+func serveNode(t testing.TB, cfg Config, now func() time.Time, wrap func(Backend) Backend) *testNode {
+	t.Helper()
+	store, err := memory.New(memory.Config{Now: now, SweepInterval: -1, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Logger = testLogger(t)
-	cfg.Now = clock.Now
+	cfg.Now = now
 	var backend Backend = store
 	if wrap != nil {
 		backend = wrap(store)
@@ -100,7 +120,13 @@ func newTestNode(t testing.TB, cfg Config, wrap func(Backend) Backend) *testNode
 		}
 		store.Close(ctx)
 	})
-	return &testNode{srv: srv, store: store, backend: backend, clock: clock, addr: l.Addr().String()}
+	return &testNode{srv: srv, store: store, backend: backend, addr: l.Addr().String()}
+}
+
+// port returns the port the node serves on.
+func (n *testNode) port() string {
+	_, port, _ := strings.Cut(n.addr, ":")
+	return port
 }
 
 // client returns a go-redis client of the node speaking protocol proto
@@ -128,6 +154,23 @@ func (n *testNode) dial(t testing.TB) net.Conn {
 	return c
 }
 
+// sendAndReadAll sends req on a new connection to network/addr and returns
+// what the server wrote until it closed the connection, with the error
+// that ended the reading.
+func sendAndReadAll(t testing.TB, network, addr, req string) ([]byte, error) {
+	t.Helper()
+	c, err := net.Dial(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	return io.ReadAll(c)
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
@@ -138,6 +181,27 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// concurrently runs f(0) to f(n-1) in goroutines at once, waits for them
+// all and fails the test with their errors.
+func concurrently(t testing.TB, n int, f func(i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eachProtocol runs f as a subtest with a client of n speaking RESP2, and
+// as one with a client speaking RESP3.
+func (n *testNode) eachProtocol(t *testing.T, f func(t *testing.T, c *redis.Client)) {
+	protocols(t, func(t *testing.T, proto int) { f(t, n.client(t, proto)) })
 }
 
 // protocols runs f as a subtest with RESP2 and RESP3.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,23 +21,9 @@ func TestLockUnderContention(t *testing.T) {
 		ctx := context.Background()
 		const workers, rounds = 6, 40
 		lock, counter := "lock:"+t.Name(), "counter:"+t.Name()
-		var wg sync.WaitGroup
-		errc := make(chan error, workers)
-		for w := range workers {
-			c := n.client(t, proto)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errc <- lockWorker(ctx, c, lock, counter, fmt.Sprintf("token-%d", w), rounds)
-			}()
-		}
-		wg.Wait()
-		close(errc)
-		for err := range errc {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		concurrently(t, workers, func(w int) error {
+			return lockWorker(ctx, n.client(t, proto), lock, counter, fmt.Sprintf("token-%d", w), rounds)
+		})
 		c := n.client(t, proto)
 		if got, err := c.Get(ctx, counter).Int(); err != nil || got != workers*rounds {
 			t.Fatalf("counter = %d, %v; want %d (an increment was lost)", got, err, workers*rounds)

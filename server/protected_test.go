@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"io"
 	"net"
 	"strings"
 	"testing"
@@ -62,19 +61,11 @@ func listenRemote(t *testing.T) net.Listener {
 }
 
 // rawExchange sends req on a new connection to addr and returns all the
-// server wrote before closing (the test fails if it does not close).
-func rawExchange(t *testing.T, dial func() (net.Conn, error), req string) string {
+// server wrote before closing (the test fails if it does not close; a reset
+// is a close).
+func rawExchange(t *testing.T, addr, req string) string {
 	t.Helper()
-	c, err := dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := c.Write([]byte(req)); err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(c)
+	got, err := sendAndReadAll(t, "tcp", addr, req)
 	if err != nil && !strings.Contains(err.Error(), "reset") {
 		t.Fatalf("read until the server closes: %v (got %q)", err, got)
 	}
@@ -84,9 +75,8 @@ func rawExchange(t *testing.T, dial func() (net.Conn, error), req string) string
 func TestProtectedModeDeniesNonLoopbackClients(t *testing.T) {
 	n := startNode(t, Config{})
 	remote := serveOn(t, n, listenRemote(t), nil)
-	dial := func() (net.Conn, error) { return net.Dial("tcp", remote) }
 
-	got := rawExchange(t, dial, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+	got := rawExchange(t, remote, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
 	if !strings.HasPrefix(got, "-DENIED ") || !strings.HasSuffix(got, "\r\n") || strings.Count(got, "\r\n") != 1 {
 		t.Fatalf("reply to a non-loopback client = %q, want one -DENIED line", got)
 	}
@@ -126,7 +116,7 @@ func TestProtectedModeWithPasswordOrOff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n := startNode(t, tc.cfg)
 			remote := serveOn(t, n, listenRemote(t), nil)
-			got := rawExchange(t, func() (net.Conn, error) { return net.Dial("tcp", remote) }, tc.req)
+			got := rawExchange(t, remote, tc.req)
 			if !strings.HasPrefix(got, tc.want) {
 				t.Fatalf("reply = %q, want prefix %q", got, tc.want)
 			}

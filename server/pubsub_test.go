@@ -3,11 +3,8 @@ package server
 import (
 	"bufio"
 	"context"
-	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,52 +13,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// startRealRedis starts a redis-server on a unix socket (no TCP port) for
-// side-by-side comparisons and returns the socket path.
-func startRealRedis(t *testing.T) string {
-	t.Helper()
-	bin := requireTool(t, "redis-server", "--version")
-	dir, err := os.MkdirTemp("", "sgps") // a short path: unix sockets allow 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "r.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no",
-		"--dir", dir, "--daemonize", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		os.RemoveAll(dir)
-	})
-	waitFor(t, "redis-server's socket", func() bool {
-		c, err := net.Dial("unix", sock)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return sock
-}
-
 // transcript sends script on a new connection to network/addr and returns
 // every byte received until the server closes the connection (the script
 // ends with QUIT). The reply to a leading HELLO is dropped: it names the
 // server.
 func transcript(t *testing.T, network, addr, script string) string {
 	t.Helper()
-	c, err := net.Dial(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := c.Write([]byte(script)); err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(c)
+	b, err := sendAndReadAll(t, network, addr, script)
 	if err != nil {
 		t.Fatalf("%s: reading replies: %v (got %q)", addr, err, b)
 	}
@@ -82,7 +40,7 @@ func transcript(t *testing.T, network, addr, script string) string {
 // RESP2 (refused commands, PING), RESP3 pushes, unsubscribing what is not
 // subscribed, RESET, PUBSUB, arity errors and keyspace notifications.
 func TestPubsubRepliesMatchRedis(t *testing.T) {
-	sock := startRealRedis(t)
+	sock := startRedisServer(t)
 	n := startNode(t, Config{})
 	cases := []struct{ name, script string }{
 		{"resp2 subscribed mode", "SUBSCRIBE a b\r\nGET x\r\nSET x 1\r\nPING\r\nPING hi\r\nHELLO 3\r\nUNSUBSCRIBE b\r\nUNSUBSCRIBE\r\nUNSUBSCRIBE\r\n" +
@@ -340,7 +298,7 @@ print("ok")
 func TestPubsubRedisPy(t *testing.T) {
 	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
 	n := startNode(t, Config{})
-	_, port, _ := strings.Cut(n.addr, ":")
+	port := n.port()
 	if got := runTool(t, "", py, "-c", pyPubsub, port); got != "ok\n" {
 		t.Fatalf("redis-py printed %q", got)
 	}

@@ -1,49 +1,14 @@
 package server
 
 import (
-	"bufio"
-	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Side by side with a real redis-server: the same command sequences sent
 // to both, the raw replies compared. redis-server listens on a Unix socket
 // in the test's directory only (no TCP port).
-
-// textConn sends commands and reads replies as text (readReply); the
-// transaction tests use respConn, which keeps replies raw.
-type textConn struct {
-	c net.Conn
-	r *bufio.Reader
-}
-
-func dialText(t *testing.T, network, addr string) *textConn {
-	t.Helper()
-	c, err := net.Dial(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(60 * time.Second))
-	return &textConn{c: c, r: bufio.NewReader(c)}
-}
-
-func (rc *textConn) do(t *testing.T, args ...string) string {
-	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := rc.c.Write([]byte(b.String())); err != nil {
-		t.Fatal(err)
-	}
-	return readReply(t, rc.r)
-}
 
 // compareCases are command sequences whose every reply must be the same
 // byte for byte (as readReply renders it) from gridnode and Redis 7.
@@ -189,17 +154,17 @@ func TestCompareWithRedis(t *testing.T) {
 	for _, proto := range []string{"2", "3"} {
 		for _, tc := range compareCases {
 			t.Run("RESP"+proto+"/"+tc.name, func(t *testing.T) {
-				ours := dialText(t, "tcp", "127.0.0.1:"+port)
-				theirs := dialText(t, "unix", sock)
-				for _, rc := range []*textConn{ours, theirs} {
-					rc.do(t, "hello", proto)
-					if got := rc.do(t, "flushall"); got != "+OK" {
+				ours := dialRESP(t, "tcp", "127.0.0.1:"+port)
+				theirs := dialRESP(t, "unix", sock)
+				for _, rc := range []*respConn{ours, theirs} {
+					rc.doText("hello", proto)
+					if got := rc.doText("flushall"); got != "+OK" {
 						t.Fatalf("FLUSHALL: %q", got)
 					}
 				}
 				for _, cmd := range tc.cmds {
-					want := theirs.do(t, cmd...)
-					got := ours.do(t, cmd...)
+					want := theirs.doText(cmd...)
+					got := ours.doText(cmd...)
 					if got != want && !nearDeadline(cmd, got, want) {
 						t.Errorf("%q:\ngridnode: %q\nredis:    %q", strings.Join(cmd, " "), got, want)
 					}

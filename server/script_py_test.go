@@ -2,76 +2,31 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os/exec"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
-// startRealClockNode starts a server on 127.0.0.1:0 over a memory store on
-// the real clock (redis-py's Lock expires keys by time, in other processes).
-func startRealClockNode(t *testing.T) string {
-	t.Helper()
-	store, err := memory.New(memory.Config{SweepInterval: -1, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(Config{Logger: testLogger(t)}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-		store.Close(ctx)
-	})
-	_, port, _ := strings.Cut(l.Addr().String(), ":")
-	return port
-}
-
 // runPythonProcs runs n python3 processes of script with args (plus the
-// process index) at once and fails the test if any fails.
+// process index) at once and fails the test if any fails or does not print
+// "ok".
 func runPythonProcs(t *testing.T, py string, n int, script string, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]string, n)
-	for i := range n {
-		wg.Go(func() {
-			cmd := exec.CommandContext(ctx, py, append([]string{"-c", script}, append(args, fmt.Sprint(i))...)...)
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil || strings.TrimSpace(string(out)) != "ok" {
-				errs[i] = fmt.Sprintf("process %d: %v\nstdout: %s\nstderr: %s", i, err, out, stderr.String())
-			}
-		})
-	}
-	wg.Wait()
-	for _, e := range errs {
-		if e != "" {
-			t.Error(e)
+	concurrently(t, n, func(i int) error {
+		cmd := exec.CommandContext(ctx, py, slices.Concat([]string{"-c", script}, args, []string{fmt.Sprint(i)})...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || strings.TrimSpace(string(out)) != "ok" {
+			return fmt.Errorf("process %d: %v\nstdout: %s\nstderr: %s", i, err, out, stderr.String())
 		}
-	}
+		return nil
+	})
 }
 
 // pyLockWorker increments a counter stored in gridnode M times, each time

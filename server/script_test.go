@@ -36,8 +36,7 @@ func wantEvalError(t *testing.T, c *redis.Client, script string, keys []string, 
 
 func TestEvalReplyConversion(t *testing.T) {
 	n := startNode(t, Config{})
-	protocols(t, func(t *testing.T, proto int) {
-		c := n.client(t, proto)
+	n.eachProtocol(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		c.HSet(ctx, "conv:h", "f", "v")
 		c.Set(ctx, "conv:n", "10", 0)
@@ -356,35 +355,23 @@ func TestScriptAtomicity(t *testing.T) {
 		redis.call('set', KEYS[1], v + 1)
 		return v + 1`
 	const scripters, scripts, incrers, incrs = 2, 15, 3, 100
-	var wg sync.WaitGroup
-	errc := make(chan error, scripters+incrers)
-	for range scripters {
+	concurrently(t, scripters+incrers, func(i int) error {
 		c := n.client(t, 2)
-		wg.Go(func() {
+		if i < scripters {
 			for range scripts {
 				if err := c.Eval(ctx, script, []string{"atomic"}, 20000).Err(); err != nil {
-					errc <- err
-					return
+					return err
 				}
 			}
-		})
-	}
-	for range incrers {
-		c := n.client(t, 2)
-		wg.Go(func() {
-			for range incrs {
-				if err := c.Incr(ctx, "atomic").Err(); err != nil {
-					errc <- err
-					return
-				}
+			return nil
+		}
+		for range incrs {
+			if err := c.Incr(ctx, "atomic").Err(); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	if got, err := n.client(t, 2).Get(ctx, "atomic").Int(); err != nil || got != scripters*scripts+incrers*incrs {
 		t.Fatalf("counter = %d, %v; want %d (an update was lost)", got, err, scripters*scripts+incrers*incrs)
 	}

@@ -33,9 +33,8 @@ func asStringMap(t *testing.T, v any) map[string]string {
 
 func TestSessionCommands(t *testing.T) {
 	n := startNode(t, Config{})
-	protocols(t, func(t *testing.T, proto int) {
+	n.eachProtocol(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
-		c := n.client(t, proto)
 		id := "sess:" + t.Name()
 
 		if got, err := c.Do(ctx, "SESSION.PROPSET", id, "name", "Ada").Text(); err != nil || got != "OK" {
@@ -52,7 +51,7 @@ func TestSessionCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if proto == 3 {
+		if c.Options().Protocol == 3 {
 			if _, ok := props.(map[any]any); !ok {
 				t.Fatalf("SESSION.PROPS in RESP3 is %T, want a map", props)
 			}

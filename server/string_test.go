@@ -12,9 +12,8 @@ import (
 
 func TestStringsWithExpiry(t *testing.T) {
 	n := startNode(t, Config{})
-	protocols(t, func(t *testing.T, proto int) {
+	n.eachProtocol(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
-		c := n.client(t, proto)
 		k := "str:" + t.Name()
 
 		if err := c.Set(ctx, k, "v1", 10*time.Second).Err(); err != nil {

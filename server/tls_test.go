@@ -24,14 +24,7 @@ func serveTLS(t *testing.T, n *testNode, cfg *tls.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl := NewTLSListener(ln, cfg, 2*time.Second)
-	done := make(chan error, 1)
-	go func() { done <- n.srv.Serve(tl) }()
-	t.Cleanup(func() {
-		tl.Close()
-		<-done
-	})
-	return ln.Addr().String()
+	return serveOn(t, n, ln, func(l net.Listener) net.Listener { return NewTLSListener(l, cfg, 2*time.Second) })
 }
 
 func TestTLSClients(t *testing.T) {

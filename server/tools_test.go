@@ -171,13 +171,19 @@ print("ok")
 
 func TestRedisPy(t *testing.T) {
 	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
+	withPasswords(t, func(t *testing.T, n *testNode, pw string) {
+		if got := runTool(t, "", py, "-c", pyScript, n.port(), pw); got != "ok\n" {
+			t.Fatalf("redis-py script printed %q", got)
+		}
+	})
+}
+
+// withPasswords runs f in two subtests: against a node without a password
+// (pw is "") and against one whose password is pw.
+func withPasswords(t *testing.T, f func(t *testing.T, n *testNode, pw string)) {
 	for _, pw := range []string{"", "py-secret"} {
 		t.Run("password="+pw, func(t *testing.T) {
-			n := startNode(t, Config{Password: pw})
-			_, port, _ := strings.Cut(n.addr, ":")
-			if got := runTool(t, "", py, "-c", pyScript, port, pw); got != "ok\n" {
-				t.Fatalf("redis-py script printed %q", got)
-			}
+			f(t, startNode(t, Config{Password: pw}), pw)
 		})
 	}
 }

@@ -57,7 +57,8 @@ func startRedisServer(t testing.TB, extra ...string) string {
 	return sock
 }
 
-// respConn sends commands and reads raw replies.
+// respConn sends commands and reads their replies, raw (do) or as text
+// (doText, rendered by readReply).
 type respConn struct {
 	t  *testing.T
 	nc net.Conn
@@ -71,7 +72,7 @@ func dialRESP(t *testing.T, network, addr string) *respConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	nc.SetDeadline(time.Now().Add(60 * time.Second))
 	return &respConn{t: t, nc: nc, br: bufio.NewReader(nc)}
 }
 
@@ -95,6 +96,15 @@ func (c *respConn) do(args ...string) string {
 		c.t.Fatalf("%v: reading the reply: %v (read %q)", args, err, out.String())
 	}
 	return out.String()
+}
+
+// doText sends one command and returns its reply as readReply renders it.
+func (c *respConn) doText(args ...string) string {
+	c.t.Helper()
+	if _, err := c.nc.Write(encodeCommand(args)); err != nil {
+		c.t.Fatal(err)
+	}
+	return readReply(c.t, c.br)
 }
 
 // readRawReply copies one RESP2/RESP3 reply from br to out.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -102,46 +100,35 @@ func TestTxGoRedisWatchContention(t *testing.T) {
 	n := startNode(t, Config{})
 	ctx := context.Background()
 	const workers, each = 6, 40
-	var wg sync.WaitGroup
 	var retries sync.Map
-	errs := make(chan error, workers)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := redis.NewClient(&redis.Options{Addr: n.addr, Protocol: 2 + w%2, PoolSize: 1})
-			defer c.Close()
-			for range each {
-				for attempt := 0; ; attempt++ {
-					err := c.Watch(ctx, func(tx *redis.Tx) error {
-						v, err := tx.Get(ctx, "counter").Int()
-						if err != nil && !errors.Is(err, redis.Nil) {
-							return err
-						}
-						_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-							p.Set(ctx, "counter", v+1, 0)
-							p.HSet(ctx, "log", "last", v+1) // a second key in the unit
-							return nil
-						})
+	concurrently(t, workers, func(w int) error {
+		c := redis.NewClient(&redis.Options{Addr: n.addr, Protocol: 2 + w%2, PoolSize: 1})
+		defer c.Close()
+		for range each {
+			for attempt := 0; ; attempt++ {
+				err := c.Watch(ctx, func(tx *redis.Tx) error {
+					v, err := tx.Get(ctx, "counter").Int()
+					if err != nil && !errors.Is(err, redis.Nil) {
 						return err
-					}, "counter")
-					if err == nil {
-						break
 					}
-					if !errors.Is(err, redis.TxFailedErr) {
-						errs <- err
-						return
-					}
-					retries.Store(w, attempt+1)
+					_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+						p.Set(ctx, "counter", v+1, 0)
+						p.HSet(ctx, "log", "last", v+1) // a second key in the unit
+						return nil
+					})
+					return err
+				}, "counter")
+				if err == nil {
+					break
 				}
+				if !errors.Is(err, redis.TxFailedErr) {
+					return err
+				}
+				retries.Store(w, attempt+1)
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	c := n.client(t, 2)
 	if got, _ := c.Get(ctx, "counter").Int(); got != workers*each {
 		t.Fatalf("counter = %d, want %d (lost increments)", got, workers*each)
@@ -249,44 +236,14 @@ print("ok")
 
 func TestTxRedisPy(t *testing.T) {
 	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
-	for _, pw := range []string{"", "py-secret"} {
-		t.Run("password="+pw, func(t *testing.T) {
-			n := startNode(t, Config{Password: pw})
-			_, port, _ := strings.Cut(n.addr, ":")
-			const procs = 4
-			var wg sync.WaitGroup
-			outs := make([]string, procs)
-			for i := range procs {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					outs[i] = runToolErr(py, "-c", pyTxScript, port, pw, strconv.Itoa(i))
-				}()
-			}
-			wg.Wait()
-			for i, out := range outs {
-				if out != "ok\n" {
-					t.Fatalf("process %d: %s", i, out)
-				}
-			}
-			c := n.client(t, 2, func(o *redis.Options) { o.Password = pw })
-			if got, _ := c.Get(context.Background(), "py:tx:counter").Int(); got != procs*50 {
-				t.Fatalf("counter = %d, want %d (lost increments)", got, procs*50)
-			}
-		})
-	}
-}
-
-// runToolErr runs a command and returns its output, or the error and
-// output when it fails (for goroutines, which must not call t.Fatal).
-func runToolErr(name string, args ...string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		return err.Error() + ": " + string(out)
-	}
-	return string(out)
+	withPasswords(t, func(t *testing.T, n *testNode, pw string) {
+		const procs = 4
+		runPythonProcs(t, py, procs, pyTxScript, n.port(), pw)
+		c := n.client(t, 2, func(o *redis.Options) { o.Password = pw })
+		if got, _ := c.Get(context.Background(), "py:tx:counter").Int(); got != procs*50 {
+			t.Fatalf("counter = %d, want %d (lost increments)", got, procs*50)
+		}
+	})
 }
 
 // The errors as redis-cli prints them, compared with a real redis-server
