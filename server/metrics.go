@@ -78,32 +78,33 @@ func newMetrics(s *Server) *metrics {
 		m.closed.WithLabelValues(r) // exported at 0 from the start
 	}
 	m.reg.MustRegister(calls, errs, dur, m.unknown, m.authFailures, m.closed,
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "gridnode_pubsub_slow_disconnects_total",
-			Help: "Pub/Sub clients disconnected because their pending output passed the limit (--pubsub-output-limit).",
-		}, func() float64 { return float64(m.pubsubSlow.Load()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "gridnode_pubsub_published_total",
-			Help: "Messages published on this member (PUBLISH and keyspace notifications).",
-		}, func() float64 { return float64(m.published.Load()) }),
+		counterFunc("gridnode_pubsub_slow_disconnects_total",
+			"Pub/Sub clients disconnected because their pending output passed the limit (--pubsub-output-limit).",
+			func() float64 { return float64(m.pubsubSlow.Load()) }),
+		counterFunc("gridnode_pubsub_published_total",
+			"Messages published on this member (PUBLISH and keyspace notifications).",
+			func() float64 { return float64(m.published.Load()) }),
 		&serverCollector{s: s},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if ps, ok := s.backend.(PubsubStatser); ok {
 		m.reg.MustRegister(
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "gridnode_pubsub_broadcast_dropped_total",
-				Help: "Published messages not sent to the other members because the broadcast queue was full.",
-			}, func() float64 { d, _ := ps.PubsubStats(); return float64(d) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "gridnode_pubsub_broadcast_failed_total",
-				Help: "Frames of published messages a member did not acknowledge (its subscribers may have missed them).",
-			}, func() float64 { _, f := ps.PubsubStats(); return float64(f) }))
+			counterFunc("gridnode_pubsub_broadcast_dropped_total",
+				"Published messages not sent to the other members because the broadcast queue was full.",
+				func() float64 { d, _ := ps.PubsubStats(); return float64(d) }),
+			counterFunc("gridnode_pubsub_broadcast_failed_total",
+				"Frames of published messages a member did not acknowledge (its subscribers may have missed them).",
+				func() float64 { _, f := ps.PubsubStats(); return float64(f) }))
 	}
 	if rs, ok := s.backend.(replicationStatser); ok {
 		m.reg.MustRegister(replicationCollector{rs})
 	}
 	return m
+}
+
+// counterFunc is a counter read from value at each scrape.
+func counterFunc(name, help string, value func() float64) prometheus.CounterFunc {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, value)
 }
 
 // serverCollector reports the connection counters and, when the backend

@@ -42,7 +42,7 @@ func respToLua(L *glua.LState, b []byte, depth int) (v glua.LValue, rest []byte,
 		return glua.LNumber(n), rest, false, nil
 	case '_':
 		return glua.LFalse, rest, false, nil
-	case '$':
+	case '$', '*': // a length: of a bulk string or an array, -1 for nil
 		n, err := strconv.Atoi(string(line))
 		if err != nil {
 			return nil, nil, false, err
@@ -50,17 +50,11 @@ func respToLua(L *glua.LState, b []byte, depth int) (v glua.LValue, rest []byte,
 		if n < 0 {
 			return glua.LFalse, rest, false, nil
 		}
-		if len(rest) < n+2 {
-			return nil, nil, false, errors.New("truncated bulk string")
-		}
-		return glua.LString(rest[:n]), rest[n+2:], false, nil
-	case '*':
-		n, err := strconv.Atoi(string(line))
-		if err != nil {
-			return nil, nil, false, err
-		}
-		if n < 0 {
-			return glua.LFalse, rest, false, nil
+		if b[0] == '$' {
+			if len(rest) < n+2 {
+				return nil, nil, false, errors.New("truncated bulk string")
+			}
+			return glua.LString(rest[:n]), rest[n+2:], false, nil
 		}
 		t := L.CreateTable(min(n, 1024), 0)
 		for range n {
