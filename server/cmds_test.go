@@ -19,9 +19,7 @@ import (
 // redis_compare_test.go; these tests drive the commands as clients use them.
 
 func TestHashCommandsGoRedis(t *testing.T) {
-	protocols(t, func(t *testing.T, proto int) {
-		n := startNode(t, Config{})
-		c := n.client(t, proto)
+	eachProtocolNewNode(t, func(t *testing.T, n *testNode, c *redis.Client) {
 		ctx := context.Background()
 		if v, err := c.HIncrBy(ctx, "s", "turn", 1).Result(); err != nil || v != 1 {
 			t.Fatalf("HINCRBY = %d, %v", v, err)
@@ -92,9 +90,7 @@ func TestHashCommandsGoRedis(t *testing.T) {
 }
 
 func TestStringCommandsGoRedis(t *testing.T) {
-	protocols(t, func(t *testing.T, proto int) {
-		n := startNode(t, Config{})
-		c := n.client(t, proto)
+	eachProtocolNewNode(t, func(t *testing.T, n *testNode, c *redis.Client) {
 		ctx := context.Background()
 		if v, err := c.IncrByFloat(ctx, "f", 0.1).Result(); err != nil || v != 0.1 {
 			t.Fatalf("INCRBYFLOAT = %v, %v", v, err)
@@ -141,9 +137,7 @@ func TestStringCommandsGoRedis(t *testing.T) {
 }
 
 func TestKeyCommandsGoRedis(t *testing.T) {
-	protocols(t, func(t *testing.T, proto int) {
-		n := startNode(t, Config{})
-		c := n.client(t, proto)
+	eachProtocolNewNode(t, func(t *testing.T, n *testNode, c *redis.Client) {
 		ctx := context.Background()
 		c.Set(ctx, "k", "v", 0)
 		if ok := c.ExpireNX(ctx, "k", time.Hour).Val(); !ok {

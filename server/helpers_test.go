@@ -204,6 +204,16 @@ func (n *testNode) eachProtocol(t *testing.T, f func(t *testing.T, c *redis.Clie
 	protocols(t, func(t *testing.T, proto int) { f(t, n.client(t, proto)) })
 }
 
+// eachProtocolNewNode runs f as a subtest with a new default node and a
+// client of it speaking RESP2, and as one with another node and a client
+// speaking RESP3.
+func eachProtocolNewNode(t *testing.T, f func(t *testing.T, n *testNode, c *redis.Client)) {
+	protocols(t, func(t *testing.T, proto int) {
+		n := startNode(t, Config{})
+		f(t, n, n.client(t, proto))
+	})
+}
+
 // protocols runs f as a subtest with RESP2 and RESP3.
 func protocols(t *testing.T, f func(t *testing.T, proto int)) {
 	for _, p := range []int{2, 3} {

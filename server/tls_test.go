@@ -55,16 +55,7 @@ func TestTLSClients(t *testing.T) {
 		t.Fatal("a client certificate of another CA was accepted")
 	}
 	// Plain text on the TLS port: no command runs, the connection closes.
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := c.Write([]byte("SET plain text\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(c)
+	got, err := sendAndReadAll(t, "tcp", addr, "SET plain text\r\n")
 	if err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
 		t.Fatalf("plain text on the TLS port: %v", err)
 	}
