@@ -286,68 +286,45 @@ func TestConnectionCommands(t *testing.T) {
 		}
 		return readReply(t, r)
 	}
-	if got := do("PING hi\r\n"); got != "hi" {
-		t.Fatalf("PING hi = %q", got)
+	is := func(want string) func(string) bool { return func(got string) bool { return got == want } }
+	prefix := func(p string) func(string) bool { return func(got string) bool { return strings.HasPrefix(got, p) } }
+	steps := []struct {
+		req string // sent in the inline form
+		ok  func(reply string) bool
+	}{
+		{"PING hi", is("hi")},
+		{"ECHO hello", is("hello")},
+		{"SELECT 0", is("+OK")},
+		{"HGET nope f", is("(nil)")}, // RESP2 null
+		{"HELLO 3 SETNAME bot-1", func(got string) bool {
+			return strings.HasPrefix(got, "%8\n") && strings.Contains(got, "proto\n:3")
+		}},
+		{"HGET nope f", is("_")}, // RESP3 null
+		{"CLIENT GETNAME", is("bot-1")},
+		{`CLIENT SETNAME with\x20space`, is("+OK")}, // inline form has no quoting: the name has no space.
+		{"CLIENT SETINFO LIB-NAME mylib", is("+OK")},
+		{"CLIENT ID", prefix(":")},
+		{"CLIENT LIST", func(got string) bool {
+			return strings.Contains(got, "lib-name=mylib") && strings.Contains(got, "resp=3")
+		}},
+		{"HELLO 2", prefix("*16\n")},
+		{"COMMAND COUNT", is(":" + strconv.Itoa(numCommands))},
+		{"COMMAND INFO hget nosuch", func(got string) bool {
+			return strings.HasPrefix(got, "*2\n*10\nhget\n:3\n") && strings.HasSuffix(got, "*-1")
+		}},
+		{"COMMAND DOCS", prefix("*" + strconv.Itoa(2*numCommands) + "\nping\n")},
+		{"COMMAND DOCS hincrby nosuch", func(got string) bool {
+			return strings.HasPrefix(got, "*2\nhincrby\n*8\nsummary\n") && strings.Contains(got, "name\nincrement\ntype\ninteger")
+		}},
+		{"COMMAND", prefix("*" + strconv.Itoa(numCommands) + "\n")},
+		{"CONFIG GET save", is("*2\nsave\n")},
+		{"CONFIG GET max*", is("*2\nmaxclients\n" + strconv.Itoa(DefaultMaxConnections))},
+		{"TIME", prefix("*2\n")},
 	}
-	if got := do("ECHO hello\r\n"); got != "hello" {
-		t.Fatalf("ECHO = %q", got)
-	}
-	if got := do("SELECT 0\r\n"); got != "+OK" {
-		t.Fatalf("SELECT 0 = %q", got)
-	}
-	if got := do("HGET nope f\r\n"); got != "(nil)" {
-		t.Fatalf("RESP2 null = %q", got)
-	}
-	hello := do("HELLO 3 SETNAME bot-1\r\n")
-	if !strings.HasPrefix(hello, "%8\n") || !strings.Contains(hello, "proto\n:3") {
-		t.Fatalf("HELLO 3 = %q", hello)
-	}
-	if got := do("HGET nope f\r\n"); got != "_" {
-		t.Fatalf("RESP3 null = %q", got)
-	}
-	if got := do("CLIENT GETNAME\r\n"); got != "bot-1" {
-		t.Fatalf("CLIENT GETNAME = %q", got)
-	}
-	if got := do("CLIENT SETNAME with\\x20space\r\n"); got != "+OK" {
-		// inline form has no quoting: the name has no space.
-		t.Fatalf("CLIENT SETNAME = %q", got)
-	}
-	if got := do("CLIENT SETINFO LIB-NAME mylib\r\n"); got != "+OK" {
-		t.Fatalf("CLIENT SETINFO = %q", got)
-	}
-	if got := do("CLIENT ID\r\n"); !strings.HasPrefix(got, ":") {
-		t.Fatalf("CLIENT ID = %q", got)
-	}
-	if got := do("CLIENT LIST\r\n"); !strings.Contains(got, "lib-name=mylib") || !strings.Contains(got, "resp=3") {
-		t.Fatalf("CLIENT LIST = %q", got)
-	}
-	if got := do("HELLO 2\r\n"); !strings.HasPrefix(got, "*16\n") {
-		t.Fatalf("HELLO 2 = %q", got)
-	}
-	if got := do("COMMAND COUNT\r\n"); got != ":"+strconv.Itoa(numCommands) {
-		t.Fatalf("COMMAND COUNT = %q", got)
-	}
-	if got := do("COMMAND INFO hget nosuch\r\n"); !strings.HasPrefix(got, "*2\n*10\nhget\n:3\n") || !strings.HasSuffix(got, "*-1") {
-		t.Fatalf("COMMAND INFO = %q", got)
-	}
-	if got := do("COMMAND DOCS\r\n"); !strings.HasPrefix(got, "*"+strconv.Itoa(2*numCommands)+"\nping\n") {
-		t.Fatalf("COMMAND DOCS = %.200q", got)
-	}
-	if got := do("COMMAND DOCS hincrby nosuch\r\n"); !strings.HasPrefix(got, "*2\nhincrby\n*8\nsummary\n") ||
-		!strings.Contains(got, "name\nincrement\ntype\ninteger") {
-		t.Fatalf("COMMAND DOCS hincrby = %q", got)
-	}
-	if got := do("COMMAND\r\n"); !strings.HasPrefix(got, "*"+strconv.Itoa(numCommands)+"\n") {
-		t.Fatalf("COMMAND = %.100q", got)
-	}
-	if got := do("CONFIG GET save\r\n"); got != "*2\nsave\n" {
-		t.Fatalf("CONFIG GET save = %q", got)
-	}
-	if got := do("CONFIG GET max*\r\n"); got != "*2\nmaxclients\n"+strconv.Itoa(DefaultMaxConnections) {
-		t.Fatalf("CONFIG GET max* = %q", got)
-	}
-	if got := do("TIME\r\n"); !strings.HasPrefix(got, "*2\n") {
-		t.Fatalf("TIME = %q", got)
+	for _, step := range steps {
+		if got := do(step.req + "\r\n"); !step.ok(got) {
+			t.Fatalf("%s = %.200q", step.req, got)
+		}
 	}
 	info := do("INFO\r\n")
 	for _, want := range []string{"# Server", "redis_version:", "# Clients", "connected_clients:1", "# Memory", "used_memory:", "# Stats", "total_commands_processed:", "# Keyspace"} {
