@@ -456,30 +456,13 @@ func (c *conn) exec(args [][]byte) {
 	c.lastCmd.Store(int32(id))
 	c.commands.Add(1)
 	if (cmd.arity > 0 && len(args) != cmd.arity) || len(args) < -cmd.arity {
-		if c.refuseHTTP(args) {
-			return
+		if !c.refuseHTTP(args) {
+			c.reject(id, arityMsg(cmd.name))
 		}
-		if id == cmdExec {
-			c.execAbort("wrong number of arguments for 'exec' command")
-		} else {
-			c.arityError(cmd.name)
-			c.tx.failed = c.tx.multi
-		}
-		cmd.errors.Inc()
-		cmd.calls.Inc()
-		cmd.stats.rejected.Add(1)
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
-		if id == cmdExec {
-			c.execAbort("NOAUTH Authentication required.")
-		} else {
-			c.out.error("NOAUTH Authentication required.")
-			c.tx.failed = c.tx.multi
-		}
-		cmd.errors.Inc()
-		cmd.calls.Inc()
-		cmd.stats.rejected.Add(1)
+		c.reject(id, "NOAUTH Authentication required.")
 		return
 	}
 	if cmd.flags&flagPubsub == 0 && c.subscribedMode() {
@@ -515,9 +498,25 @@ func (c *conn) exec(args [][]byte) {
 	c.s.slowlog.record(c, id, args, d)
 }
 
-func (c *conn) arityError(name string) {
-	c.out.error("ERR wrong number of arguments for '" + name + "' command")
+// reject answers command id refused before it ran (arity, NOAUTH) with
+// msg: EXEC aborts its transaction, another command fails the one being
+// queued. It counts as a call, an error and a rejection.
+func (c *conn) reject(id int, msg string) {
+	if id == cmdExec {
+		c.execAbort(msg)
+	} else {
+		c.out.error(msg)
+		c.tx.failed = c.tx.multi
+	}
+	cmd := &c.s.table[id]
+	cmd.errors.Inc()
+	cmd.calls.Inc()
+	cmd.stats.rejected.Add(1)
 }
+
+func (c *conn) arityError(name string) { c.out.error(arityMsg(name)) }
+
+func arityMsg(name string) string { return "ERR wrong number of arguments for '" + name + "' command" }
 
 func (c *conn) syntaxError() { c.out.error("ERR syntax error") }
 

@@ -38,17 +38,24 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	// inGrid serves h with the node's Cluster; a node not in a grid
+	// answers 404.
+	inGrid := func(h func(http.ResponseWriter, *http.Request, Cluster)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			cl, ok := s.backend.(Cluster)
+			if !ok {
+				http.Error(w, "this node is not in a grid", http.StatusNotFound)
+				return
+			}
+			h(w, r, cl)
+		}
+	}
 	// The grid's layout needs the password when one is set; health,
 	// readiness and metrics stay open (bind the HTTP address to loopback).
-	cluster := func(pattern string, h http.HandlerFunc) {
-		mux.Handle(pattern, RequirePassword(s.cfg.Password, h))
+	cluster := func(pattern string, h func(http.ResponseWriter, *http.Request, Cluster)) {
+		mux.Handle(pattern, RequirePassword(s.cfg.Password, inGrid(h)))
 	}
-	cluster("GET /cluster", func(w http.ResponseWriter, r *http.Request) {
-		cl, ok := s.backend.(Cluster)
-		if !ok {
-			http.Error(w, "this node is not in a grid", http.StatusNotFound)
-			return
-		}
+	cluster("GET /cluster", func(w http.ResponseWriter, r *http.Request, cl Cluster) {
 		out := struct {
 			ClusterStatus
 			Key *keyOwner `json:"key,omitempty"`
@@ -59,12 +66,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		writeJSON(w, out)
 	})
-	mux.HandleFunc("GET /cluster/safe", func(w http.ResponseWriter, r *http.Request) {
-		cl, ok := s.backend.(Cluster)
-		if !ok {
-			http.Error(w, "this node is not in a grid", http.StatusNotFound)
-			return
-		}
+	mux.HandleFunc("GET /cluster/safe", inGrid(func(w http.ResponseWriter, r *http.Request, cl Cluster) {
 		st := cl.ClusterSafe(r.Context())
 		if !st.Safe {
 			w.Header().Set("Content-Type", "application/json")
@@ -73,13 +75,8 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		writeJSON(w, st)
-	})
-	cluster("GET /cluster/table", func(w http.ResponseWriter, r *http.Request) {
-		cl, ok := s.backend.(Cluster)
-		if !ok {
-			http.Error(w, "this node is not in a grid", http.StatusNotFound)
-			return
-		}
+	}))
+	cluster("GET /cluster/table", func(w http.ResponseWriter, r *http.Request, cl Cluster) {
 		epoch, owners := cl.ClusterTable(false)
 		counts := map[string]int{}
 		for _, o := range owners {
