@@ -187,11 +187,10 @@ func (c *conn) hincrby(args [][]byte) {
 			return
 		}
 	}
-	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
-		c.out.error("ERR increment or decrement would overflow")
+	if n, ok = addInt64(n, delta); !ok {
+		c.out.error(msgOverflow)
 		return
 	}
-	n += delta
 	if c.saveField(args[1], args[2], strconv.AppendInt(nil, n, 10)) {
 		c.out.int(n)
 	}

@@ -262,42 +262,33 @@ func (c *conn) incrBy(key []byte, delta int64) {
 	k := string(key)
 	for range maxCASRetries {
 		old, err := c.s.backend.GetString(c.bctx(), k)
-		if errors.Is(err, session.ErrNotFound) {
-			res, err := c.s.backend.SetString(c.bctx(), k, strconv.AppendInt(nil, delta, 10),
-				session.SetOptions{Cond: session.SetIfNotExists})
-			if err != nil {
-				c.storeError(err)
-				return
-			}
-			if res.Applied {
-				c.notify(notifyString, "incrby", k)
-				c.out.int(delta)
-				return
-			}
-			continue
-		}
-		if err != nil {
+		var n int64
+		opt := session.SetOptions{Cond: session.SetIfNotExists}
+		switch {
+		case errors.Is(err, session.ErrNotFound):
+		case err != nil:
 			c.storeError(err)
 			return
+		default:
+			if n, err = strconv.ParseInt(string(old), 10, 64); err != nil {
+				c.out.error(msgNotInteger)
+				return
+			}
+			opt = session.SetOptions{Cond: session.SetIfEqual, Match: old, KeepTTL: true}
 		}
-		n, perr := strconv.ParseInt(string(old), 10, 64)
-		if perr != nil {
-			c.out.error(msgNotInteger)
+		sum, ok := addInt64(n, delta)
+		if !ok {
+			c.out.error(msgOverflow)
 			return
 		}
-		if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
-			c.out.error("ERR increment or decrement would overflow")
-			return
-		}
-		res, err := c.s.backend.SetString(c.bctx(), k, strconv.AppendInt(nil, n+delta, 10),
-			session.SetOptions{Cond: session.SetIfEqual, Match: old, KeepTTL: true})
+		res, err := c.s.backend.SetString(c.bctx(), k, strconv.AppendInt(nil, sum, 10), opt)
 		if err != nil {
 			c.storeError(err)
 			return
 		}
 		if res.Applied {
 			c.notify(notifyString, "incrby", k)
-			c.out.int(n + delta)
+			c.out.int(sum)
 			return
 		}
 	}

@@ -14,6 +14,17 @@ const (
 	msgNaNInf   = "ERR increment would produce NaN or Infinity"
 )
 
+// msgOverflow is Redis's reply to an increment past the int64 range.
+const msgOverflow = "ERR increment or decrement would overflow"
+
+// addInt64 returns n+delta, or false when the sum overflows int64.
+func addInt64(n, delta int64) (int64, bool) {
+	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
+		return 0, false
+	}
+	return n + delta, true
+}
+
 // parseLL parses a 64-bit integer as Redis's string2ll does: an optional
 // minus sign, no plus sign, no leading zeros, no spaces.
 func parseLL(b []byte) (int64, bool) {
