@@ -339,11 +339,8 @@ func TestConnectionCommands(t *testing.T) {
 }
 
 func TestShutdownFinishesInFlightRequests(t *testing.T) {
-	n, g := startGatedNode(t)
-	conn := n.dial(t)
 	// A pipeline: the first request blocks in the backend.
-	conn.Write([]byte("HSET slow f v\r\nHGET slow f\r\n"))
-	<-g.entered
+	n, g, conn := startBlockedRequest(t, "HSET slow f v\r\nHGET slow f\r\n")
 	shut := make(chan error, 1)
 	go func() { shut <- n.srv.Shutdown(context.Background()) }()
 	waitFor(t, "the listener to close", func() bool {
@@ -374,10 +371,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 }
 
 func TestShutdownDeadline(t *testing.T) {
-	n, g := startGatedNode(t)
-	conn := n.dial(t)
-	conn.Write([]byte("HSET slow f v\r\n"))
-	<-g.entered
+	n, _, conn := startBlockedRequest(t, "HSET slow f v\r\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err := n.srv.Shutdown(ctx)
@@ -403,11 +397,19 @@ func newGate(b Backend) *gate {
 	return &gate{Backend: b, entered: make(chan struct{}, 16), release: make(chan struct{})}
 }
 
-// startGatedNode starts a default node over a gate.
-func startGatedNode(t *testing.T) (*testNode, *gate) {
+// startBlockedRequest starts a default node over a gate, sends req on a
+// new connection and returns when its first request is blocked in the
+// gate.
+func startBlockedRequest(t *testing.T, req string) (*testNode, *gate, net.Conn) {
 	t.Helper()
 	n := startNodeWith(t, func(b Backend) Backend { return newGate(b) })
-	return n, n.backend.(*gate)
+	g := n.backend.(*gate)
+	conn := n.dial(t)
+	if _, err := conn.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered
+	return n, g, conn
 }
 
 func (g *gate) Save(ctx context.Context, id string, fields ...sessionField) (int, error) {
