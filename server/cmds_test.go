@@ -332,6 +332,9 @@ func TestCommandStatsAndKill(t *testing.T) {
 	if _, err := victim.Read(buf); err == nil {
 		t.Fatal("the killed connection is still open")
 	}
+	// The killed connection leaves the server's set when its goroutine
+	// ends; until then LADDR below would match it too.
+	waitFor(t, "the killed connection to go", func() bool { return len(n.srv.connections()) == 1 })
 	laddr := c.Do(ctx, "CLIENT", "INFO").Val().(string)
 	_, rest, _ := strings.Cut(laddr, " laddr=")
 	laddr, _, _ = strings.Cut(rest, " ")
