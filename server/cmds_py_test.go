@@ -70,7 +70,7 @@ print("ok")
 `
 
 func TestCommandsRedisPy(t *testing.T) {
-	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
+	py := requireRedisPy(t, "redis")
 	port := startRealClockNode(t)
 	runPythonProcs(t, py, 1, pyCommands, port)
 }

@@ -296,7 +296,7 @@ print("ok")
 // TestPubsubRedisPy runs redis-py's pubsub(): get_message, patterns,
 // unsubscribe and run_in_thread with handlers.
 func TestPubsubRedisPy(t *testing.T) {
-	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
+	py := requireRedisPy(t, "redis")
 	n := startNode(t, Config{})
 	port := n.port()
 	if got := runTool(t, "", py, "-c", pyPubsub, port); got != "ok\n" {

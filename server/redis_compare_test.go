@@ -162,13 +162,7 @@ func TestCompareWithRedis(t *testing.T) {
 						t.Fatalf("FLUSHALL: %q", got)
 					}
 				}
-				for _, cmd := range tc.cmds {
-					want := theirs.doText(cmd...)
-					got := ours.doText(cmd...)
-					if got != want && !nearDeadline(cmd, got, want) {
-						t.Errorf("%q:\ngridnode: %q\nredis:    %q", strings.Join(cmd, " "), got, want)
-					}
-				}
+				compareReplies(t, ours, theirs, tc.cmds, (*respConn).doText, nearDeadline)
 			})
 		}
 	}

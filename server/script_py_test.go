@@ -87,7 +87,7 @@ print("ok")
 `
 
 func TestRedisPyLock(t *testing.T) {
-	py := requireTool(t, "/usr/bin/python3", "-c", "import redis.lock")
+	py := requireRedisPy(t, "redis.lock")
 	port := startRealClockNode(t)
 	const procs, rounds = 4, 25
 	runPythonProcs(t, py, procs, pyLockWorker, port, fmt.Sprint(rounds))
@@ -197,7 +197,7 @@ print("ok")
 `
 
 func TestFrappePywceReplay(t *testing.T) {
-	py := requireTool(t, "/usr/bin/python3", "-c", "import redis.lock")
+	py := requireRedisPy(t, "redis.lock")
 	port := startRealClockNode(t)
 	const procs, messages = 3, 8
 	runPythonProcs(t, py, procs, pyFrappeReplay, port, fmt.Sprint(messages))

@@ -108,7 +108,7 @@ print("ok")
 // the CA, refused without one (--tls-auth-clients yes) and when it does not
 // trust the server's CA.
 func TestTLSRedisPy(t *testing.T) {
-	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
+	py := requireRedisPy(t, "redis")
 	dir := t.TempDir()
 	ca, other := testcert.NewCA(t, "clients-ca"), testcert.NewCA(t, "another-ca")
 	n := startNode(t, Config{})

@@ -30,6 +30,13 @@ func requireTool(t testing.TB, name string, check ...string) string {
 	return path
 }
 
+// requireRedisPy returns the python3 that imports module (redis-py's), or
+// ends the test as requireTool does.
+func requireRedisPy(t testing.TB, module string) string {
+	t.Helper()
+	return requireTool(t, "/usr/bin/python3", "-c", "import "+module)
+}
+
 // runTool runs a command with stdin and returns its standard output.
 func runTool(t *testing.T, stdin string, name string, args ...string) string {
 	t.Helper()
@@ -170,7 +177,7 @@ print("ok")
 `
 
 func TestRedisPy(t *testing.T) {
-	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
+	py := requireRedisPy(t, "redis")
 	withPasswords(t, func(t *testing.T, n *testNode, pw string) {
 		if got := runTool(t, "", py, "-c", pyScript, n.port(), pw); got != "ok\n" {
 			t.Fatalf("redis-py script printed %q", got)

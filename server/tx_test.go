@@ -235,7 +235,7 @@ print("ok")
 `
 
 func TestTxRedisPy(t *testing.T) {
-	py := requireTool(t, "/usr/bin/python3", "-c", "import redis")
+	py := requireRedisPy(t, "redis")
 	withPasswords(t, func(t *testing.T, n *testNode, pw string) {
 		const procs = 4
 		runPythonProcs(t, py, procs, pyTxScript, n.port(), pw)
