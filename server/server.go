@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/internal/loglimit"
+	"github.com/sessiongrid/sessiongrid/internal/shutdown"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
@@ -301,25 +302,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Info("shutting down RESP server")
 	}
 
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		s.cancel()
+	err := shutdown.Wait(ctx, &s.wg)
+	s.cancel()
+	if err == nil {
 		return nil
-	case <-ctx.Done():
-		s.cancel()
-		s.mu.Lock()
-		for c := range s.conns {
-			c.nc.Close()
-		}
-		s.mu.Unlock()
-		<-done
-		return fmt.Errorf("server: shutdown: %w", ctx.Err())
 	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return fmt.Errorf("server: shutdown: %w", err)
 }
 
 // serving reports whether the server accepts connections (for /readyz).
