@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessiongrid/sessiongrid/internal/testrun"
 )
 
 // TestMultiKeyCommandsThroughNonOwner: in a 3-member grid, MSET, MSETNX,
@@ -79,7 +81,7 @@ func TestMultiKeyCommandsThroughNonOwner(t *testing.T) {
 	// HINCRBY from clients of every member at once: no increment lost.
 	const per = 50
 	hk := same[2]
-	concurrently(t, len(addrs), func(i int) error {
+	testrun.Concurrently(t, len(addrs), func(i int) error {
 		c := redis.NewClient(&redis.Options{Addr: addrs[i], MaxRetries: -1})
 		defer c.Close()
 		for range per {

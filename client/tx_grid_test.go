@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/gridserver/gridtest"
+	"github.com/sessiongrid/sessiongrid/internal/testrun"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -151,7 +152,7 @@ func TestGridTransactions(t *testing.T) {
 	t.Run("no lost increment from clients of every member", func(t *testing.T) {
 		counter, _ := ownedElsewhere(t, g, "txc-")
 		const perClient = 15
-		concurrently(t, 6, func(i int) error {
+		testrun.Concurrently(t, 6, func(i int) error {
 			c := redis.NewClient(&redis.Options{Addr: g.Nodes[i%3].Addr, Protocol: 2 + i%2, MaxRetries: -1, PoolSize: 1})
 			defer c.Close()
 			for range perClient {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessiongrid/sessiongrid/internal/testrun"
 )
 
 // The issue-13 command families through go-redis, redis-py and redis-cli.
@@ -203,7 +205,7 @@ func TestOwnedCommandsAtomic(t *testing.T) {
 	n := startNode(t, Config{})
 	ctx := context.Background()
 	const clients, rounds = 8, 200
-	concurrently(t, clients, func(i int) error {
+	testrun.Concurrently(t, clients, func(i int) error {
 		c := n.client(t, 2)
 		for range rounds {
 			p := c.Pipeline()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/internal/testlog"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 
 	"github.com/redis/go-redis/v9"
 
@@ -171,31 +172,10 @@ func sendAndReadAll(t testing.TB, network, addr, req string) ([]byte, error) {
 	return io.ReadAll(c)
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond until it holds, failing the test after 10 s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// concurrently runs f(0) to f(n-1) in goroutines at once, waits for them
-// all and fails the test with their errors.
-func concurrently(t testing.TB, n int, f func(i int) error) {
-	t.Helper()
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = f(i) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
+	testpoll.Until(t, 10*time.Second, what, cond)
 }
 
 // eachProtocol runs f as a subtest with a client of n speaking RESP2, and

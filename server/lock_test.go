@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessiongrid/sessiongrid/internal/testrun"
 )
 
 // TestLockUnderContention runs the chatbot engines' per-user lock (SET
@@ -21,7 +23,7 @@ func TestLockUnderContention(t *testing.T) {
 		ctx := context.Background()
 		const workers, rounds = 6, 40
 		lock, counter := "lock:"+t.Name(), "counter:"+t.Name()
-		concurrently(t, workers, func(w int) error {
+		testrun.Concurrently(t, workers, func(w int) error {
 			return lockWorker(ctx, n.client(t, proto), lock, counter, fmt.Sprintf("token-%d", w), rounds)
 		})
 		c := n.client(t, proto)

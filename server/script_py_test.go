@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/internal/testrun"
 )
 
 // runPythonProcs runs n python3 processes of script with args (plus the
@@ -17,7 +19,7 @@ func runPythonProcs(t *testing.T, py string, n int, script string, args ...strin
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	concurrently(t, n, func(i int) error {
+	testrun.Concurrently(t, n, func(i int) error {
 		cmd := exec.CommandContext(ctx, py, slices.Concat([]string{"-c", script}, args, []string{fmt.Sprint(i)})...)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr

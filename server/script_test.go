@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sessiongrid/sessiongrid/internal/testrun"
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/server/internal/lua"
 )
@@ -355,7 +356,7 @@ func TestScriptAtomicity(t *testing.T) {
 		redis.call('set', KEYS[1], v + 1)
 		return v + 1`
 	const scripters, scripts, incrers, incrs = 2, 15, 3, 100
-	concurrently(t, scripters+incrers, func(i int) error {
+	testrun.Concurrently(t, scripters+incrers, func(i int) error {
 		c := n.client(t, 2)
 		if i < scripters {
 			for range scripts {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessiongrid/sessiongrid/internal/testrun"
 )
 
 // WATCH sees a key expire between WATCH and EXEC (the store's clock is
@@ -101,7 +103,7 @@ func TestTxGoRedisWatchContention(t *testing.T) {
 	ctx := context.Background()
 	const workers, each = 6, 40
 	var retries sync.Map
-	concurrently(t, workers, func(w int) error {
+	testrun.Concurrently(t, workers, func(w int) error {
 		c := redis.NewClient(&redis.Options{Addr: n.addr, Protocol: 2 + w%2, PoolSize: 1})
 		defer c.Close()
 		for range each {
