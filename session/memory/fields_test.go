@@ -3,12 +3,13 @@ package memory
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
 // sumSize is what fields.size must report: the bytes of every key and value.
-func sumSize(f *fields) int {
+func sumSize(f section) int {
 	n := 0
 	f.each(func(k string, v []byte) { n += len(k) + len(v) })
 	return n
@@ -17,11 +18,11 @@ func sumSize(f *fields) int {
 // TestBigFieldsSizeKept: a set past bigThreshold keeps its byte count as
 // it changes (size is asked on every write, so it must not sum the map).
 func TestBigFieldsSizeKept(t *testing.T) {
-	var f fields
+	f := newEntry("id", session.KindSession, 0).dataSec()
 	for i := range bigThreshold + 50 {
 		f.set([]session.Field{{Key: fmt.Sprint("k", i), Value: []byte("v")}})
 	}
-	if f.big == nil {
+	if f.big() == nil {
 		t.Fatal("the set did not move to the map form")
 	}
 	steps := []func(){
@@ -33,7 +34,7 @@ func TestBigFieldsSizeKept(t *testing.T) {
 	}
 	for i, step := range steps {
 		step()
-		if got, want := f.size(), sumSize(&f); got != want {
+		if got, want := f.size(), sumSize(f); got != want {
 			t.Fatalf("after step %d: size %d, the pairs hold %d bytes", i, got, want)
 		}
 	}
@@ -57,4 +58,48 @@ func BenchmarkSaveBigHash(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		s.Save(b.Context(), "myhash", session.Field{Key: fmt.Sprint("element:", i%100_000), Value: []byte("yyy")})
 	}
+}
+
+// TestEntrySize: an entry stays within the 64-byte size class (it is paid
+// once per key).
+func TestEntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(entry{}); n > 64 {
+		t.Fatalf("entry is %d bytes, want ≤ 64", n)
+	}
+}
+
+// TestMapKeyAliasesBlock: the shard map's key string points into its
+// entry's block, also after writes that move the entry to a new block (the
+// runtime replaces a string key on assignment; if it ever stopped, the map
+// would keep every old block alive).
+func TestMapKeyAliasesBlock(t *testing.T) {
+	s, err := New(Config{SweepInterval: -1, Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(t.Context())
+	check := func(step string) {
+		t.Helper()
+		for k, e := range s.shards[0].m {
+			p, start := uintptr(unsafe.Pointer(unsafe.StringData(k))), uintptr(unsafe.Pointer(unsafe.SliceData(e.b)))
+			if p < start || p >= start+uintptr(cap(e.b)) {
+				t.Fatalf("%s: the map key of %q is not in its block", step, k)
+			}
+		}
+	}
+	for i := range 20 {
+		s.Save(t.Context(), fmt.Sprint("s", i), session.Field{Key: "a", Value: []byte("1")})
+	}
+	check("created")
+	for i := range 20 {
+		s.Save(t.Context(), fmt.Sprint("s", i), session.Field{Key: "b", Value: make([]byte, 500)})
+	}
+	check("grown")
+	for i := range 20 {
+		s.Evict(t.Context(), fmt.Sprint("s", i), "b")
+	}
+	check("shrunk")
+	s.SetString(t.Context(), "str", make([]byte, 10), session.SetOptions{})
+	s.SetString(t.Context(), "str", make([]byte, 1000), session.SetOptions{})
+	check("string")
 }

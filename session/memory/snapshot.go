@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
@@ -29,11 +30,11 @@ func (e *entry) record(key string) Record {
 		r.Deadline = time.Unix(0, e.deadline)
 	}
 	if e.kind == session.KindString {
-		r.Value = clone(e.data.packed)
+		r.Value = clone(e.value())
 		return r
 	}
-	e.data.each(func(k string, v []byte) { r.Data = append(r.Data, session.Field{Key: k, Value: clone(v)}) })
-	e.props.each(func(k string, v []byte) { r.Props = append(r.Props, session.Field{Key: k, Value: clone(v)}) })
+	e.dataSec().each(func(k string, v []byte) { r.Data = append(r.Data, session.Field{Key: k, Value: clone(v)}) })
+	e.propsSec().each(func(k string, v []byte) { r.Props = append(r.Props, session.Field{Key: k, Value: clone(v)}) })
 	return r
 }
 
@@ -56,7 +57,7 @@ func (s *Store) Export(ctx context.Context, filter func(key string) bool, fn fun
 		sh.mu.RLock()
 		for k, e := range sh.m {
 			if e.live(now) && (filter == nil || filter(k)) {
-				batch = append(batch, e.record(k))
+				batch = append(batch, e.record(strings.Clone(k)))
 			}
 		}
 		sh.mu.RUnlock()
@@ -78,19 +79,20 @@ func (s *Store) Import(_ context.Context, r Record) error {
 	if r.Kind != session.KindSession && r.Kind != session.KindString {
 		return session.ErrWrongType
 	}
-	e := &entry{kind: r.Kind, idle: int64(r.Idle)}
+	e := newEntry(r.Key, r.Kind, 0)
+	e.idle = int64(r.Idle)
 	e.touched.Store(r.Touched.UnixNano())
 	if !r.Deadline.IsZero() {
 		e.deadline = r.Deadline.UnixNano()
 	}
 	if r.Kind == session.KindString {
-		e.data.packed = clone(r.Value)
+		e.setValue(r.Value)
 	} else {
 		if len(r.Data) > 0 {
-			e.data.set(r.Data)
+			e.dataSec().set(r.Data)
 		}
 		if len(r.Props) > 0 {
-			e.props.set(r.Props)
+			e.propsSec().set(r.Props)
 		}
 	}
 	sh := s.shard(r.Key)
@@ -100,10 +102,10 @@ func (s *Store) Import(_ context.Context, r Record) error {
 	if old := sh.m[r.Key]; old != nil {
 		sh.removeLocked(r.Key, old)
 	}
-	if !e.live(now) || (r.Kind == session.KindSession && e.data.len() == 0 && e.props.len() == 0) {
+	if !e.live(now) || (r.Kind == session.KindSession && e.empty()) {
 		return nil
 	}
-	sh.addLocked(r.Key, e)
+	sh.addLocked(e)
 	return nil
 }
 
@@ -161,7 +163,7 @@ func (s *Store) SweepFunc(fn func(key string)) int {
 			if !e.live(now) {
 				sh.removeLocked(id, e)
 				s.emit(session.EventExpired, id)
-				fn(id)
+				fn(strings.Clone(id))
 				removed++
 			}
 		}
@@ -179,7 +181,7 @@ func (s *Store) Each(fn func(Record)) {
 		sh := &s.shards[i]
 		sh.mu.RLock()
 		for k, e := range sh.m {
-			fn(e.record(k))
+			fn(e.record(strings.Clone(k)))
 		}
 		sh.mu.RUnlock()
 	}

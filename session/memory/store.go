@@ -2,11 +2,13 @@ package memory
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/args"
@@ -45,15 +47,26 @@ type shard struct {
 	_        [64]byte // keep shards on separate cache lines
 }
 
-// entry is one key: a session (data and props) or a plain string (data.packed
-// holds the raw value). Times are Unix nanoseconds of the store's clock.
+// entry is one key: a session or a plain string, laid out as fields.go
+// describes. Times are Unix nanoseconds of the store's clock.
 type entry struct {
-	data     fields
-	props    fields
 	touched  atomic.Int64 // last touch; atomic so reads may slide it under RLock
 	idle     int64        // idle timeout in ns; 0 = never idles out
 	deadline int64        // absolute deadline; 0 = none
+	b        []byte       // the id, then the data and props pairs or the value
+	big      *bigSets     // the sections in the map form; nil while none is
+	propsAt  uint32       // offset of the props pairs in b
+	ndata    uint8        // pairs in the packed data section
+	nprops   uint8        // pairs in the packed props section
 	kind     session.Kind
+}
+
+// newEntry returns an entry for id with room for extra bytes of pairs or
+// value.
+func newEntry(id string, kind session.Kind, extra int) *entry {
+	e := &entry{kind: kind, b: newBlock(id, extra)}
+	e.propsAt = uint32(len(e.b))
+	return e
 }
 
 // expiresAt returns when e expires, 0 if never.
@@ -73,9 +86,18 @@ func (e *entry) live(now int64) bool {
 	return at == 0 || now < at
 }
 
-func (e *entry) size(id string) int64 {
-	return int64(len(id) + e.data.size() + e.props.size())
+// size returns the bytes of the id, keys and values held (with the pairs'
+// length prefixes while packed).
+func (e *entry) size() int64 {
+	n, w := binary.Uvarint(e.b)
+	if e.kind == session.KindString {
+		return int64(len(e.b) - w)
+	}
+	return int64(int(n) + e.dataSec().size() + e.propsSec().size())
 }
+
+// empty reports whether a session holds no data and no props.
+func (e *entry) empty() bool { return e.dataSec().len() == 0 && e.propsSec().len() == 0 }
 
 // globalOps names globals.Map so that Store embeds it in an unexported
 // field: its methods are promoted, the field stays private.
@@ -134,7 +156,7 @@ func (sh *shard) lookupLocked(id string, now int64) *entry {
 // removeLocked deletes id's entry from the shard's map and counters.
 func (sh *shard) removeLocked(id string, e *entry) {
 	delete(sh.m, id)
-	sh.bytes -= e.size(id)
+	sh.bytes -= e.size()
 	if e.kind == session.KindString {
 		sh.strings--
 	} else {
@@ -142,26 +164,27 @@ func (sh *shard) removeLocked(id string, e *entry) {
 	}
 }
 
-// insertLocked adds a new entry for id, dropping an expired one first.
-func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64) *entry {
+// insertLocked adds a new entry for id, dropping an expired one first; its
+// block has room for extra bytes of pairs or value.
+func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64, extra int) *entry {
 	if old := sh.m[id]; old != nil {
 		sh.removeLocked(id, old)
 		s.expiredLocked(id)
 	}
-	e := &entry{kind: kind}
+	e := newEntry(id, kind, extra)
 	e.touched.Store(now)
 	if kind == session.KindSession && s.cfg.DefaultIdle > 0 {
 		e.idle = int64(s.cfg.DefaultIdle)
 	}
-	sh.addLocked(id, e)
+	sh.addLocked(e)
 	return e
 }
 
 // addLocked puts e, a key not in the shard, in its map and counters; the
-// reverse of removeLocked.
-func (sh *shard) addLocked(id string, e *entry) {
-	sh.m[id] = e
-	sh.bytes += e.size(id)
+// reverse of removeLocked. The map's key aliases e's id bytes.
+func (sh *shard) addLocked(e *entry) {
+	sh.m[e.id()] = e
+	sh.bytes += e.size()
 	if e.kind == session.KindString {
 		sh.strings++
 	} else {
@@ -183,7 +206,7 @@ func (s *Store) view(key string, fn func(e *entry)) {
 
 // sessionLocked returns the live session id for writing, creating it when
 // create is set. It returns ErrWrongType for a string key.
-func (s *Store) sessionLocked(sh *shard, id string, now int64, create bool) (*entry, error) {
+func (s *Store) sessionLocked(sh *shard, id string, now int64, create bool, extra int) (*entry, error) {
 	e := sh.lookupLocked(id, now)
 	if e == nil {
 		if !create {
@@ -193,7 +216,7 @@ func (s *Store) sessionLocked(sh *shard, id string, now int64, create bool) (*en
 			}
 			return nil, nil
 		}
-		return s.insertLocked(sh, id, session.KindSession, now), nil
+		return s.insertLocked(sh, id, session.KindSession, now, extra), nil
 	}
 	if e.kind != session.KindSession {
 		return nil, wrongType(id)
@@ -245,20 +268,17 @@ func (e *notFoundError) Unwrap() error { return session.ErrNotFound }
 func notFound(id, key string) error { return &notFoundError{id: id, key: key} }
 
 // mutate updates entry e of shard sh with fn and keeps the byte count.
-func (sh *shard) mutate(id string, e *entry, fn func()) {
-	before := e.size(id)
+// When fn moved e to a new block, the map's key is pointed at it: assigning
+// an equal string key replaces the stored one (the runtime updates string
+// keys on assignment, TestMapKeyAliasesBlock checks it), so the old block
+// is not kept alive by the map.
+func (sh *shard) mutate(e *entry, fn func()) {
+	before, block := e.size(), unsafe.SliceData(e.b)
 	fn()
-	sh.bytes += e.size(id) - before
-}
-
-// fields returns the set of e that sec names. The data/props twins of
-// session.Store (Save/SaveProp, Get/GetProp, GetAll/Props, Evict/EvictProp)
-// are each written once over a record.Section.
-func (e *entry) fields(sec record.Section) *fields {
-	if sec == record.PropsSection {
-		return &e.props
+	sh.bytes += e.size() - before
+	if unsafe.SliceData(e.b) != block {
+		sh.m[e.id()] = e
 	}
-	return &e.data
 }
 
 // write runs fn on the live session id under its shard's write lock,
@@ -266,21 +286,23 @@ func (e *entry) fields(sec record.Section) *fields {
 // the session is missing. fn reports whether it changed the session: the
 // idle clock then restarts. The byte count follows, and a session left
 // with no data and no props is removed. found reports whether fn ran.
-func (s *Store) write(id string, create bool, fn func(e *entry) (changed bool)) (found bool, err error) {
+//
+// A session it creates gets room for extra bytes of pairs.
+func (s *Store) write(id string, create bool, extra int, fn func(e *entry) (changed bool)) (found bool, err error) {
 	sh := s.shard(id)
 	now := s.now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, create)
+	e, err := s.sessionLocked(sh, id, now, create, extra)
 	if err != nil || e == nil {
 		return false, err
 	}
 	var changed bool
-	sh.mutate(id, e, func() { changed = fn(e) })
+	sh.mutate(e, func() { changed = fn(e) })
 	if changed {
 		e.touched.Store(now)
 	}
-	if e.data.len() == 0 && e.props.len() == 0 {
+	if e.empty() {
 		sh.removeLocked(id, e)
 		s.emit(session.EventDeleted, id)
 	}
@@ -310,9 +332,12 @@ func (s *Store) save(id string, sec record.Section, kvs []session.Field) (int, e
 	if len(kvs) == 0 {
 		return 0, nil
 	}
-	var added int
-	_, err := s.write(id, true, func(e *entry) bool {
-		added = e.fields(sec).set(kvs)
+	var added, extra int
+	for _, kv := range kvs {
+		extra += record.PairLen(len(kv.Key), len(kv.Value))
+	}
+	_, err := s.write(id, true, extra, func(e *entry) bool {
+		added = e.section(sec).set(kvs)
 		return true
 	})
 	if err != nil {
@@ -367,7 +392,7 @@ func (s *Store) lookupField(id, key string, sec record.Section, copyValue bool) 
 	if err != nil || e == nil {
 		return nil, false, err
 	}
-	v, ok = e.fields(sec).get(key)
+	v, ok = e.section(sec).get(key)
 	if ok && copyValue {
 		v = clone(v)
 	}
@@ -398,7 +423,7 @@ func (s *Store) readMap(id string, sec record.Section) (map[string][]byte, error
 	if e == nil {
 		return map[string][]byte{}, nil
 	}
-	return e.fields(sec).copyMap(), nil
+	return e.section(sec).copyMap(), nil
 }
 
 // Evict implements session.Store.
@@ -422,8 +447,8 @@ func (s *Store) evict(id string, sec record.Section, keys []string) (int, error)
 		return 0, err
 	}
 	var removed int
-	_, err := s.write(id, false, func(e *entry) bool {
-		removed = e.fields(sec).del(keys)
+	_, err := s.write(id, false, 0, func(e *entry) bool {
+		removed = e.section(sec).del(keys)
 		return removed > 0
 	})
 	if err != nil {
@@ -437,11 +462,12 @@ func (s *Store) Clear(_ context.Context, id string, retain ...string) (bool, err
 	if err := s.check(id); err != nil {
 		return false, err
 	}
-	return s.write(id, false, func(e *entry) bool {
+	return s.write(id, false, 0, func(e *entry) bool {
 		if len(retain) == 0 {
-			e.data, e.props = fields{}, fields{}
+			e.dataSec().clear()
+			e.propsSec().clear()
 		} else {
-			e.data.retain(retain)
+			e.dataSec().retain(retain)
 		}
 		return true
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sessiongrid/sessiongrid/session"
 )
@@ -36,7 +37,7 @@ func (s *Store) GetString(_ context.Context, key string) ([]byte, error) {
 	if e == nil {
 		return nil, notFound(key, "")
 	}
-	return clone(e.data.packed), nil
+	return clone(e.value()), nil
 }
 
 // SetString implements session.Strings.
@@ -61,7 +62,7 @@ func (s *Store) SetString(_ context.Context, key string, value []byte, opt sessi
 	isString := e != nil && e.kind == session.KindString
 	res.Existed = isString
 	if isString && opt.Get {
-		res.Old = clone(e.data.packed)
+		res.Old = clone(e.value())
 	}
 	switch opt.Cond {
 	case session.SetIfNotExists:
@@ -73,7 +74,7 @@ func (s *Store) SetString(_ context.Context, key string, value []byte, opt sessi
 			return res, nil
 		}
 	case session.SetIfEqual:
-		if !isString || !bytes.Equal(e.data.packed, opt.Match) {
+		if !isString || !bytes.Equal(e.value(), opt.Match) {
 			return res, nil
 		}
 	}
@@ -88,9 +89,9 @@ func (s *Store) SetString(_ context.Context, key string, value []byte, opt sessi
 		if e != nil {
 			sh.removeLocked(key, e)
 		}
-		e = s.insertLocked(sh, key, session.KindString, now)
+		e = s.insertLocked(sh, key, session.KindString, now, len(value))
 	}
-	sh.mutate(key, e, func() { e.data.packed = clone(value) })
+	sh.mutate(e, func() { e.setValue(value) })
 	e.deadline = deadline
 	e.touched.Store(now)
 	res.Applied = true
@@ -109,7 +110,7 @@ func (s *Store) DeleteIf(_ context.Context, key string, equal bool, value []byte
 	if err != nil || e == nil {
 		return false, err
 	}
-	if bytes.Equal(e.data.packed, value) != equal {
+	if bytes.Equal(e.value(), value) != equal {
 		return false, nil
 	}
 	sh.removeLocked(key, e)
@@ -178,7 +179,7 @@ func (s *Store) Scan(_ context.Context, cursor uint64, pattern string, count int
 		sh.mu.RLock()
 		for k, e := range sh.m {
 			if e.live(now) && (pattern == "" || pattern == "*" || Match(pattern, k)) {
-				keys = append(keys, k)
+				keys = append(keys, strings.Clone(k)) // k aliases the key's block
 			}
 		}
 		sh.mu.RUnlock()
