@@ -578,6 +578,12 @@ func (s *Store) Close(context.Context) error {
 	return nil
 }
 
+// BorrowsStrings marks the store as a server.Borrower: Save, SaveProp,
+// Get, GetProp and Exists copy the id and keys they store and keep none of
+// the strings they are given once they return (a returned error may refer
+// to them), so a caller may pass strings that alias a buffer it reuses.
+func (s *Store) BorrowsStrings() {}
+
 // Stats is a snapshot of the store's counters.
 type Stats struct {
 	Keys     int    // live and not-yet-swept keys
