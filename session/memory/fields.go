@@ -98,11 +98,12 @@ func (e *entry) setValue(v []byte) {
 // resize makes e.b[off:end] n bytes long, moving the bytes after it, and
 // returns the n-byte window at off for the caller to fill. It writes in
 // place when the block has the capacity, else it moves to a new block of
-// the exact size (rounded to the allocator's size class); a block left
-// more than half empty is moved too, so that memory follows the payload.
+// the exact size (rounded to the allocator's size class); a block that a
+// shrink leaves more than half empty is moved too, so that memory follows
+// the payload.
 func (e *entry) resize(off, end, n int) []byte {
 	size := len(e.b) - (end - off) + n
-	if size <= cap(e.b) && (size >= cap(e.b)/2 || cap(e.b) <= 64) {
+	if size <= cap(e.b) && (size >= len(e.b) || size >= cap(e.b)/2 || cap(e.b) <= 64) {
 		b := e.b[:max(size, len(e.b))]
 		copy(b[off+n:], e.b[end:]) // memmove: the ranges may overlap
 		e.b = b[:size]

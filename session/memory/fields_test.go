@@ -103,3 +103,29 @@ func TestMapKeyAliasesBlock(t *testing.T) {
 	s.SetString(t.Context(), "str", make([]byte, 1000), session.SetOptions{})
 	check("string")
 }
+
+// TestOneAllocationPerSession: a session created by one Save of several
+// fields costs two allocations, its entry and its block, and its block is
+// not moved as the pairs are written into it.
+func TestOneAllocationPerSession(t *testing.T) {
+	s, err := New(Config{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(t.Context())
+	v := make([]byte, 100)
+	kvs := []session.Field{{Key: "field:1", Value: v}, {Key: "field:2", Value: v}, {Key: "field:3", Value: v}}
+	ids := make([]string, 200)
+	for i := range ids {
+		ids[i] = fmt.Sprint("session:", i)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Save(t.Context(), ids[i], kvs...)
+		i++
+	})
+	// The shard maps grow now and then: allow a fraction.
+	if allocs > 2.5 {
+		t.Fatalf("a new session costs %.1f allocations, want 2 (entry, block)", allocs)
+	}
+}
