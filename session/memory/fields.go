@@ -21,11 +21,11 @@ import (
 // The pairs are in record.Pairs form, uvarint(len k) k uvarint(len v) v,
 // scanned linearly (like Redis's listpack): sessions are small, and a scan
 // of a few hundred bytes costs less than a map lookup's cache misses. The
-// shard map's key string aliases the id bytes of the block, so a session
-// costs two allocations (entry and block) plus its map slot, and the id is
-// not stored twice. The id bytes are never written once the block is made
-// (the block is replaced as a whole when it must grow), so strings that
-// alias them stay valid and unchanged.
+// shard's index (index.go) reads the id from the block, so a session costs
+// two allocations (entry and block) plus its index slot, and the id is
+// stored once. The id bytes are never written once the block is made (the
+// block is replaced as a whole when it must grow), so strings that alias
+// them stay valid and unchanged.
 //
 // A section past bigThreshold pairs, or past bigBytes bytes, moves to a map
 // (bigSet), kept beside the entry: a large hash is then written in constant

@@ -68,47 +68,11 @@ func TestEntrySize(t *testing.T) {
 	}
 }
 
-// TestMapKeyAliasesBlock: the shard map's key string points into its
-// entry's block, also after writes that move the entry to a new block (the
-// runtime replaces a string key on assignment; if it ever stopped, the map
-// would keep every old block alive).
-func TestMapKeyAliasesBlock(t *testing.T) {
-	s, err := New(Config{SweepInterval: -1, Shards: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(t.Context())
-	check := func(step string) {
-		t.Helper()
-		for k, e := range s.shards[0].m {
-			p, start := uintptr(unsafe.Pointer(unsafe.StringData(k))), uintptr(unsafe.Pointer(unsafe.SliceData(e.b)))
-			if p < start || p >= start+uintptr(cap(e.b)) {
-				t.Fatalf("%s: the map key of %q is not in its block", step, k)
-			}
-		}
-	}
-	for i := range 20 {
-		s.Save(t.Context(), fmt.Sprint("s", i), session.Field{Key: "a", Value: []byte("1")})
-	}
-	check("created")
-	for i := range 20 {
-		s.Save(t.Context(), fmt.Sprint("s", i), session.Field{Key: "b", Value: make([]byte, 500)})
-	}
-	check("grown")
-	for i := range 20 {
-		s.Evict(t.Context(), fmt.Sprint("s", i), "b")
-	}
-	check("shrunk")
-	s.SetString(t.Context(), "str", make([]byte, 10), session.SetOptions{})
-	s.SetString(t.Context(), "str", make([]byte, 1000), session.SetOptions{})
-	check("string")
-}
-
 // TestOneAllocationPerSession: a session created by one Save of several
 // fields costs two allocations, its entry and its block, and its block is
 // not moved as the pairs are written into it.
 func TestOneAllocationPerSession(t *testing.T) {
-	s, err := New(Config{SweepInterval: -1})
+	s, err := New(Config{SweepInterval: -1, Shards: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +88,12 @@ func TestOneAllocationPerSession(t *testing.T) {
 		s.Save(t.Context(), ids[i], kvs...)
 		i++
 	})
-	// The shard maps grow now and then: allow a fraction.
-	if allocs > 2.5 {
+	// The index grows now and then: allow a fraction.
+	limit := 2.5
+	if raceEnabled {
+		limit += 1 // the block's allocation counts twice (race_test.go)
+	}
+	if allocs > limit {
 		t.Fatalf("a new session costs %.1f allocations, want 2 (entry, block)", allocs)
 	}
 }

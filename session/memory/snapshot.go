@@ -55,11 +55,11 @@ func (s *Store) Export(ctx context.Context, filter func(key string) bool, fn fun
 		now := s.now()
 		var batch []Record
 		sh.mu.RLock()
-		for k, e := range sh.m {
-			if e.live(now) && (filter == nil || filter(k)) {
+		sh.idx.each(func(e *entry) {
+			if k := e.id(); e.live(now) && (filter == nil || filter(k)) {
 				batch = append(batch, e.record(strings.Clone(k)))
 			}
-		}
+		})
 		sh.mu.RUnlock()
 		for _, r := range batch {
 			if err := fn(r); err != nil {
@@ -99,7 +99,7 @@ func (s *Store) Import(_ context.Context, r Record) error {
 	now := s.now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if old := sh.m[r.Key]; old != nil {
+	if old := sh.idx.get(r.Key); old != nil {
 		sh.removeLocked(r.Key, old)
 	}
 	if !e.live(now) || (r.Kind == session.KindSession && e.empty()) {
@@ -125,7 +125,7 @@ func (s *Store) Expired(key string) bool {
 	now := s.now()
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	e := sh.m[key]
+	e := sh.idx.get(key)
 	return e != nil && !e.live(now)
 }
 
@@ -143,7 +143,7 @@ func (s *Store) SetTouched(key string, at time.Time) bool {
 	sh := s.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	e := sh.m[key]
+	e := sh.idx.get(key)
 	if e == nil {
 		return false
 	}
@@ -159,14 +159,16 @@ func (s *Store) SweepFunc(fn func(key string)) int {
 		sh := &s.shards[i]
 		now := s.now()
 		sh.mu.Lock()
-		for id, e := range sh.m {
+		sh.idx.each(func(e *entry) {
 			if !e.live(now) {
+				id := e.id()
 				sh.removeLocked(id, e)
 				s.emit(session.EventExpired, id)
 				fn(strings.Clone(id))
 				removed++
 			}
-		}
+		})
+		sh.idx.compact()
 		sh.mu.Unlock()
 	}
 	s.expired.Add(uint64(removed))
@@ -180,9 +182,7 @@ func (s *Store) Each(fn func(Record)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		for k, e := range sh.m {
-			fn(e.record(strings.Clone(k)))
-		}
+		sh.idx.each(func(e *entry) { fn(e.record(strings.Clone(e.id()))) })
 		sh.mu.RUnlock()
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/args"
@@ -40,8 +39,8 @@ type Store struct {
 
 type shard struct {
 	mu       sync.RWMutex // guards the fields below
-	m        map[string]*entry
-	bytes    int64 // bytes of ids, keys and values held
+	idx      index        // the shard's keys
+	bytes    int64        // bytes of ids, keys and values held
 	sessions int
 	strings  int
 	_        [64]byte // keep shards on separate cache lines
@@ -118,7 +117,7 @@ func New(cfg Config) (*Store, error) {
 	}
 	s.globalOps = globals.New(s.closed.Load, cfg.MaxValueSize)
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]*entry)
+		s.shards[i].idx = newIndex()
 	}
 	if cfg.SweepInterval > 0 {
 		s.wg.Add(1)
@@ -146,7 +145,7 @@ func (s *Store) checkValue(v []byte) error {
 
 // lookupLocked returns the live entry of id, nil if missing or expired.
 func (sh *shard) lookupLocked(id string, now int64) *entry {
-	e := sh.m[id]
+	e := sh.idx.get(id)
 	if e == nil || !e.live(now) {
 		return nil
 	}
@@ -155,7 +154,7 @@ func (sh *shard) lookupLocked(id string, now int64) *entry {
 
 // removeLocked deletes id's entry from the shard's map and counters.
 func (sh *shard) removeLocked(id string, e *entry) {
-	delete(sh.m, id)
+	sh.idx.remove(id)
 	sh.bytes -= e.size()
 	if e.kind == session.KindString {
 		sh.strings--
@@ -167,7 +166,7 @@ func (sh *shard) removeLocked(id string, e *entry) {
 // insertLocked adds a new entry for id, dropping an expired one first; its
 // block has room for extra bytes of pairs or value.
 func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64, extra int) *entry {
-	if old := sh.m[id]; old != nil {
+	if old := sh.idx.get(id); old != nil {
 		sh.removeLocked(id, old)
 		s.expiredLocked(id)
 	}
@@ -181,9 +180,9 @@ func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64,
 }
 
 // addLocked puts e, a key not in the shard, in its map and counters; the
-// reverse of removeLocked. The map's key aliases e's id bytes.
+// reverse of removeLocked.
 func (sh *shard) addLocked(e *entry) {
-	sh.m[e.id()] = e
+	sh.idx.add(e)
 	sh.bytes += e.size()
 	if e.kind == session.KindString {
 		sh.strings++
@@ -210,7 +209,7 @@ func (s *Store) sessionLocked(sh *shard, id string, now int64, create bool, extr
 	e := sh.lookupLocked(id, now)
 	if e == nil {
 		if !create {
-			if old := sh.m[id]; old != nil { // expired: reclaim now
+			if old := sh.idx.get(id); old != nil { // expired: reclaim now
 				sh.removeLocked(id, old)
 				s.expiredLocked(id)
 			}
@@ -268,17 +267,10 @@ func (e *notFoundError) Unwrap() error { return session.ErrNotFound }
 func notFound(id, key string) error { return &notFoundError{id: id, key: key} }
 
 // mutate updates entry e of shard sh with fn and keeps the byte count.
-// When fn moved e to a new block, the map's key is pointed at it: assigning
-// an equal string key replaces the stored one (the runtime updates string
-// keys on assignment, TestMapKeyAliasesBlock checks it), so the old block
-// is not kept alive by the map.
 func (sh *shard) mutate(e *entry, fn func()) {
-	before, block := e.size(), unsafe.SliceData(e.b)
+	before := e.size()
 	fn()
 	sh.bytes += e.size() - before
-	if unsafe.SliceData(e.b) != block {
-		sh.m[e.id()] = e
-	}
 }
 
 // write runs fn on the live session id under its shard's write lock,
@@ -536,13 +528,15 @@ func (s *Store) sweepShard(sh *shard) int {
 	now := s.now()
 	removed := 0
 	sh.mu.Lock()
-	for id, e := range sh.m {
+	sh.idx.each(func(e *entry) {
 		if !e.live(now) {
+			id := e.id()
 			sh.removeLocked(id, e)
 			s.emit(session.EventExpired, id)
 			removed++
 		}
-	}
+	})
+	sh.idx.compact()
 	sh.mu.Unlock()
 	s.expired.Add(uint64(removed))
 	return removed

@@ -144,7 +144,7 @@ func (s *Store) Delete(_ context.Context, keys ...string) (int, error) {
 	for _, k := range keys {
 		sh := s.shard(k)
 		sh.mu.Lock()
-		if e := sh.m[k]; e != nil {
+		if e := sh.idx.get(k); e != nil {
 			sh.removeLocked(k, e)
 			if e.live(now) {
 				n++
@@ -177,11 +177,11 @@ func (s *Store) Scan(_ context.Context, cursor uint64, pattern string, count int
 	for ; i < uint64(len(s.shards)) && len(keys) < count; i++ {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		for k, e := range sh.m {
-			if e.live(now) && (pattern == "" || pattern == "*" || Match(pattern, k)) {
+		sh.idx.each(func(e *entry) {
+			if k := e.id(); e.live(now) && (pattern == "" || pattern == "*" || Match(pattern, k)) {
 				keys = append(keys, strings.Clone(k)) // k aliases the key's block
 			}
-		}
+		})
 		sh.mu.RUnlock()
 	}
 	if i >= uint64(len(s.shards)) {
