@@ -12,8 +12,9 @@ import (
 
 // The layout of a key in memory.
 //
-// A key is one small entry (64 bytes: the expiry clock and the offsets
-// below) and one byte block, e.b, holding everything else:
+// A key is one small entry (48 bytes: the idle clock, the block's address,
+// length and capacity, and the offsets below) and one byte block holding
+// everything else:
 //
 //	uvarint(len(id)) id | data pairs | props pairs     (a session)
 //	uvarint(len(id)) id | value                         (a string)
@@ -28,8 +29,8 @@ import (
 // them stay valid and unchanged.
 //
 // A section past bigThreshold pairs, or past bigBytes bytes, moves to a map
-// (bigSet), kept beside the entry: a large hash is then written in constant
-// time, not by moving its tail.
+// (bigSet), kept in the entry's extras: a large hash is then written in
+// constant time, not by moving its tail.
 
 const (
 	// bigThreshold is the pair count past which a section moves from the
@@ -49,8 +50,47 @@ type bigSet struct {
 	bytes int
 }
 
-// bigSets holds the sections of an entry that are in the map form.
-type bigSets struct{ data, props bigSet }
+// extras is what few keys need, kept out of the entry so that the entry
+// stays in the 48-byte size class: the sections in the map form and the
+// absolute deadline.
+type extras struct {
+	data, props bigSet
+	deadline    int64 // absolute deadline; 0 = none
+}
+
+// block returns the key's byte block.
+func (e *entry) block() []byte { return unsafe.Slice(e.p, e.c)[:e.n] }
+
+// setBlock makes b the key's byte block.
+func (e *entry) setBlock(b []byte) {
+	e.p, e.n, e.c = unsafe.SliceData(b), uint32(len(b)), uint32(cap(b))
+}
+
+// deadline returns the absolute deadline, 0 if none.
+func (e *entry) deadline() int64 {
+	if e.ext == nil {
+		return 0
+	}
+	return e.ext.deadline
+}
+
+func (e *entry) setDeadline(at int64) {
+	if e.ext == nil {
+		if at == 0 {
+			return
+		}
+		e.ext = &extras{}
+	}
+	e.ext.deadline = at
+	e.dropExtras()
+}
+
+// dropExtras drops extras that hold nothing.
+func (e *entry) dropExtras() {
+	if x := e.ext; x != nil && x.deadline == 0 && x.data.m == nil && x.props.m == nil {
+		e.ext = nil
+	}
+}
 
 // newBlock returns a block for id with room for extra more bytes.
 func newBlock(id string, extra int) []byte {
@@ -75,44 +115,46 @@ func uvarintLen(n int) int {
 
 // id returns the key's id, aliasing the block.
 func (e *entry) id() string {
-	n, w := binary.Uvarint(e.b)
-	return unsafe.String(&e.b[w], int(n))
+	b := e.block()
+	n, w := binary.Uvarint(b)
+	return unsafe.String(&b[w], int(n))
 }
 
 // dataAt returns the offset of the data pairs (or the string's value).
 func (e *entry) dataAt() int {
-	n, w := binary.Uvarint(e.b)
+	n, w := binary.Uvarint(e.block())
 	return w + int(n)
 }
 
 // value returns the value of a string key, aliasing the block.
-func (e *entry) value() []byte { return e.b[e.dataAt():] }
+func (e *entry) value() []byte { return e.block()[e.dataAt():] }
 
 // setValue sets the value of a string key.
 func (e *entry) setValue(v []byte) {
 	at := e.dataAt()
-	copy(e.resize(at, len(e.b), len(v)), v)
-	e.propsAt = uint32(len(e.b))
+	copy(e.resize(at, int(e.n), len(v)), v)
+	e.propsAt = e.n
 }
 
-// resize makes e.b[off:end] n bytes long, moving the bytes after it, and
+// resize makes block[off:end] n bytes long, moving the bytes after it, and
 // returns the n-byte window at off for the caller to fill. It writes in
 // place when the block has the capacity, else it moves to a new block of
 // the exact size (rounded to the allocator's size class); a block that a
 // shrink leaves more than half empty is moved too, so that memory follows
 // the payload.
 func (e *entry) resize(off, end, n int) []byte {
-	size := len(e.b) - (end - off) + n
-	if size <= cap(e.b) && (size >= len(e.b) || size >= cap(e.b)/2 || cap(e.b) <= 64) {
-		b := e.b[:max(size, len(e.b))]
-		copy(b[off+n:], e.b[end:]) // memmove: the ranges may overlap
-		e.b = b[:size]
-		return e.b[off : off+n]
+	cur := e.block()
+	size := len(cur) - (end - off) + n
+	if size <= cap(cur) && (size >= len(cur) || size >= cap(cur)/2 || cap(cur) <= 64) {
+		b := cur[:max(size, len(cur))]
+		copy(b[off+n:], cur[end:]) // memmove: the ranges may overlap
+		e.setBlock(b[:size])
+		return b[off : off+n]
 	}
 	nb := alloc(size)
-	copy(nb, e.b[:off])
-	copy(nb[off+n:], e.b[end:])
-	e.b = nb
+	copy(nb, cur[:off])
+	copy(nb[off+n:], cur[end:])
+	e.setBlock(nb)
 	return nb[off : off+n]
 }
 
@@ -134,19 +176,19 @@ func (e *entry) propsSec() section { return section{e: e, props: true} }
 // bounds returns where the section's packed pairs lie in the block.
 func (s section) bounds() (off, end int) {
 	if s.props {
-		return int(s.e.propsAt), len(s.e.b)
+		return int(s.e.propsAt), len(s.e.block())
 	}
 	return s.e.dataAt(), int(s.e.propsAt)
 }
 
 // big returns the section's map form, nil while it is packed.
 func (s section) big() *bigSet {
-	if s.e.big == nil {
+	if s.e.ext == nil {
 		return nil
 	}
-	b := &s.e.big.data
+	b := &s.e.ext.data
 	if s.props {
-		b = &s.e.big.props
+		b = &s.e.ext.props
 	}
 	if b.m == nil {
 		return nil
@@ -196,7 +238,7 @@ func (s section) get(key string) ([]byte, bool) {
 	}
 	off, end := s.bounds()
 	for off < end {
-		k, v, next := record.NextPair(s.e.b, off)
+		k, v, next := record.NextPair(s.e.block(), off)
 		if string(k) == key {
 			return v, true
 		}
@@ -215,7 +257,7 @@ func (s section) each(fn func(k string, v []byte)) {
 	}
 	off, end := s.bounds()
 	for off < end {
-		k, v, next := record.NextPair(s.e.b, off)
+		k, v, next := record.NextPair(s.e.block(), off)
 		fn(string(k), v)
 		off = next
 	}
@@ -246,7 +288,7 @@ func (s section) set(kvs []session.Field) (added int) {
 // reserve makes room, in one allocation, for the block after kvs are
 // written, so that a multi-field write allocates at most once.
 func (s section) reserve(kvs []session.Field) {
-	final := len(s.e.b)
+	final := len(s.e.block())
 	for i, kv := range kvs {
 		if slices.ContainsFunc(kvs[i+1:], func(later session.Field) bool { return later.Key == kv.Key }) {
 			continue
@@ -256,10 +298,10 @@ func (s section) reserve(kvs []session.Field) {
 			final -= record.PairLen(len(kv.Key), len(old))
 		}
 	}
-	if final > cap(s.e.b) {
-		nb := alloc(final)[:len(s.e.b)]
-		copy(nb, s.e.b)
-		s.e.b = nb
+	if b := s.e.block(); final > cap(b) {
+		nb := alloc(final)[:len(b)]
+		copy(nb, b)
+		s.e.setBlock(nb)
 	}
 }
 
@@ -270,13 +312,13 @@ func (s section) set1(key string, val []byte) int {
 	off, end := s.bounds()
 	rec := record.PairLen(len(key), len(val))
 	for at := off; at < end; {
-		k, v, next := record.NextPair(s.e.b, at)
+		k, v, next := record.NextPair(s.e.block(), at)
 		if string(k) != key {
 			at = next
 			continue
 		}
 		if len(v) == len(val) { // same length: overwrite the value bytes
-			copy(s.e.b[next-len(v):next], val)
+			copy(s.e.block()[next-len(v):next], val)
 			return 0
 		}
 		if end-off-(next-at)+rec > bigBytes {
@@ -303,19 +345,19 @@ func (s section) toBig() {
 	m := make(map[string][]byte, int(*s.count())+8)
 	n := 0
 	for at := off; at < end; {
-		k, v, next := record.NextPair(s.e.b, at)
+		k, v, next := record.NextPair(s.e.block(), at)
 		m[string(k)] = clone(v)
 		n += len(k) + len(v)
 		at = next
 	}
 	s.splice(off, end, 0)
 	*s.count() = 0
-	if s.e.big == nil {
-		s.e.big = &bigSets{}
+	if s.e.ext == nil {
+		s.e.ext = &extras{}
 	}
-	b := &s.e.big.data
+	b := &s.e.ext.data
 	if s.props {
-		b = &s.e.big.props
+		b = &s.e.ext.props
 	}
 	*b = bigSet{m: m, bytes: n}
 }
@@ -395,7 +437,7 @@ func (s section) retain(keep []string) (removed int) {
 func (s section) keepIf(keep func(k []byte) bool) (removed int) {
 	off, end := s.bounds()
 	for at := off; at < end; {
-		k, _, next := record.NextPair(s.e.b, at)
+		k, _, next := record.NextPair(s.e.block(), at)
 		if keep(k) {
 			at = next
 			continue
@@ -412,9 +454,7 @@ func (s section) keepIf(keep func(k []byte) bool) (removed int) {
 func (s section) clear() {
 	if b := s.big(); b != nil {
 		*b = bigSet{}
-		if s.e.big.data.m == nil && s.e.big.props.m == nil {
-			s.e.big = nil
-		}
+		s.e.dropExtras()
 		return
 	}
 	off, end := s.bounds()

@@ -26,8 +26,8 @@ type Record struct {
 
 func (e *entry) record(key string) Record {
 	r := Record{Key: key, Kind: e.kind, Idle: time.Duration(e.idle), Touched: time.Unix(0, e.touched.Load())}
-	if e.deadline != 0 {
-		r.Deadline = time.Unix(0, e.deadline)
+	if d := e.deadline(); d != 0 {
+		r.Deadline = time.Unix(0, d)
 	}
 	if e.kind == session.KindString {
 		r.Value = clone(e.value())
@@ -83,7 +83,7 @@ func (s *Store) Import(_ context.Context, r Record) error {
 	e.idle = int64(r.Idle)
 	e.touched.Store(r.Touched.UnixNano())
 	if !r.Deadline.IsZero() {
-		e.deadline = r.Deadline.UnixNano()
+		e.setDeadline(r.Deadline.UnixNano())
 	}
 	if r.Kind == session.KindString {
 		e.setValue(r.Value)

@@ -49,22 +49,26 @@ type shard struct {
 // entry is one key: a session or a plain string, laid out as fields.go
 // describes. Times are Unix nanoseconds of the store's clock.
 type entry struct {
-	touched  atomic.Int64 // last touch; atomic so reads may slide it under RLock
-	idle     int64        // idle timeout in ns; 0 = never idles out
-	deadline int64        // absolute deadline; 0 = none
-	b        []byte       // the id, then the data and props pairs or the value
-	big      *bigSets     // the sections in the map form; nil while none is
-	propsAt  uint32       // offset of the props pairs in b
-	ndata    uint8        // pairs in the packed data section
-	nprops   uint8        // pairs in the packed props section
-	kind     session.Kind
+	touched atomic.Int64 // last touch; atomic so reads may slide it under RLock
+	idle    int64        // idle timeout in ns; 0 = never idles out
+	// p, n and c are the block (the id, then the data and props pairs or
+	// the value) as a slice's pointer, length and capacity: block() and
+	// setBlock() convert. Eight bytes fewer than a []byte.
+	p       *byte
+	n, c    uint32
+	ext     *extras // map-form sections and the deadline; nil while none
+	propsAt uint32  // offset of the props pairs in the block
+	ndata   uint8   // pairs in the packed data section
+	nprops  uint8   // pairs in the packed props section
+	kind    session.Kind
 }
 
 // newEntry returns an entry for id with room for extra bytes of pairs or
 // value.
 func newEntry(id string, kind session.Kind, extra int) *entry {
-	e := &entry{kind: kind, b: newBlock(id, extra)}
-	e.propsAt = uint32(len(e.b))
+	e := &entry{kind: kind}
+	e.setBlock(newBlock(id, extra))
+	e.propsAt = e.n
 	return e
 }
 
@@ -74,8 +78,8 @@ func (e *entry) expiresAt() int64 {
 	if e.idle > 0 {
 		at = e.touched.Load() + e.idle
 	}
-	if e.deadline > 0 && (at == 0 || e.deadline < at) {
-		at = e.deadline
+	if d := e.deadline(); d > 0 && (at == 0 || d < at) {
+		at = d
 	}
 	return at
 }
@@ -88,9 +92,9 @@ func (e *entry) live(now int64) bool {
 // size returns the bytes of the id, keys and values held (with the pairs'
 // length prefixes while packed).
 func (e *entry) size() int64 {
-	n, w := binary.Uvarint(e.b)
+	n, w := binary.Uvarint(e.block())
 	if e.kind == session.KindString {
-		return int64(len(e.b) - w)
+		return int64(int(e.n) - w)
 	}
 	return int64(int(n) + e.dataSec().size() + e.propsSec().size())
 }
@@ -484,9 +488,9 @@ func (s *Store) SetExpiry(_ context.Context, id string, x session.Expiry) error 
 	case x.Idle < 0:
 		e.idle = 0
 	}
-	e.deadline = 0
+	e.setDeadline(0)
 	if x.TTL > 0 {
-		e.deadline = now + int64(x.TTL)
+		e.setDeadline(now + int64(x.TTL))
 	}
 	e.touched.Store(now)
 	return nil

@@ -348,3 +348,14 @@ func TestFastPathAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxValueLimit(t *testing.T) {
+	if _, err := memory.New(memory.Config{MaxValueSize: memory.MaxValueLimit + 1}); err == nil {
+		t.Fatal("a MaxValueSize past MaxValueLimit was accepted")
+	}
+	s, err := memory.New(memory.Config{MaxValueSize: memory.MaxValueLimit, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close(context.Background())
+}

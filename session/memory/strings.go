@@ -80,7 +80,7 @@ func (s *Store) SetString(_ context.Context, key string, value []byte, opt sessi
 	}
 	var deadline int64
 	if opt.KeepTTL && isString {
-		deadline = e.deadline
+		deadline = e.deadline()
 	}
 	if opt.TTL > 0 {
 		deadline = now + int64(opt.TTL)
@@ -92,7 +92,7 @@ func (s *Store) SetString(_ context.Context, key string, value []byte, opt sessi
 		e = s.insertLocked(sh, key, session.KindString, now, len(value))
 	}
 	sh.mutate(e, func() { e.setValue(value) })
-	e.deadline = deadline
+	e.setDeadline(deadline)
 	e.touched.Store(now)
 	res.Applied = true
 	return res, nil
