@@ -25,11 +25,11 @@ report() { # name port pid step
   local u r; u=$(used $2); r=$(rss $3)
   printf '%-12s %-10s used_memory %6.0f B/session   RSS %6.0f B/session\n' "$1" "$4" "$(echo "$u/$n" | bc -l)" "$(echo "$r/$n" | bc -l)"
 }
-redis-server --port 7651 --save '' --appendonly no --daemonize no >/dev/null & rpid=$!
-/tmp/gridnode-mem --addr 127.0.0.1:7652 --http-addr "" --log-level warn & gpid=$!
+redis-server --port 6451 --save '' --appendonly no --daemonize no >/dev/null & rpid=$!
+/tmp/gridnode-mem --addr 127.0.0.1:6452 --http-addr "" --log-level warn & gpid=$!
 trap 'kill $rpid $gpid 2>/dev/null' EXIT
 sleep 1
-for spec in "redis 7651 $rpid" "gridnode 7652 $gpid"; do
+for spec in "redis 6451 $rpid" "gridnode 6452 $gpid"; do
   set -- $spec
   report "$1" "$2" "$3" empty
   gen | redis-cli -p "$2" --pipe >/dev/null
