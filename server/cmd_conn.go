@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessiongrid/sessiongrid/session/memory"
+	"github.com/sessiongrid/sessiongrid/internal/glob"
 )
 
 // Connection and server commands.
@@ -387,7 +387,7 @@ func (c *conn) config(args [][]byte) {
 		var out []string
 		for _, p := range params {
 			for _, pat := range args[2:] {
-				if memory.Match(strings.ToLower(string(pat)), p[0]) {
+				if glob.Match(strings.ToLower(string(pat)), p[0]) {
 					out = append(out, p[0], p[1])
 					break
 				}

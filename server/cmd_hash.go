@@ -8,8 +8,9 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/sessiongrid/sessiongrid/internal/glob"
+
 	"github.com/sessiongrid/sessiongrid/session"
-	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
 // Hash commands: a session's data keys are the fields of a Redis hash.
@@ -347,7 +348,7 @@ func (c *conn) hscan(args [][]byte) {
 	}
 	out := make([][]byte, 0, 2*len(keys))
 	for _, k := range keys {
-		if pattern != "" && pattern != "*" && !memory.Match(pattern, k) {
+		if pattern != "" && pattern != "*" && !glob.Match(pattern, k) {
 			continue
 		}
 		out = append(out, []byte(k))

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sessiongrid/sessiongrid/session/memory"
+	"github.com/sessiongrid/sessiongrid/internal/glob"
 )
 
 // Pub/Sub commands. Subscriptions are this member's; PUBLISH reaches the
@@ -160,7 +160,7 @@ func (c *conn) pubsub(args [][]byte) {
 		h.mu.RLock()
 		var out []string
 		for ch := range h.channels {
-			if len(args) == 2 || memory.Match(string(args[2]), ch) {
+			if len(args) == 2 || glob.Match(string(args[2]), ch) {
 				out = append(out, ch)
 			}
 		}

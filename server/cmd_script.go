@@ -10,9 +10,10 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
+	"github.com/sessiongrid/sessiongrid/server/internal/lua"
 )
 
 // Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (see
@@ -87,26 +88,31 @@ func (c *conn) evalGeneric(args [][]byte, bySHA, readOnly bool) {
 
 // load compiles src and caches it (or finds it in the cache).
 func (sc *scripting) load(src []byte) (*cachedScript, error) {
-	sha := sha1hex(src)
+	sha := lua.SHA1Hex(src)
 	if s := sc.cache.get(sha); s != nil {
 		return s, nil
 	}
-	proto, err := compileLua(string(src), scriptChunkName)
+	prog, err := lua.Compile(src)
 	if err != nil {
 		return nil, err
 	}
-	return sc.cache.add(&cachedScript{sha: sha, src: append([]byte(nil), src...), proto: proto, size: len(src) + protoSize(proto)}), nil
+	return sc.cache.add(&cachedScript{sha: sha, src: append([]byte(nil), src...), prog: prog, size: len(src) + prog.Size()}), nil
 }
+
+// vmPool holds the idle interpreters of every Server: a VM keeps nothing
+// of a run between runs.
+var vmPool = sync.Pool{New: func() any { return lua.NewVM() }}
 
 // run runs script on the caller c's behalf, alone on the node, and
 // appends its reply to c's.
 func (sc *scripting) run(c *conn, r *scriptRun, script *cachedScript, keys, argv [][]byte) {
-	vm := vmPool.Get().(*luaVM)
+	vm := vmPool.Get().(*lua.VM)
 	ret, cause, err := sc.runLocked(c.s.ctx, vm, r, script, keys, argv)
+	var scriptErr *lua.Error
 	switch {
 	case err == nil:
 		mark := len(c.out.b)
-		if err := luaToReply(&c.out, ret, 0, int(r.maxMemory)); err != nil {
+		if err := ret.Write(scriptReply{&c.out}, int(r.maxMemory)); err != nil {
 			c.out.b = c.out.b[:mark]
 			c.out.error(err.Error())
 		}
@@ -119,39 +125,31 @@ func (sc *scripting) run(c *conn, r *scriptRun, script *cachedScript, keys, argv
 			// not minutes later.
 			debug.FreeOSMemory()
 		}
-	default:
-		var apiErr *lua.ApiError
-		if !errors.As(err, &apiErr) {
-			c.out.error("ERR Error running script: " + err.Error() + " script: " + r.sha)
-			return
-		}
-		if t, ok := apiErr.Object.(*lua.LTable); ok {
-			if e, ok := t.RawGetString("err").(lua.LString); ok {
-				// An error reply of a call (or redis.error_reply): as is.
-				msg := string(e)
-				if msg == "" {
-					msg = "ERR"
-				}
-				c.out.error(msg)
-				vmPool.Put(vm)
-				return
-			}
-		}
-		msg := lua.LVAsString(apiErr.Object)
-		if apiErr.Object == nil || msg == "" {
-			msg = apiErr.Error()
-		}
-		c.out.error("ERR " + msg + " script: " + r.sha)
-		if apiErr.Type != lua.ApiErrorPanic {
+	case errors.As(err, &scriptErr):
+		c.out.error(scriptErr.Reply)
+		if scriptErr.Reusable {
 			vmPool.Put(vm)
 		}
+	default: // a panic: the interpreter is dropped
+		c.out.error("ERR Error running script: " + err.Error() + " script: " + r.sha)
 	}
 }
 
+// scriptReply writes a script's result to a connection's replies.
+type scriptReply struct{ w *replies }
+
+func (r scriptReply) Int(n int64)      { r.w.int(n) }
+func (r scriptReply) Bulk(b []byte)    { r.w.bulk(b) }
+func (r scriptReply) Null()            { r.w.null() }
+func (r scriptReply) Error(msg string) { r.w.error(msg) }
+func (r scriptReply) Simple(s string)  { r.w.simple(s) }
+func (r scriptReply) Array(n int)      { r.w.array(n) }
+func (r scriptReply) Len() int         { return len(r.w.b) }
+
 // runLocked runs the script holding the gate, with the time and memory
 // limits. cause is why the script was stopped (nil when it was not).
-func (sc *scripting) runLocked(parent context.Context, vm *luaVM, r *scriptRun, script *cachedScript,
-	keys, argv [][]byte) (ret lua.LValue, cause, err error) {
+func (sc *scripting) runLocked(parent context.Context, vm *lua.VM, r *scriptRun, script *cachedScript,
+	keys, argv [][]byte) (ret lua.Result, cause, err error) {
 	if !r.gateHeld { // a script queued in a transaction runs under its gate
 		sc.gate.lockAll()
 		defer sc.gate.unlockAll()
@@ -166,11 +164,12 @@ func (sc *scripting) runLocked(parent context.Context, vm *luaVM, r *scriptRun, 
 	defer endWatch()
 	defer func() {
 		if p := recover(); p != nil {
-			ret, err = nil, fmt.Errorf("panic: %v", p)
+			ret, err = lua.Result{}, fmt.Errorf("panic: %v", p)
 			r.log.Error("panic running a script", "script", r.sha, "panic", p)
 		}
 	}()
-	ret, err = vm.exec(ctx, r, script.proto, keys, argv)
+	ret, err = vm.Run(ctx, script.prog, lua.Run{Name: r.sha, Keys: keys, Argv: argv, MaxMemory: r.maxMemory,
+		Call: r.call, Logger: r.log})
 	if err != nil && ctx.Err() != nil {
 		cause = context.Cause(ctx)
 	}
@@ -269,8 +268,6 @@ type scriptRun struct {
 	cluster   Cluster // nil on a standalone node
 	partition int     // of the script's keys; -1 until known
 	maxMemory int64
-	env       *lua.LTable // the run's globals
-	args      [][]byte    // reused by the calls
 	log       *slog.Logger
 }
 
@@ -288,51 +285,26 @@ func (r *scriptRun) call(args [][]byte) []byte {
 	return c.execDetached(args)
 }
 
-// scriptCallable reports whether scripts may call command id: the data
-// commands (with keys, the keyspace ones, SESSION.*, GLOBAL.*) and PING,
-// ECHO, TIME; not those that touch the connection or the server.
-func scriptCallable(id int, cmd *command) bool {
-	switch id {
-	case cmdPing, cmdEcho, cmdTime, cmdPublish, cmdPubsub:
-		return true
-	case cmdGridTable, cmdGridOwner, cmdGridMembers, cmdGridSafe:
-		return false
-	}
-	return cmd.flags&(flagWrite|flagReadonly) != 0
-}
-
-func isGlobalCommand(id int) bool {
-	switch id {
-	case cmdGlobalSet, cmdGlobalGet, cmdGlobalDel, cmdGlobalAll, cmdGlobalKeys:
-		return true
-	}
-	return false
-}
-
 // check returns the error reply refusing a call, or "".
 func (r *scriptRun) check(id int, args [][]byte) string {
 	cmd := &r.c.s.table[id]
-	if !scriptCallable(id, cmd) {
+	if cmd.flags&flagScript == 0 {
 		return "ERR This Redis command is not allowed from script: '" + cmd.name + "'"
 	}
 	if r.readOnly && cmd.flags&flagWrite != 0 {
 		return "ERR Write commands are not allowed from read-only scripts."
 	}
-	if r.cluster == nil || isGlobalCommand(id) || id == cmdPing || id == cmdEcho || id == cmdTime || id == cmdPublish || id == cmdPubsub {
+	if r.cluster == nil || !cmd.partitioned() {
 		return ""
 	}
 	if cmd.first <= 0 {
 		return "CROSSSLOT '" + cmd.name + "' reads or writes every partition: not allowed from a script in a grid"
 	}
-	last, step := cmd.last, max(cmd.step, 1)
-	if last < 0 {
-		last += len(args)
-	}
-	for i := cmd.first; i <= last && i < len(args); i += step {
-		p, _, _ := r.cluster.ClusterOwner(string(args[i]))
+	for k := range cmd.keys(args) {
+		p, _, _ := r.cluster.ClusterOwner(string(k))
 		if r.partition >= 0 && p != r.partition {
 			return fmt.Sprintf("CROSSSLOT Script attempted to access key '%s' of partition %d, but its keys are in partition %d",
-				clip(args[i], 128), p, r.partition)
+				clip(k, 128), p, r.partition)
 		}
 		r.partition = p
 	}

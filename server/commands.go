@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
@@ -194,7 +195,8 @@ func init() {
 	}
 }
 
-// Command flags (reported by COMMAND).
+// Command flags: the properties of a command, read where they apply.
+// COMMAND reports the first five (flagNames).
 const (
 	flagWrite = 1 << iota
 	flagReadonly
@@ -202,9 +204,29 @@ const (
 	flagNoAuth // served before AUTH
 	flagAdmin
 	flagPubsub // allowed in RESP2 subscribed mode
-	// flagOwned: runs on its keys' owner, alone on the node (owned.go);
-	// not reported by COMMAND.
+	// flagOwned: runs on its keys' owner, alone on the node (owned.go).
 	flagOwned
+	// flagScript: scripts may call it (redis.call). The table sets it on
+	// every data command (write or readonly) without flagNoScript; the
+	// other commands scripts may call name it.
+	flagScript
+	// flagNoScript: a data command scripts may not call.
+	flagNoScript
+	// flagGlobal: reads or writes the globals (Raft), no partition's keys:
+	// scripts and transactions in a grid may use it whatever their
+	// partition.
+	flagGlobal
+	// flagNoQueue: runs at once inside MULTI instead of being queued.
+	flagNoQueue
+	// flagNoSlowlog: never recorded in the slow log (its arguments may
+	// hold a password).
+	flagNoSlowlog
+	// flagNoopReply: a reply of 0 or nil says the write changed nothing,
+	// so its keys keep their versions (WATCH on a standalone node).
+	flagNoopReply
+	// flagNumKeys: its keys are the numkeys arguments after argument 2
+	// (EVAL), not at first, last, step.
+	flagNumKeys
 )
 
 // command is one entry of the command table.
@@ -216,6 +238,7 @@ type command struct {
 	first, last, step int
 	fn                func(c *conn, args [][]byte)
 	stats             *cmdStats // INFO commandstats
+	doc               cmdDoc    // COMMAND DOCS (docs.go)
 
 	// Instruments, resolved once in New.
 	calls    prometheus.Counter
@@ -223,7 +246,9 @@ type command struct {
 	duration prometheus.Observer
 }
 
-// newCommandTable returns the table indexed by the cmd constants.
+// newCommandTable returns the table indexed by the cmd constants. Every
+// command has a row of commandDocs (docs.go): the table cannot be built
+// without it.
 func newCommandTable() [numCommands]command {
 	const (
 		w  = flagWrite
@@ -232,45 +257,60 @@ func newCommandTable() [numCommands]command {
 		na = flagNoAuth
 		a  = flagAdmin
 		ps = flagPubsub
+		s  = flagScript
+		ns = flagNoScript
+		g  = flagGlobal
+		nq = flagNoQueue
+		nl = flagNoSlowlog
+		nr = flagNoopReply
+		nk = flagNumKeys
 	)
 	var t [numCommands]command
 	def := func(id int, name string, arity, flags, first, last, step int, fn func(*conn, [][]byte)) {
-		t[id] = command{name: name, arity: arity, flags: flags, first: first, last: last, step: step, fn: fn, stats: new(cmdStats)}
+		doc, ok := commandDocs[name]
+		if !ok {
+			panic("server: command " + name + " has no row in commandDocs (docs.go)")
+		}
+		if flags&(flagWrite|flagReadonly) != 0 && flags&flagNoScript == 0 {
+			flags |= flagScript
+		}
+		t[id] = command{name: name, arity: arity, flags: flags, first: first, last: last, step: step, fn: fn,
+			stats: new(cmdStats), doc: doc}
 	}
-	def(cmdPing, "ping", -1, f|ps, 0, 0, 0, (*conn).ping)
-	def(cmdEcho, "echo", 2, f, 0, 0, 0, (*conn).echo)
-	def(cmdHello, "hello", -1, f|na, 0, 0, 0, (*conn).hello)
-	def(cmdAuth, "auth", -2, f|na, 0, 0, 0, (*conn).auth)
+	def(cmdPing, "ping", -1, f|ps|s, 0, 0, 0, (*conn).ping)
+	def(cmdEcho, "echo", 2, f|s, 0, 0, 0, (*conn).echo)
+	def(cmdHello, "hello", -1, f|na|nl, 0, 0, 0, (*conn).hello)
+	def(cmdAuth, "auth", -2, f|na|nl, 0, 0, 0, (*conn).auth)
 	def(cmdSelect, "select", 2, f, 0, 0, 0, (*conn).selectDB)
 	def(cmdClient, "client", -2, 0, 0, 0, 0, (*conn).client)
 	def(cmdInfo, "info", -1, 0, 0, 0, 0, (*conn).info)
 	def(cmdCommand, "command", -1, 0, 0, 0, 0, (*conn).command)
 	def(cmdConfig, "config", -2, a, 0, 0, 0, (*conn).config)
-	def(cmdQuit, "quit", -1, f|na|ps, 0, 0, 0, (*conn).quitCmd)
-	def(cmdReset, "reset", 1, f|na|ps, 0, 0, 0, (*conn).reset)
-	def(cmdTime, "time", 1, f, 0, 0, 0, (*conn).timeCmd)
+	def(cmdQuit, "quit", -1, f|na|ps|nq, 0, 0, 0, (*conn).quitCmd)
+	def(cmdReset, "reset", 1, f|na|ps|nq, 0, 0, 0, (*conn).reset)
+	def(cmdTime, "time", 1, f|s, 0, 0, 0, (*conn).timeCmd)
 
 	def(cmdHSet, "hset", -4, w|f, 1, 1, 1, gated((*conn).hset))
 	def(cmdHMSet, "hmset", -4, w|f, 1, 1, 1, gated((*conn).hmset))
 	def(cmdHGet, "hget", 3, r|f, 1, 1, 1, gated((*conn).hget))
 	def(cmdHMGet, "hmget", -3, r|f, 1, 1, 1, gated((*conn).hmget))
 	def(cmdHGetAll, "hgetall", 2, r, 1, 1, 1, gated((*conn).hgetall))
-	def(cmdHDel, "hdel", -3, w|f, 1, 1, 1, gated((*conn).hdel))
+	def(cmdHDel, "hdel", -3, w|f|nr, 1, 1, 1, gated((*conn).hdel))
 	def(cmdHExists, "hexists", 3, r|f, 1, 1, 1, gated((*conn).hexists))
 	def(cmdHLen, "hlen", 2, r|f, 1, 1, 1, gated((*conn).hlen))
 	def(cmdHKeys, "hkeys", 2, r, 1, 1, 1, gated((*conn).hkeys))
 	def(cmdHVals, "hvals", 2, r, 1, 1, 1, gated((*conn).hvals))
 	def(cmdHStrLen, "hstrlen", 3, r|f, 1, 1, 1, gated((*conn).hstrlen))
 
-	def(cmdDel, "del", -2, w|flagOwned, 1, -1, 1, multiKey((*conn).del))
-	def(cmdUnlink, "unlink", -2, w|f|flagOwned, 1, -1, 1, multiKey((*conn).del))
+	def(cmdDel, "del", -2, w|nr|flagOwned, 1, -1, 1, multiKey((*conn).del))
+	def(cmdUnlink, "unlink", -2, w|f|nr|flagOwned, 1, -1, 1, multiKey((*conn).del))
 	def(cmdExists, "exists", -2, r|f|flagOwned, 1, -1, 1, multiKey((*conn).exists))
 	def(cmdType, "type", 2, r|f, 1, 1, 1, gated((*conn).typeCmd))
-	def(cmdExpire, "expire", -3, w|f|flagOwned, 1, 1, 1, expireWith((*conn).expire))
-	def(cmdPExpire, "pexpire", -3, w|f|flagOwned, 1, 1, 1, expireWith((*conn).pexpire))
+	def(cmdExpire, "expire", -3, w|f|nr|flagOwned, 1, 1, 1, expireWith((*conn).expire))
+	def(cmdPExpire, "pexpire", -3, w|f|nr|flagOwned, 1, 1, 1, expireWith((*conn).pexpire))
 	def(cmdTTL, "ttl", 2, r|f, 1, 1, 1, gated((*conn).ttl))
 	def(cmdPTTL, "pttl", 2, r|f, 1, 1, 1, gated((*conn).pttl))
-	def(cmdPersist, "persist", 2, w|f, 1, 1, 1, gated((*conn).persist))
+	def(cmdPersist, "persist", 2, w|f|nr, 1, 1, 1, gated((*conn).persist))
 	def(cmdKeys, "keys", 2, r, 0, 0, 0, gated((*conn).keys))
 	def(cmdScan, "scan", -2, r, 0, 0, 0, gated((*conn).scan))
 	def(cmdDBSize, "dbsize", 1, r|f, 0, 0, 0, gated((*conn).dbsize))
@@ -278,11 +318,11 @@ func newCommandTable() [numCommands]command {
 	def(cmdFlushDB, "flushdb", -1, w, 0, 0, 0, gated((*conn).flushdb))
 
 	def(cmdGet, "get", 2, r|f, 1, 1, 1, gated((*conn).get))
-	def(cmdSet, "set", -3, w, 1, 1, 1, gated((*conn).set))
+	def(cmdSet, "set", -3, w|nr, 1, 1, 1, gated((*conn).set))
 	def(cmdSetEx, "setex", 4, w, 1, 1, 1, gated((*conn).setex))
 	def(cmdPSetEx, "psetex", 4, w, 1, 1, 1, gated((*conn).psetex))
-	def(cmdSetNX, "setnx", 3, w|f, 1, 1, 1, gated((*conn).setnx))
-	def(cmdDelEx, "delex", -2, w|f, 1, 1, 1, gated((*conn).delex))
+	def(cmdSetNX, "setnx", 3, w|f|nr, 1, 1, 1, gated((*conn).setnx))
+	def(cmdDelEx, "delex", -2, w|f|nr, 1, 1, 1, gated((*conn).delex))
 	def(cmdMGet, "mget", -2, r|f|flagOwned, 1, -1, 1, multiKey((*conn).mget))
 	def(cmdIncr, "incr", 2, w|f, 1, 1, 1, gated((*conn).incr))
 	def(cmdIncrBy, "incrby", 3, w|f, 1, 1, 1, gated((*conn).incrby))
@@ -292,34 +332,34 @@ func newCommandTable() [numCommands]command {
 	def(cmdPropSet, "session.propset", 4, w|f, 1, 1, 1, gated((*conn).propset))
 	def(cmdPropGet, "session.propget", 3, r|f, 1, 1, 1, gated((*conn).propget))
 	def(cmdProps, "session.props", 2, r, 1, 1, 1, gated((*conn).props))
-	def(cmdPropDel, "session.propdel", 3, w|f, 1, 1, 1, gated((*conn).propdel))
+	def(cmdPropDel, "session.propdel", 3, w|f|nr, 1, 1, 1, gated((*conn).propdel))
 	def(cmdClear, "session.clear", -2, w, 1, 1, 1, gated((*conn).clear))
 	def(cmdExpiry, "session.expiry", 4, w|f, 1, 1, 1, gated((*conn).expiry))
-	def(cmdGlobalSet, "global.set", 3, w|f, 0, 0, 0, gated((*conn).globalSet))
-	def(cmdGlobalGet, "global.get", 2, r|f, 0, 0, 0, gated((*conn).globalGet))
-	def(cmdGlobalDel, "global.del", 2, w|f, 0, 0, 0, gated((*conn).globalDel))
-	def(cmdGlobalAll, "global.all", 1, r, 0, 0, 0, gated((*conn).globalAll))
-	def(cmdGlobalKeys, "global.keys", 1, r, 0, 0, 0, gated((*conn).globalKeys))
-	def(cmdGridTable, "grid.table", -1, r, 0, 0, 0, (*conn).gridTable)
-	def(cmdGridOwner, "grid.owner", 2, r|f, 1, 1, 1, (*conn).gridOwner)
-	def(cmdGridMembers, "grid.members", 1, r, 0, 0, 0, (*conn).gridMembers)
-	def(cmdGridSafe, "grid.safe", 1, r, 0, 0, 0, (*conn).gridSafe)
-	def(cmdEval, "eval", -3, 0, 0, 0, 0, (*conn).eval)
-	def(cmdEvalSha, "evalsha", -3, 0, 0, 0, 0, (*conn).evalsha)
-	def(cmdEvalRO, "eval_ro", -3, 0, 0, 0, 0, (*conn).evalRO)
-	def(cmdEvalShaRO, "evalsha_ro", -3, 0, 0, 0, 0, (*conn).evalshaRO)
+	def(cmdGlobalSet, "global.set", 3, w|f|g, 0, 0, 0, gated((*conn).globalSet))
+	def(cmdGlobalGet, "global.get", 2, r|f|g, 0, 0, 0, gated((*conn).globalGet))
+	def(cmdGlobalDel, "global.del", 2, w|f|g, 0, 0, 0, gated((*conn).globalDel))
+	def(cmdGlobalAll, "global.all", 1, r|g, 0, 0, 0, gated((*conn).globalAll))
+	def(cmdGlobalKeys, "global.keys", 1, r|g, 0, 0, 0, gated((*conn).globalKeys))
+	def(cmdGridTable, "grid.table", -1, r|ns, 0, 0, 0, (*conn).gridTable)
+	def(cmdGridOwner, "grid.owner", 2, r|f|ns, 1, 1, 1, (*conn).gridOwner)
+	def(cmdGridMembers, "grid.members", 1, r|ns, 0, 0, 0, (*conn).gridMembers)
+	def(cmdGridSafe, "grid.safe", 1, r|ns, 0, 0, 0, (*conn).gridSafe)
+	def(cmdEval, "eval", -3, nk, 0, 0, 0, (*conn).eval)
+	def(cmdEvalSha, "evalsha", -3, nk, 0, 0, 0, (*conn).evalsha)
+	def(cmdEvalRO, "eval_ro", -3, nk, 0, 0, 0, (*conn).evalRO)
+	def(cmdEvalShaRO, "evalsha_ro", -3, nk, 0, 0, 0, (*conn).evalshaRO)
 	def(cmdScript, "script", -2, 0, 0, 0, 0, (*conn).script)
 	def(cmdSubscribe, "subscribe", -2, ps, 0, 0, 0, (*conn).subscribe)
 	def(cmdPSubscribe, "psubscribe", -2, ps, 0, 0, 0, (*conn).psubscribe)
 	def(cmdUnsubscribe, "unsubscribe", -1, ps, 0, 0, 0, (*conn).unsubscribe)
 	def(cmdPUnsubscribe, "punsubscribe", -1, ps, 0, 0, 0, (*conn).punsubscribe)
-	def(cmdPublish, "publish", 3, f, 0, 0, 0, (*conn).publish)
-	def(cmdPubsub, "pubsub", -2, 0, 0, 0, 0, (*conn).pubsub)
+	def(cmdPublish, "publish", 3, f|s, 0, 0, 0, (*conn).publish)
+	def(cmdPubsub, "pubsub", -2, s, 0, 0, 0, (*conn).pubsub)
 
 	o := flagOwned
 	def(cmdHIncrBy, "hincrby", 4, w|f|o, 1, 1, 1, owned(firstKey, (*conn).hincrby))
 	def(cmdHIncrByFloat, "hincrbyfloat", 4, w|f|o, 1, 1, 1, owned(firstKey, (*conn).hincrbyfloat))
-	def(cmdHSetNX, "hsetnx", 4, w|f|o, 1, 1, 1, owned(firstKey, (*conn).hsetnx))
+	def(cmdHSetNX, "hsetnx", 4, w|f|o|nr, 1, 1, 1, owned(firstKey, (*conn).hsetnx))
 	def(cmdHScan, "hscan", -3, r, 1, 1, 1, gated((*conn).hscan))
 	def(cmdHRandField, "hrandfield", -2, r, 1, 1, 1, gated((*conn).hrandfield))
 	def(cmdIncrByFloat, "incrbyfloat", 3, w|f|o, 1, 1, 1, owned(firstKey, (*conn).incrbyfloat))
@@ -330,27 +370,62 @@ func newCommandTable() [numCommands]command {
 	def(cmdGetRange, "getrange", 4, r, 1, 1, 1, gated((*conn).getrange))
 	def(cmdSetRange, "setrange", 4, w|o, 1, 1, 1, owned(firstKey, (*conn).setrange))
 	def(cmdMSet, "mset", -3, w|o, 1, -1, 2, owned(pairKeys, (*conn).mset))
-	def(cmdMSetNX, "msetnx", -3, w|o, 1, -1, 2, owned(pairKeys, (*conn).msetnx))
-	def(cmdExpireAt, "expireat", -3, w|f|o, 1, 1, 1, expireWith((*conn).expireat))
-	def(cmdPExpireAt, "pexpireat", -3, w|f|o, 1, 1, 1, expireWith((*conn).pexpireat))
+	def(cmdMSetNX, "msetnx", -3, w|o|nr, 1, -1, 2, owned(pairKeys, (*conn).msetnx))
+	def(cmdExpireAt, "expireat", -3, w|f|o|nr, 1, 1, 1, expireWith((*conn).expireat))
+	def(cmdPExpireAt, "pexpireat", -3, w|f|o|nr, 1, 1, 1, expireWith((*conn).pexpireat))
 	def(cmdExpireTime, "expiretime", 2, r|f, 1, 1, 1, gated((*conn).expiretime))
 	def(cmdPExpireTime, "pexpiretime", 2, r|f, 1, 1, 1, gated((*conn).pexpiretime))
 	def(cmdTouch, "touch", -2, r|f|o, 1, -1, 1, multiKey((*conn).touch))
 	def(cmdRename, "rename", 3, w|o, 1, 2, 1, owned(twoKeys, (*conn).rename))
-	def(cmdRenameNX, "renamenx", 3, w|f|o, 1, 2, 1, owned(twoKeys, (*conn).renamenx))
-	def(cmdCopy, "copy", -3, w|o, 1, 2, 1, owned(twoKeys, (*conn).copyCmd))
+	def(cmdRenameNX, "renamenx", 3, w|f|o|nr, 1, 2, 1, owned(twoKeys, (*conn).renamenx))
+	def(cmdCopy, "copy", -3, w|o|nr, 1, 2, 1, owned(twoKeys, (*conn).copyCmd))
 	def(cmdRandomKey, "randomkey", 1, r, 0, 0, 0, gated((*conn).randomkey))
 	def(cmdObject, "object", -2, r, 2, 2, 1, gated((*conn).object))
 	def(cmdMemory, "memory", -2, r, 0, 0, 0, gated((*conn).memoryCmd))
 	def(cmdWait, "wait", 3, 0, 0, 0, 0, (*conn).wait)
 	def(cmdSlowlog, "slowlog", -2, a, 0, 0, 0, (*conn).slowlog)
 
-	def(cmdMulti, "multi", 1, f, 0, 0, 0, (*conn).multi)
-	def(cmdExec, "exec", 1, 0, 0, 0, 0, (*conn).execCmd)
-	def(cmdDiscard, "discard", 1, f, 0, 0, 0, (*conn).discard)
-	def(cmdWatch, "watch", -2, f, 1, -1, 1, (*conn).watch)
+	def(cmdMulti, "multi", 1, f|nq, 0, 0, 0, (*conn).multi)
+	def(cmdExec, "exec", 1, nq, 0, 0, 0, (*conn).execCmd)
+	def(cmdDiscard, "discard", 1, f|nq, 0, 0, 0, (*conn).discard)
+	def(cmdWatch, "watch", -2, f|nq, 1, -1, 1, (*conn).watch)
 	def(cmdUnwatch, "unwatch", 1, f, 0, 0, 0, (*conn).unwatch)
 	return t
+}
+
+// partitioned reports whether the command reads or writes the keys of
+// partitions (its key arguments', or every partition's when it has none):
+// the data commands but the globals.
+func (cmd *command) partitioned() bool {
+	return cmd.flags&(flagWrite|flagReadonly) != 0 && cmd.flags&flagGlobal == 0
+}
+
+// keys yields the key arguments of args, a request of cmd.
+func (cmd *command) keys(args [][]byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		if cmd.flags&flagNumKeys != 0 {
+			if n, ok := parseInt(args[2]); ok && n >= 0 && n <= int64(len(args)-3) {
+				for _, k := range args[3 : 3+n] {
+					if !yield(k) {
+						return
+					}
+				}
+			}
+			return
+		}
+		if cmd.first <= 0 {
+			return
+		}
+		last, step := cmd.last, max(cmd.step, 1)
+		if last < 0 {
+			last += len(args)
+		}
+		for i := cmd.first; i <= last && i < len(args); i += step {
+			if !yield(args[i]) {
+				return
+			}
+		}
+	}
 }
 
 // flagNames returns the COMMAND flags of a command.
@@ -413,7 +488,7 @@ func (c *conn) exec(args [][]byte) {
 		cmd.calls.Inc()
 		return
 	}
-	if c.tx.multi && queues(id) {
+	if c.tx.multi && cmd.flags&flagNoQueue == 0 {
 		c.queue(id, args)
 		return
 	}

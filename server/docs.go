@@ -229,7 +229,7 @@ func (c *conn) docs(names [][]byte) {
 	c.out.mapHeader(len(ids))
 	for _, id := range ids {
 		cmd := &c.s.table[id]
-		d := commandDocs[cmd.name]
+		d := cmd.doc
 		c.out.bulkString(cmd.name)
 		args := parseSyntax(d.syntax)
 		n := 3

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sessiongrid/sessiongrid/session/memory"
+	"github.com/sessiongrid/sessiongrid/internal/glob"
 )
 
 // Broadcaster is the optional capability of a Backend that carries
@@ -87,7 +87,7 @@ func (h *hub) publish(channel, message []byte, self *conn) int {
 		ts = append(ts, target{sub: sub})
 	}
 	for pat, set := range h.patterns {
-		if memory.Match(pat, ch) {
+		if glob.Match(pat, ch) {
 			for sub := range set {
 				ts = append(ts, target{sub: sub, pattern: pat})
 			}

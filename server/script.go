@@ -11,12 +11,14 @@ import (
 	"time"
 	"unsafe"
 
-	lua "github.com/yuin/gopher-lua"
+	"github.com/sessiongrid/sessiongrid/server/internal/lua"
 )
 
 // Lua scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT run Lua 5.1
-// scripts (gopher-lua) whose redis.call and redis.pcall run gridnode's own
-// command implementations, with the same semantics and error replies.
+// scripts (gopher-lua, in package internal/lua) whose redis.call and
+// redis.pcall run gridnode's own command implementations, with the same
+// semantics and error replies. This file and cmd_script.go are the glue:
+// the script cache, the gate, the limits and the calls' connection.
 //
 // # Atomicity
 //
@@ -67,7 +69,7 @@ const (
 	DefaultScriptTimeout = 5 * time.Second
 	// DefaultScriptMaxMemory bounds the heap a script may grow, and the
 	// size of one string or reply it builds.
-	DefaultScriptMaxMemory = 64 << 20
+	DefaultScriptMaxMemory = lua.DefaultMaxMemory
 	// DefaultScriptCacheEntries and DefaultScriptCacheBytes bound the
 	// script cache (SCRIPT LOAD and EVAL fill it; the oldest scripts are
 	// dropped first, and EVALSHA of a dropped script answers NOSCRIPT, which
@@ -75,7 +77,7 @@ const (
 	DefaultScriptCacheEntries = 10000
 	DefaultScriptCacheBytes   = 64 << 20
 	// MaxScriptSource bounds the source of one script.
-	MaxScriptSource = 1 << 20
+	MaxScriptSource = lua.MaxSource
 )
 
 // Reasons a running script is stopped (the cause of its context).
@@ -198,11 +200,11 @@ func gated(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
 
 // cachedScript is one compiled script.
 type cachedScript struct {
-	sha   string // lower-case hex SHA1 of the source
-	src   []byte // the source (EVALSHA forwarded to a key's owner travels as EVAL)
-	proto *lua.FunctionProto
-	size  int // estimated bytes held
-	elem  *list.Element
+	sha  string // lower-case hex SHA1 of the source
+	src  []byte // the source (EVALSHA forwarded to a key's owner travels as EVAL)
+	prog *lua.Script
+	size int // estimated bytes held
+	elem *list.Element
 }
 
 // scriptCache holds compiled scripts by SHA1, bounded in entries and
@@ -252,20 +254,6 @@ func (c *scriptCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.byHash)
-}
-
-// protoSize estimates the bytes a compiled script holds.
-func protoSize(p *lua.FunctionProto) int {
-	n := 128 + 4*len(p.Code) + 16*len(p.Constants) + 8*len(p.DbgSourcePositions)
-	for _, k := range p.Constants {
-		if s, ok := k.(lua.LString); ok {
-			n += len(s)
-		}
-	}
-	for _, f := range p.FunctionPrototypes {
-		n += protoSize(f)
-	}
-	return n
 }
 
 // The memory watchdog.

@@ -46,7 +46,7 @@ type slowLog struct {
 
 // record adds a command that ran for d, when it qualifies.
 func (l *slowLog) record(c *conn, id int, args [][]byte, d time.Duration) {
-	if l.slower < 0 || d <= l.slower || l.maxLen <= 0 || c.nc == nil || id == cmdAuth || id == cmdHello {
+	if l.slower < 0 || d <= l.slower || l.maxLen <= 0 || c.nc == nil || c.s.table[id].flags&flagNoSlowlog != 0 {
 		return
 	}
 	e := slowEntry{at: time.Now().Unix(), duration: int64(d / time.Microsecond), addr: c.nc.RemoteAddr().String()}

@@ -107,16 +107,6 @@ func (c *conn) execAbort(msg string) {
 	c.out.error("EXECABORT Transaction discarded because of: " + msg)
 }
 
-// queues reports whether command id is queued inside MULTI rather than
-// run.
-func queues(id int) bool {
-	switch id {
-	case cmdExec, cmdDiscard, cmdMulti, cmdWatch, cmdQuit, cmdReset:
-		return false
-	}
-	return true
-}
-
 // queue queues a command inside MULTI, or refuses it (the EXEC then
 // aborts).
 func (c *conn) queue(id int, args [][]byte) {
@@ -153,38 +143,30 @@ func (c *conn) txKeys(id int, args [][]byte) string {
 		return ""
 	}
 	cmd := &c.s.table[id]
-	var keys [][]byte
 	switch {
-	case id == cmdWatch:
-		keys = args[1:]
-	case id == cmdEval || id == cmdEvalSha || id == cmdEvalRO || id == cmdEvalShaRO:
-		if n, ok := parseInt(args[2]); ok && n >= 0 && n <= int64(len(args)-3) {
-			keys = args[3 : 3+n]
-		}
-	case isGlobalCommand(id) || cmd.flags&(flagWrite|flagReadonly) == 0:
+	case id == cmdWatch, cmd.flags&flagNumKeys != 0: // their keys join the transaction
+	case !cmd.partitioned():
 		return ""
 	case cmd.first <= 0:
 		return "CROSSSLOT '" + cmd.name + "' reads or writes every partition: not allowed in a transaction in a grid"
-	default:
-		last, step := cmd.last, max(cmd.step, 1)
-		if last < 0 {
-			last += len(args)
-		}
-		for i := cmd.first; i <= last && i < len(args); i += step {
-			keys = append(keys, args[i])
-		}
 	}
 	p := c.tx.partition
-	for _, k := range keys {
+	var first []byte // the first key
+	n := 0
+	for k := range cmd.keys(args) {
 		kp, _, _ := cl.ClusterOwner(string(k))
 		if p >= 0 && kp != p {
 			return msgCrossSlot
 		}
+		if n == 0 {
+			first = k
+		}
 		p = kp
+		n++
 	}
 	if p >= 0 && c.tx.partition < 0 {
 		c.tx.partition = p
-		c.tx.routeKey = append([]byte(nil), keys[0]...)
+		c.tx.routeKey = append([]byte(nil), first...)
 	}
 	return ""
 }
@@ -586,7 +568,7 @@ func numbered(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
 			return
 		}
 		if id := lookup(args[0]); id >= 0 && c.s.table[id].flags&flagWrite != 0 {
-			c.writtenKeys(id, &c.s.table[id], args, c.out.b[mark:])
+			c.writtenKeys(&c.s.table[id], args, c.out.b[mark:])
 		}
 	}
 }
@@ -595,26 +577,15 @@ func numbered(fn func(*conn, [][]byte)) func(*conn, [][]byte) {
 // (a grid member's backend numbers every write itself). A command that
 // answered that it changed nothing (DEL of a missing key, SET NX that did
 // not set) numbers nothing, as Redis does not signal it.
-func (c *conn) writtenKeys(id int, cmd *command, args [][]byte, reply []byte) {
-	if string(reply) == ":0\r\n" {
-		switch id {
-		case cmdDel, cmdUnlink, cmdHDel, cmdExpire, cmdPExpire, cmdPersist, cmdSetNX, cmdDelEx, cmdPropDel,
-			cmdHSetNX, cmdMSetNX, cmdRenameNX, cmdCopy, cmdExpireAt, cmdPExpireAt:
+func (c *conn) writtenKeys(cmd *command, args [][]byte, reply []byte) {
+	if cmd.flags&flagNoopReply != 0 {
+		switch string(reply) {
+		case ":0\r\n", "$-1\r\n", "_\r\n":
 			return
 		}
 	}
-	if id == cmdSet && (string(reply) == "$-1\r\n" || string(reply) == "_\r\n") {
-		return
-	}
-	if cmd.first <= 0 {
-		return
-	}
-	last, step := cmd.last, max(cmd.step, 1)
-	if last < 0 {
-		last += len(args)
-	}
-	for i := cmd.first; i <= last && i < len(args); i += step {
-		c.s.versions.written(string(args[i]))
+	for k := range cmd.keys(args) {
+		c.s.versions.written(string(k))
 	}
 }
 

@@ -6,13 +6,26 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // BenchmarkCall measures request/response throughput over one multiplexed
 // connection with concurrent callers (the writer batches their frames).
 //
 //	go test -run=NONE -bench=Call ./transport/
+//
+// It reports the CPU time per call of both ends (this process) too.
 func BenchmarkCall(b *testing.B) {
 	for _, callers := range []int{1, 16, 128} {
 		b.Run("callers="+strconv.Itoa(callers), func(b *testing.B) {
@@ -27,6 +40,7 @@ func BenchmarkCall(b *testing.B) {
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
+			cpu0 := cpuTime(b)
 			for range callers {
 				wg.Add(1)
 				go func() {
@@ -41,6 +55,9 @@ func BenchmarkCall(b *testing.B) {
 			}
 			wg.Wait()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+			// CPU per call (both ends, this process) holds better than
+			// throughput on a loaded machine.
+			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/call")
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sessiongrid/sessiongrid/internal/glob"
+
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -178,7 +180,7 @@ func (s *Store) Scan(_ context.Context, cursor uint64, pattern string, count int
 		sh := &s.shards[i]
 		sh.mu.RLock()
 		sh.idx.each(func(e *entry) {
-			if k := e.id(); e.live(now) && (pattern == "" || pattern == "*" || Match(pattern, k)) {
+			if k := e.id(); e.live(now) && (pattern == "" || pattern == "*" || glob.Match(pattern, k)) {
 				keys = append(keys, strings.Clone(k)) // k aliases the key's block
 			}
 		})

@@ -1,4 +1,7 @@
-package memory
+// Package glob matches keys and channels against Redis glob patterns (KEYS,
+// SCAN MATCH, PSUBSCRIBE, CLIENT LIST filters), one matcher for the store and
+// the server.
+package glob
 
 // Match reports whether s matches the Redis glob pattern: '*' any run, '?'
 // one byte, '[abc]', '[^abc]', '[a-z]' sets, and '\' escaping the next byte.

@@ -1,9 +1,9 @@
-package server
+package lua
 
 import (
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 )
 
@@ -147,20 +147,20 @@ func (r concatRewrite) expr(p *ast.Expr) {
 
 // luaConcat is .. over its arguments (at least two), right to left as Lua
 // does, refusing any result over the script memory limit.
-func (vm *luaVM) luaConcat(L *lua.LState) int {
+func (vm *VM) luaConcat(L *glua.LState) int {
 	n := L.GetTop()
 	limit := vm.limit()
 	rhs := L.Get(n)
 	for i := n - 1; i >= 1; i-- {
 		lhs := L.Get(i)
-		if !lua.LVCanConvToString(lhs) || !lua.LVCanConvToString(rhs) {
+		if !glua.LVCanConvToString(lhs) || !glua.LVCanConvToString(rhs) {
 			op := L.GetMetaField(lhs, "__concat")
-			if op == lua.LNil {
+			if op == glua.LNil {
 				op = L.GetMetaField(rhs, "__concat")
 			}
-			if op.Type() != lua.LTFunction {
+			if op.Type() != glua.LTFunction {
 				bad := lhs
-				if lua.LVCanConvToString(lhs) {
+				if glua.LVCanConvToString(lhs) {
 					bad = rhs
 				}
 				L.RaiseError("attempt to concatenate a %s value", bad.Type().String())
@@ -175,22 +175,22 @@ func (vm *luaVM) luaConcat(L *lua.LState) int {
 		}
 		// The longest run of strings and numbers ending at i, in one join.
 		j := i
-		for j > 1 && lua.LVCanConvToString(L.Get(j-1)) {
+		for j > 1 && glua.LVCanConvToString(L.Get(j-1)) {
 			j--
 		}
 		parts := make([]string, 0, i-j+2)
 		total := int64(0)
 		for k := j; k <= i; k++ {
-			s := lua.LVAsString(L.Get(k))
+			s := glua.LVAsString(L.Get(k))
 			parts = append(parts, s)
 			total += int64(len(s))
 		}
-		last := lua.LVAsString(rhs)
+		last := glua.LVAsString(rhs)
 		parts = append(parts, last)
 		if total += int64(len(last)); total > limit {
 			L.RaiseError("string concatenation: the result would be over the script memory limit of %d bytes", limit)
 		}
-		rhs = lua.LString(strings.Join(parts, ""))
+		rhs = glua.LString(strings.Join(parts, ""))
 		i = j
 	}
 	L.Push(rhs)

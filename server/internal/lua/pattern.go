@@ -1,10 +1,10 @@
-package server
+package lua
 
 import (
 	"context"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 
 	"github.com/sessiongrid/sessiongrid/server/internal/luapattern"
 )
@@ -23,7 +23,7 @@ const luaPatternSpecials = "^$*+?.([%-"
 
 // stopCheck returns the check the matcher calls: the cause of the script's
 // context once it is done.
-func stopCheck(L *lua.LState) func() error {
+func stopCheck(L *glua.LState) func() error {
 	ctx := L.Context()
 	if ctx == nil {
 		return nil
@@ -37,7 +37,7 @@ func stopCheck(L *lua.LState) func() error {
 }
 
 // raise raises err as a Lua error.
-func raise(L *lua.LState, err error) {
+func raise(L *glua.LState, err error) {
 	L.RaiseError("%s", err.Error())
 }
 
@@ -52,21 +52,21 @@ func luaStart(init, n int) int {
 }
 
 // pushCapture pushes capture i of the match [start, end).
-func pushCapture(L *lua.LState, st *luapattern.State, str string, i, start, end int) {
+func pushCapture(L *glua.LState, st *luapattern.State, str string, i, start, end int) {
 	s, e, pos, isPos, err := st.Capture(i, start, end)
 	if err != nil {
 		raise(L, err)
 	}
 	if isPos {
-		L.Push(lua.LNumber(pos))
+		L.Push(glua.LNumber(pos))
 		return
 	}
-	L.Push(lua.LString(str[s:e]))
+	L.Push(glua.LString(str[s:e]))
 }
 
 // pushCaptures pushes every capture of the match [start, end), or the whole
 // match when the pattern has none (and whole is set), and returns how many.
-func pushCaptures(L *lua.LState, st *luapattern.State, str string, start, end int, whole bool) int {
+func pushCaptures(L *glua.LState, st *luapattern.State, str string, start, end int, whole bool) int {
 	n := st.Captures()
 	if n == 0 && whole {
 		n = 1
@@ -79,17 +79,17 @@ func pushCaptures(L *lua.LState, st *luapattern.State, str string, start, end in
 
 // strFindAux is lstrlib.c's str_find_aux: string.find (find) and
 // string.match.
-func (vm *luaVM) strFindAux(L *lua.LState, find bool) int {
+func (vm *VM) strFindAux(L *glua.LState, find bool) int {
 	str := L.CheckString(1)
 	pat := L.CheckString(2)
 	init := luaStart(L.OptInt(3, 1), len(str))
-	if find && (lua.LVAsBool(L.Get(4)) || !strings.ContainsAny(pat, luaPatternSpecials)) {
+	if find && (glua.LVAsBool(L.Get(4)) || !strings.ContainsAny(pat, luaPatternSpecials)) {
 		if i := strings.Index(str[init:], pat); i >= 0 {
-			L.Push(lua.LNumber(init + i + 1))
-			L.Push(lua.LNumber(init + i + len(pat)))
+			L.Push(glua.LNumber(init + i + 1))
+			L.Push(glua.LNumber(init + i + len(pat)))
 			return 2
 		}
-		L.Push(lua.LNil)
+		L.Push(glua.LNil)
 		return 1
 	}
 	st := luapattern.New(str, pat, stopCheck(L))
@@ -104,8 +104,8 @@ func (vm *luaVM) strFindAux(L *lua.LState, find bool) int {
 		}
 		if e >= 0 {
 			if find {
-				L.Push(lua.LNumber(s + 1))
-				L.Push(lua.LNumber(e))
+				L.Push(glua.LNumber(s + 1))
+				L.Push(glua.LNumber(e))
 				return 2 + pushCaptures(L, st, str, s, e, false)
 			}
 			return pushCaptures(L, st, str, s, e, true)
@@ -114,19 +114,19 @@ func (vm *luaVM) strFindAux(L *lua.LState, find bool) int {
 			break
 		}
 	}
-	L.Push(lua.LNil)
+	L.Push(glua.LNil)
 	return 1
 }
 
-func (vm *luaVM) strFind(L *lua.LState) int  { return vm.strFindAux(L, true) }
-func (vm *luaVM) strMatch(L *lua.LState) int { return vm.strFindAux(L, false) }
+func (vm *VM) strFind(L *glua.LState) int  { return vm.strFindAux(L, true) }
+func (vm *VM) strMatch(L *glua.LState) int { return vm.strFindAux(L, false) }
 
 // strGmatch is string.gmatch (Lua 5.1: '^' is not an anchor there).
-func (vm *luaVM) strGmatch(L *lua.LState) int {
+func (vm *VM) strGmatch(L *glua.LState) int {
 	str := L.CheckString(1)
 	pat := L.CheckString(2)
 	last := 0
-	L.Push(L.NewFunction(func(L *lua.LState) int {
+	L.Push(L.NewFunction(func(L *glua.LState) int {
 		st := luapattern.New(str, pat, stopCheck(L))
 		for s := last; s <= len(str); s++ {
 			e, err := st.MatchAt(s, 0)
@@ -150,13 +150,13 @@ func (vm *luaVM) strGmatch(L *lua.LState) int {
 // strGsub is string.gsub in linear time and memory, refusing results over
 // the memory limit. The replacement string follows Lua 5.1: %0-%9 are
 // captures, % before any other character stands for that character.
-func (vm *luaVM) strGsub(L *lua.LState) int {
+func (vm *VM) strGsub(L *glua.LState) int {
 	str := L.CheckString(1)
 	pat := L.CheckString(2)
-	L.CheckTypes(3, lua.LTString, lua.LTTable, lua.LTFunction, lua.LTNumber)
+	L.CheckTypes(3, glua.LTString, glua.LTTable, glua.LTFunction, glua.LTNumber)
 	repl := L.CheckAny(3)
-	if n, ok := repl.(lua.LNumber); ok {
-		repl = lua.LString(luaNumberString(float64(n)))
+	if n, ok := repl.(glua.LNumber); ok {
+		repl = glua.LString(luaNumberString(float64(n)))
 	}
 	most := L.OptInt(4, len(str)+1)
 	limit := vm.limit()
@@ -197,18 +197,18 @@ loop:
 		}
 	}
 	write(str[src:])
-	L.Push(lua.LString(b.String()))
-	L.Push(lua.LNumber(n))
+	L.Push(glua.LString(b.String()))
+	L.Push(glua.LNumber(n))
 	return 2
 }
 
 // gsubValue writes the replacement of the match [s, e) (lstrlib.c's
 // add_value).
-func (vm *luaVM) gsubValue(L *lua.LState, st *luapattern.State, str string, s, e int, repl lua.LValue, write func(string)) {
+func (vm *VM) gsubValue(L *glua.LState, st *luapattern.State, str string, s, e int, repl glua.LValue, write func(string)) {
 	whole := str[s:e]
-	var v lua.LValue
+	var v glua.LValue
 	switch r := repl.(type) {
-	case lua.LString:
+	case glua.LString:
 		rs := string(r)
 		for i := 0; i < len(rs); i++ {
 			j := i
@@ -226,19 +226,19 @@ func (vm *luaVM) gsubValue(L *lua.LState, st *luapattern.State, str string, s, e
 				write(whole)
 			case '1' <= c && c <= '9':
 				pushCapture(L, st, str, int(c-'1'), s, e)
-				write(lua.LVAsString(L.Get(-1)))
+				write(glua.LVAsString(L.Get(-1)))
 				L.Pop(1)
 			default:
 				write(rs[i : i+1])
 			}
 		}
 		return
-	case *lua.LTable:
+	case *glua.LTable:
 		pushCapture(L, st, str, 0, s, e)
 		key := L.Get(-1)
 		L.Pop(1)
 		v = L.GetTable(r, key)
-	case *lua.LFunction:
+	case *glua.LFunction:
 		top := L.GetTop()
 		L.Push(r)
 		nargs := pushCaptures(L, st, str, s, e, true)
@@ -247,12 +247,12 @@ func (vm *luaVM) gsubValue(L *lua.LState, st *luapattern.State, str string, s, e
 		L.SetTop(top)
 	}
 	switch v := v.(type) {
-	case lua.LString:
+	case glua.LString:
 		write(string(v))
-	case lua.LNumber:
+	case glua.LNumber:
 		write(luaNumberString(float64(v)))
 	default:
-		if lua.LVAsBool(v) {
+		if glua.LVAsBool(v) {
 			L.RaiseError("invalid replacement value (a %s)", v.Type().String())
 		}
 		write(whole) // nil or false: keep the original text
@@ -261,7 +261,7 @@ func (vm *luaVM) gsubValue(L *lua.LState, st *luapattern.State, str string, s, e
 
 // tabConcat is table.concat, refusing results over the memory limit and
 // stopping when the script is stopped.
-func (vm *luaVM) tabConcat(L *lua.LState) int {
+func (vm *VM) tabConcat(L *glua.LState) int {
 	t := L.CheckTable(1)
 	sep := L.OptString(2, "")
 	i := L.OptInt(3, 1)
@@ -275,9 +275,9 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 	for k := i; k <= j; k++ {
 		var s string
 		switch v := t.RawGetInt(k).(type) {
-		case lua.LString:
+		case glua.LString:
 			s = string(v)
-		case lua.LNumber:
+		case glua.LNumber:
 			s = luaNumberString(float64(v))
 		default:
 			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
@@ -304,6 +304,6 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 		}
 		b.WriteString(s)
 	}
-	L.Push(lua.LString(b.String()))
+	L.Push(glua.LString(b.String()))
 	return 1
 }

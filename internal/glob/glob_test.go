@@ -1,10 +1,10 @@
-package memory_test
+package glob_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/sessiongrid/sessiongrid/session/memory"
+	"github.com/sessiongrid/sessiongrid/internal/glob"
 )
 
 func TestMatch(t *testing.T) {
@@ -44,7 +44,7 @@ func TestMatch(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.pattern+"~"+tc.s, func(t *testing.T) {
-			if got := memory.Match(tc.pattern, tc.s); got != tc.want {
+			if got := glob.Match(tc.pattern, tc.s); got != tc.want {
 				t.Fatalf("Match(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
 			}
 		})
@@ -56,8 +56,8 @@ func FuzzMatch(f *testing.F) {
 		f.Add(seed, "hello")
 	}
 	f.Fuzz(func(t *testing.T, pattern, s string) {
-		memory.Match(pattern, s) // must not panic or hang
-		if !memory.Match("*", s) {
+		glob.Match(pattern, s) // must not panic or hang
+		if !glob.Match("*", s) {
 			t.Fatal("* must match everything")
 		}
 	})
