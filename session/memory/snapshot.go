@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Record is one key with everything needed to recreate it on another
@@ -79,7 +80,13 @@ func (s *Store) Import(_ context.Context, r Record) error {
 	if r.Kind != session.KindSession && r.Kind != session.KindString {
 		return session.ErrWrongType
 	}
-	e := newEntry(r.Key, r.Kind, 0)
+	extra := len(r.Value) // the block's size, so that it is allocated once
+	for _, kvs := range [][]session.Field{r.Data, r.Props} {
+		for _, kv := range kvs {
+			extra += record.PairLen(len(kv.Key), len(kv.Value))
+		}
+	}
+	e := newEntry(r.Key, r.Kind, extra)
 	e.idle = int64(r.Idle)
 	e.touched.Store(r.Touched.UnixNano())
 	if !r.Deadline.IsZero() {
