@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -80,25 +79,16 @@ func TestMultiKeyCommandsThroughNonOwner(t *testing.T) {
 	// HINCRBY from clients of every member at once: no increment lost.
 	const per = 50
 	hk := same[2]
-	var wg sync.WaitGroup
-	errs := make(chan error, len(addrs))
-	for _, addr := range addrs {
-		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	concurrently(t, len(addrs), func(i int) error {
+		c := redis.NewClient(&redis.Options{Addr: addrs[i], MaxRetries: -1})
 		defer c.Close()
-		wg.Go(func() {
-			for range per {
-				if err := c.HIncrBy(ctx, hk, "n", 1).Err(); err != nil {
-					errs <- err
-					return
-				}
+		for range per {
+			if err := c.HIncrBy(ctx, hk, "n", 1).Err(); err != nil {
+				return fmt.Errorf("HINCRBY: %w", err)
 			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("HINCRBY: %v", err)
-	}
+		}
+		return nil
+	})
 	// Every member serves the same values.
 	for _, addr := range addrs {
 		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -136,12 +137,8 @@ func (c RemoteConfig) addrs() []string {
 // withDefaults fills zero fields from DefaultRemoteConfig.
 func (c RemoteConfig) withDefaults() RemoteConfig {
 	d := DefaultRemoteConfig()
-	if c.Protocol == 0 {
-		c.Protocol = d.Protocol
-	}
-	if c.DialTimeout == 0 {
-		c.DialTimeout = d.DialTimeout
-	}
+	c.Protocol = cmp.Or(c.Protocol, d.Protocol)
+	c.DialTimeout = cmp.Or(c.DialTimeout, d.DialTimeout)
 	switch {
 	case c.ReadTimeout == 0:
 		c.ReadTimeout = d.ReadTimeout
@@ -160,21 +157,13 @@ func (c RemoteConfig) withDefaults() RemoteConfig {
 	case -1:
 		c.MaxRetries = 0
 	}
-	if c.MinRetryBackoff == 0 {
-		c.MinRetryBackoff = d.MinRetryBackoff
-	}
-	if c.MaxRetryBackoff == 0 {
-		c.MaxRetryBackoff = d.MaxRetryBackoff
-	}
+	c.MinRetryBackoff = cmp.Or(c.MinRetryBackoff, d.MinRetryBackoff)
+	c.MaxRetryBackoff = cmp.Or(c.MaxRetryBackoff, d.MaxRetryBackoff)
 	if c.MaxRetryBackoff < c.MinRetryBackoff {
 		c.MaxRetryBackoff = c.MinRetryBackoff
 	}
-	if c.MaxValueSize == 0 {
-		c.MaxValueSize = d.MaxValueSize
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.MaxValueSize = cmp.Or(c.MaxValueSize, d.MaxValueSize)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	c.Addrs = c.addrs()
 	c.Addr = c.Addrs[0]
 	return c

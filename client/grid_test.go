@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,6 +176,23 @@ func TestPipelinedNOAUTHAcrossMembers(t *testing.T) {
 	for _, id := range ids {
 		if ok, err := router.Exists(ctx, id, "f"); err != nil || ok {
 			t.Fatalf("session %s written on its owner %s by an unauthenticated pipeline (exists %v, %v)", id, self.Owner(id), ok, err)
+		}
+	}
+}
+
+// concurrently runs fn(0), …, fn(n-1) in n goroutines, waits for them and
+// fails the test with their errors.
+func concurrently(t *testing.T, n int, fn func(i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = fn(i) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -14,6 +14,23 @@ import (
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
+// subscribe connects a client with opts and subscribes it to channels,
+// waiting for every confirmation; both close when the test ends.
+func subscribe(t *testing.T, opts *redis.Options, channels ...string) (*redis.Client, *redis.PubSub) {
+	t.Helper()
+	ctx := context.Background()
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	s := c.Subscribe(ctx, channels...)
+	t.Cleanup(func() { s.Close() })
+	for range channels {
+		if _, err := s.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, s
+}
+
 // TestGridPubsub, on a 3-member grid with a backup per partition: a
 // message published on one member reaches the subscribers of every member
 // once (PUBLISH counts the publishing member's receivers, as Redis Cluster
@@ -26,15 +43,7 @@ func TestGridPubsub(t *testing.T) {
 	var clients []*redis.Client
 	var subs []*redis.PubSub
 	for _, addr := range g.Addrs() {
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 3})
-		t.Cleanup(func() { c.Close() })
-		s := c.Subscribe(ctx, "__keyevent@0__:expired", "news", "marker")
-		t.Cleanup(func() { s.Close() })
-		for range 3 {
-			if _, err := s.Receive(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
+		c, s := subscribe(t, &redis.Options{Addr: addr, Protocol: 3}, "__keyevent@0__:expired", "news", "marker")
 		clients, subs = append(clients, c), append(subs, s)
 	}
 
@@ -157,13 +166,7 @@ func TestGridPubsub(t *testing.T) {
 func TestGridPubsubOrderAndRate(t *testing.T) {
 	ctx := context.Background()
 	g := startGrid(t)
-	sc := redis.NewClient(&redis.Options{Addr: g.Nodes[0].Addr})
-	t.Cleanup(func() { sc.Close() })
-	sub := sc.Subscribe(ctx, "feed")
-	t.Cleanup(func() { sub.Close() })
-	if _, err := sub.Receive(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, sub := subscribe(t, &redis.Options{Addr: g.Nodes[0].Addr}, "feed")
 	pc := redis.NewClient(&redis.Options{Addr: g.Nodes[1].Addr})
 	t.Cleanup(func() { pc.Close() })
 	const total, batch = 20000, 100
@@ -242,13 +245,7 @@ func TestPeerEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(l.Close)
-	c := redis.NewClient(&redis.Options{Addr: g.Nodes[1].Addr})
-	t.Cleanup(func() { c.Close() })
-	sub := c.Subscribe(ctx, "__keyevent@0__:expired")
-	t.Cleanup(func() { sub.Close() })
-	if _, err := sub.Receive(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c, sub := subscribe(t, &redis.Options{Addr: g.Nodes[1].Addr}, "__keyevent@0__:expired")
 	m := p.Manager()
 	for _, k := range []string{peerKey, nodeKey} {
 		if err := m.Save(ctx, k, "stage", "menu"); err != nil {

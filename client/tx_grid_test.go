@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -152,43 +151,32 @@ func TestGridTransactions(t *testing.T) {
 	t.Run("no lost increment from clients of every member", func(t *testing.T) {
 		counter, _ := ownedElsewhere(t, g, "txc-")
 		const perClient = 15
-		var wg sync.WaitGroup
-		errs := make(chan error, 6)
-		for i := range 6 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c := redis.NewClient(&redis.Options{Addr: g.Nodes[i%3].Addr, Protocol: 2 + i%2, MaxRetries: -1, PoolSize: 1})
-				defer c.Close()
-				for range perClient {
-					for {
-						err := c.Watch(ctx, func(tx *redis.Tx) error {
-							v, err := tx.Get(ctx, counter).Int()
-							if err != nil && !errors.Is(err, redis.Nil) {
-								return err
-							}
-							_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-								p.Set(ctx, counter, v+1, 0)
-								return nil
-							})
+		concurrently(t, 6, func(i int) error {
+			c := redis.NewClient(&redis.Options{Addr: g.Nodes[i%3].Addr, Protocol: 2 + i%2, MaxRetries: -1, PoolSize: 1})
+			defer c.Close()
+			for range perClient {
+				for {
+					err := c.Watch(ctx, func(tx *redis.Tx) error {
+						v, err := tx.Get(ctx, counter).Int()
+						if err != nil && !errors.Is(err, redis.Nil) {
 							return err
-						}, counter)
-						if err == nil {
-							break
 						}
-						if !errors.Is(err, redis.TxFailedErr) {
-							errs <- err
-							return
-						}
+						_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+							p.Set(ctx, counter, v+1, 0)
+							return nil
+						})
+						return err
+					}, counter)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, redis.TxFailedErr) {
+						return err
 					}
 				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
+			}
+			return nil
+		})
 		if got, _ := redisClient(t, g, 0, 2).Get(ctx, counter).Int(); got != 6*perClient {
 			t.Fatalf("counter = %d, want %d (lost increments)", got, 6*perClient)
 		}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 )
 
 // BenchmarkDetectDeadMember measures the time from closing a member without
@@ -40,7 +42,7 @@ func BenchmarkDetectDeadMember(b *testing.B) {
 				killed := time.Now()
 				_ = nodes[2].Close(context.Background())
 				victim := nodes[2].Name()
-				waitFor(b, time.Minute, "detection", func() bool {
+				testpoll.Until(b, time.Minute, "detection", func() bool {
 					return stateOf(nodes[0], victim) == StateDead && stateOf(nodes[1], victim) == StateDead
 				})
 				total += time.Since(killed)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 )
 
 // testLog routes slog records to t.Log until the test ends, and records them
@@ -56,17 +58,6 @@ next:
 	return false
 }
 
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // startNode creates a node named name with DefaultLocalConfig changed by
 // mutate; it is closed when the test ends.
 func startNode(t testing.TB, name string, mutate func(*Config)) (*Node, *testLog) {
@@ -104,7 +95,7 @@ func startGrid(t testing.TB, size int, mutate func(*Config)) []*Node {
 		}
 	}
 	for _, n := range nodes {
-		waitFor(t, 10*time.Second, n.Name()+" to see every member", func() bool {
+		testpoll.Until(t, 10*time.Second, n.Name()+" to see every member", func() bool {
 			return countState(n.Members(), StateAlive) == size
 		})
 	}

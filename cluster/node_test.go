@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
@@ -52,11 +53,11 @@ func TestKilledMemberDeclaredDeadAndRejoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Generous slack: the machine is shared and -race slows everything.
-	waitFor(t, hi+5*time.Second, "n3 declared dead", func() bool {
+	testpoll.Until(t, hi+5*time.Second, "n3 declared dead", func() bool {
 		return stateOf(nodes[0], "n3") == StateDead && stateOf(nodes[1], "n3") == StateDead
 	})
 	t.Logf("n3 declared dead after %v (configured bound %v)", time.Since(killed), hi)
-	waitFor(t, time.Second, "a fail event", func() bool {
+	testpoll.Until(t, time.Second, "a fail event", func() bool {
 		for {
 			select {
 			case e := <-sub.C:
@@ -78,7 +79,7 @@ func TestKilledMemberDeclaredDeadAndRejoins(t *testing.T) {
 	if err := restarted.Join(ctx, []string{nodes[0].GossipAddr()}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "n3 back with its new id", func() bool {
+	testpoll.Until(t, 10*time.Second, "n3 back with its new id", func() bool {
 		m, ok := nodes[1].Member("n3")
 		return ok && m.State == StateAlive && m.ID == restarted.ID()
 	})
@@ -92,7 +93,7 @@ func TestGracefulLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = nodes[1].Close(ctx)
-	waitFor(t, 5*time.Second, "n2 seen as left", func() bool {
+	testpoll.Until(t, 5*time.Second, "n2 seen as left", func() bool {
 		return stateOf(nodes[0], "n2") == StateLeft && stateOf(nodes[2], "n2") == StateLeft
 	})
 }
@@ -110,7 +111,7 @@ func TestJoinSelfAndDNS(t *testing.T) {
 	if err := n2.Join(ctx, []string{self}); err != nil {
 		t.Fatalf("join by DNS name: %v", err)
 	}
-	waitFor(t, 5*time.Second, "n1 to see n2", func() bool { return stateOf(n1, "n2") == StateAlive })
+	testpoll.Until(t, 5*time.Second, "n1 to see n2", func() bool { return stateOf(n1, "n2") == StateAlive })
 }
 
 func TestJoinUnreachableSeed(t *testing.T) {
@@ -153,12 +154,12 @@ func TestWrongGossipKeyRefused(t *testing.T) {
 		if !errors.Is(err, ErrJoinFailed) {
 			t.Fatalf("%s: join err = %v, want ErrJoinFailed", name, err)
 		}
-		waitFor(t, 5*time.Second, name+": the joiner's log line", func() bool { return nLog.contains("join attempt failed") })
+		testpoll.Until(t, 5*time.Second, name+": the joiner's log line", func() bool { return nLog.contains("join attempt failed") })
 		if stateOf(seed, name) != "" {
 			t.Fatalf("%s was admitted", name)
 		}
 	}
-	waitFor(t, 5*time.Second, "the seed's hint", func() bool { return seedLog.contains("gossip key mismatch") })
+	testpoll.Until(t, 5*time.Second, "the seed's hint", func() bool { return seedLog.contains("gossip key mismatch") })
 	// The same key works.
 	ok, _ := startNode(t, "goodkey", func(c *Config) { c.SecretKey = key })
 	if err := ok.Join(context.Background(), []string{seed.GossipAddr()}); err != nil {
@@ -178,7 +179,7 @@ func TestPartitionCountMismatchRefused(t *testing.T) {
 	if !errors.Is(err, ErrJoinFailed) || !strings.Contains(err.Error(), "partition count") {
 		t.Fatalf("err = %v, want ErrJoinFailed about the partition count", err)
 	}
-	waitFor(t, 5*time.Second, "both sides to log the refusal", func() bool {
+	testpoll.Until(t, 5*time.Second, "both sides to log the refusal", func() bool {
 		return seedLog.contains("refusing an incompatible member", "partition count 128") &&
 			nLog.contains("refusing an incompatible member", "partition count 271")
 	})
@@ -204,7 +205,7 @@ func TestJoinWrongPort(t *testing.T) {
 	if err := n.Join(ctx, []string{tr.Addr()}); !errors.Is(err, ErrJoinFailed) {
 		t.Fatalf("err = %v, want ErrJoinFailed", err)
 	}
-	waitFor(t, 5*time.Second, "the transport to log the gossip peer", func() bool {
+	testpoll.Until(t, 5*time.Second, "the transport to log the gossip peer", func() bool {
 		return tl.contains("refused a connection", "gossip")
 	})
 }
@@ -218,7 +219,7 @@ func TestRESPOnGossipPort(t *testing.T) {
 	}
 	_, _ = c.Write([]byte("*1\r\n$4\r\nPING\r\n"))
 	defer c.Close()
-	waitFor(t, 5*time.Second, "the hint", func() bool { return l.contains("another protocol") })
+	testpoll.Until(t, 5*time.Second, "the hint", func() bool { return l.contains("another protocol") })
 }
 
 func TestSubscriptionDropsWhenFull(t *testing.T) {
@@ -275,17 +276,17 @@ func TestCutAndHeal(t *testing.T) {
 	mu.Lock()
 	n3addr, others = nodes[2].GossipAddr(), []string{nodes[0].GossipAddr(), nodes[1].GossipAddr()}
 	mu.Unlock()
-	waitFor(t, 10*time.Second, "3 alive members", func() bool { return countState(nodes[2].Members(), StateAlive) == 3 })
+	testpoll.Until(t, 10*time.Second, "3 alive members", func() bool { return countState(nodes[2].Members(), StateAlive) == 3 })
 	mu.Lock()
 	cut = true
 	mu.Unlock()
-	waitFor(t, 15*time.Second, "both sides to declare the other dead", func() bool {
+	testpoll.Until(t, 15*time.Second, "both sides to declare the other dead", func() bool {
 		return stateOf(nodes[0], "n3") == StateDead && stateOf(nodes[2], "n1") == StateDead && stateOf(nodes[2], "n2") == StateDead
 	})
 	mu.Lock()
 	cut = false
 	mu.Unlock()
-	waitFor(t, 15*time.Second, "the sides to merge", func() bool {
+	testpoll.Until(t, 15*time.Second, "the sides to merge", func() bool {
 		for _, n := range nodes {
 			if countState(n.Members(), StateAlive) != 3 {
 				return false

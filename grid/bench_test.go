@@ -5,9 +5,29 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/sessiongrid/sessiongrid/grid"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/memory"
 )
+
+// benchSession starts a 3-member grid and returns its first member's router
+// and a session, led by that member (owned) or by another one, whose field
+// stage holds value.
+func benchSession(b *testing.B, owned bool, value []byte) (*grid.Router, string) {
+	g := newTestGrid(b, 3)
+	m := g.live()[0]
+	id := ""
+	for i := 0; id == ""; i++ {
+		if c := fmt.Sprint("u", i); (m.node.Owner(c) == m.node.Name()) == owned {
+			id = c
+		}
+	}
+	r := m.node.Router(nil)
+	if _, err := r.Save(context.Background(), id, session.Field{Key: "stage", Value: value}); err != nil {
+		b.Fatal(err)
+	}
+	return r, id
+}
 
 // BenchmarkGetLocal compares a Get of a session the member owns through the
 // grid's router (what an embedded peer does) with the same Get on a bare
@@ -32,16 +52,7 @@ func BenchmarkGetLocal(b *testing.B) {
 		}
 	})
 	b.Run("grid-owner", func(b *testing.B) {
-		g := newTestGrid(b, 3)
-		m := g.live()[0]
-		r := m.node.Router(nil)
-		id := ""
-		for i := 0; id == ""; i++ { // a session this member owns
-			if c := fmt.Sprint("u", i); m.node.Owner(c) == m.node.Name() {
-				id = c
-			}
-		}
-		r.Save(ctx, id, session.Field{Key: "stage", Value: value})
+		r, id := benchSession(b, true, value)
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -51,16 +62,7 @@ func BenchmarkGetLocal(b *testing.B) {
 		}
 	})
 	b.Run("grid-remote", func(b *testing.B) {
-		g := newTestGrid(b, 3)
-		m := g.live()[0]
-		r := m.node.Router(nil)
-		id := ""
-		for i := 0; id == ""; i++ { // a session another member owns
-			if c := fmt.Sprint("u", i); m.node.Owner(c) != m.name {
-				id = c
-			}
-		}
-		r.Save(ctx, id, session.Field{Key: "stage", Value: value})
+		r, id := benchSession(b, false, value)
 		b.ReportAllocs()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {

@@ -1,6 +1,7 @@
 package grid
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"time"
@@ -105,43 +106,19 @@ func (c Config) Validate() error {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Partitions == 0 {
-		c.Partitions = d.Partitions
-	}
-	if c.SweepInterval == 0 {
-		c.SweepInterval = d.SweepInterval
-	}
-	if c.PlanInterval == 0 {
-		c.PlanInterval = d.PlanInterval
-	}
-	if c.MaxMigrations == 0 {
-		c.MaxMigrations = d.MaxMigrations
-	}
-	if c.BatchBytes == 0 {
-		c.BatchBytes = d.BatchBytes
-	}
-	if c.RouteTimeout == 0 {
-		c.RouteTimeout = d.RouteTimeout
-	}
-	if c.FreezeTimeout == 0 {
-		c.FreezeTimeout = d.FreezeTimeout
-	}
-	if c.BackupTimeout == 0 {
-		c.BackupTimeout = d.BackupTimeout
-	}
-	if c.LeaseDuration == 0 {
-		c.LeaseDuration = d.LeaseDuration
-	}
-	if c.AntiEntropyInterval == 0 {
-		c.AntiEntropyInterval = d.AntiEntropyInterval
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Partitions = cmp.Or(c.Partitions, d.Partitions)
+	c.SweepInterval = cmp.Or(c.SweepInterval, d.SweepInterval)
+	c.PlanInterval = cmp.Or(c.PlanInterval, d.PlanInterval)
+	c.MaxMigrations = cmp.Or(c.MaxMigrations, d.MaxMigrations)
+	c.BatchBytes = cmp.Or(c.BatchBytes, d.BatchBytes)
+	c.RouteTimeout = cmp.Or(c.RouteTimeout, d.RouteTimeout)
+	c.FreezeTimeout = cmp.Or(c.FreezeTimeout, d.FreezeTimeout)
+	c.BackupTimeout = cmp.Or(c.BackupTimeout, d.BackupTimeout)
+	c.LeaseDuration = cmp.Or(c.LeaseDuration, d.LeaseDuration)
+	c.AntiEntropyInterval = cmp.Or(c.AntiEntropyInterval, d.AntiEntropyInterval)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	c.Store.SweepInterval = -1
-	if c.Store.Shards == 0 {
-		c.Store.Shards = 4 // per partition: 271 × 4 maps
-	}
+	c.Store.Shards = cmp.Or(c.Store.Shards, 4) // per partition: 271 × 4 maps
 	if c.Store.Now == nil {
 		c.Store.Now = time.Now
 	}

@@ -55,3 +55,16 @@ func LocalDelete(n *Node, key string) {
 
 // PausePlanning stops (or restarts) n's planning while it coordinates.
 func PausePlanning(n *Node, paused bool) { n.planPaused.Store(paused) }
+
+// ServeLocalRead runs read as n's local read of key (serveLocal), as a
+// primary serves a read.
+func ServeLocalRead(ctx context.Context, n *Node, key string, read func(*memory.Store) error) (bool, error) {
+	return n.serveLocal(ctx, n.Partition(key), key, false, read)
+}
+
+// LapseLease ends n's lease now, as a takeover's would: a lease of an
+// epoch beyond n's table, already over.
+func LapseLease(n *Node) {
+	n.leaseEpoch.Store(^uint64(0))
+	n.leaseUntil.Store(0)
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -44,7 +45,7 @@ func TestStaleOwnerRedirects(t *testing.T) {
 		a, b := g.live()[1], g.live()[2]
 		q := a.node.Partition(keyLedBy(t, a, b))
 		grid.StartSwitch(a.node, q, b.node.Name())
-		waitFor(t, func() bool { return a.node.Table().Partitions[q].Primary() == b.node.Name() })
+		testpoll.Until(t, 30*time.Second, "b leads the partition", func() bool { return a.node.Table().Partitions[q].Primary() == b.node.Name() })
 		if find(); p < 0 {
 			t.Fatal("no member lost the lead of a partition")
 		}
@@ -95,7 +96,7 @@ func TestSwitchStaysFrozenUntilApplied(t *testing.T) {
 		}
 	}()
 	grid.StartSwitch(a.node, p, b.node.Name())
-	waitFor(t, func() bool { return b.node.Table().Owner(p) == b.node.Name() })
+	testpoll.Until(t, 30*time.Second, "b owns the partition", func() bool { return b.node.Table().Owner(p) == b.node.Name() })
 	switched := b.node.Table().Epoch
 	type result struct {
 		v   string
@@ -118,17 +119,5 @@ func TestSwitchStaysFrozenUntilApplied(t *testing.T) {
 	if r := <-got; r.err != nil && !errors.Is(r.err, session.ErrUnavailable) {
 		t.Fatalf("read after the switch was applied: %v", r.err)
 	}
-	waitFor(t, func() bool { return a.node.Table().Epoch >= switched })
-}
-
-// waitFor waits until cond holds (30 s at most).
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testpoll.Until(t, 30*time.Second, "the switched table", func() bool { return a.node.Table().Epoch >= switched })
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/replication"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/transport"
@@ -353,6 +354,20 @@ func (g *testGrid) waitSafe() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitTakenOver waits until the table that via holds makes victim the
+// primary of no partition.
+func (g *testGrid) waitTakenOver(victim, via *member) {
+	g.t.Helper()
+	testpoll.Until(g.t, 30*time.Second, "the victim's partitions taken over", func() bool {
+		for _, pa := range via.node.Table().Partitions {
+			if pa.Primary() == victim.node.Name() {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 func (g *testGrid) coordinator() *member {

@@ -92,6 +92,24 @@ func listen(addr, advertise string) (net.Listener, string, error) {
 	return l, net.JoinHostPort(adv, port), nil
 }
 
+// listenUnlessGiven opens the listener *l on bind when the configuration
+// gave none, and sets *adv to the address peers reach it at when that is
+// unset; what names the listener in the error.
+func listenUnlessGiven(l *net.Listener, adv *string, bind, advertise, what string) error {
+	if *l != nil {
+		return nil
+	}
+	nl, a, err := listen(bind, advertise)
+	if err != nil {
+		return fmt.Errorf("grid: %s listener %s: %w", what, bind, err)
+	}
+	*l = nl
+	if *adv == "" {
+		*adv = a
+	}
+	return nil
+}
+
 // StartMember starts every component, joins the grid and returns once this
 // member may serve. A member whose join fails returns an error and serves
 // nothing: it never forms a grid of its own. On error, everything started is
@@ -131,15 +149,8 @@ func StartMember(ctx context.Context, cfg MemberConfig) (m *Member, err error) {
 	if len(cfg.Secret) > 0 {
 		tcfg.Secret = cfg.Secret
 	}
-	if tcfg.Listener == nil {
-		l, adv, err := listen(tcfg.BindAddr, cfg.Advertise)
-		if err != nil {
-			return nil, fmt.Errorf("grid: internal transport listener %s: %w", tcfg.BindAddr, err)
-		}
-		tcfg.Listener = l
-		if tcfg.Advertise == "" {
-			tcfg.Advertise = adv
-		}
+	if err := listenUnlessGiven(&tcfg.Listener, &tcfg.Advertise, tcfg.BindAddr, cfg.Advertise, "internal transport"); err != nil {
+		return nil, err
 	}
 	if m.Transport, err = transport.New(tcfg); err != nil {
 		return nil, fmt.Errorf("grid: internal transport: %w", err)
@@ -158,15 +169,8 @@ func StartMember(ctx context.Context, cfg MemberConfig) (m *Member, err error) {
 		ccfg.SecretKey = key[:]
 	}
 	if role == cluster.RoleServer {
-		if gcfg.RaftListener == nil {
-			l, adv, err := listen(gcfg.RaftBind, cfg.Advertise)
-			if err != nil {
-				return nil, fmt.Errorf("grid: raft listener %s: %w", gcfg.RaftBind, err)
-			}
-			gcfg.RaftListener = l
-			if gcfg.RaftAdvertise == "" {
-				gcfg.RaftAdvertise = adv
-			}
+		if err := listenUnlessGiven(&gcfg.RaftListener, &gcfg.RaftAdvertise, gcfg.RaftBind, cfg.Advertise, "raft"); err != nil {
+			return nil, err
 		}
 		ccfg.Addrs.Raft = gcfg.RaftAdvertise
 	}

@@ -71,15 +71,8 @@ func (n *Node) stillMigrating(p int, learner string) bool {
 }
 
 func (n *Node) migrate(p int, learner string) error {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := n.stopContext()
 	defer cancel()
-	go func() {
-		select {
-		case <-n.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	pt := n.parts[p]
 	pt.dmu.Lock()
 	pt.dirty = map[string]struct{}{}

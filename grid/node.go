@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/internal/shutdown"
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/replication"
 	"github.com/sessiongrid/sessiongrid/session"
@@ -196,14 +197,24 @@ func (n *Node) Owner(key string) string {
 // first for a graceful exit that hands every partition over.
 func (n *Node) Close(ctx context.Context) error {
 	n.closeOnce.Do(func() { close(n.stop) })
-	done := make(chan struct{})
-	go func() { n.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("grid: close: %w", ctx.Err())
+	if err := shutdown.Wait(ctx, &n.wg); err != nil {
+		return fmt.Errorf("grid: close: %w", err)
 	}
+	return nil
+}
+
+// stopContext returns a context that is cancelled when the node stops or
+// cancel is called; the caller must call cancel.
+func (n *Node) stopContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-n.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 func (n *Node) stopped() bool {

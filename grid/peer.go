@@ -93,29 +93,30 @@ func (n *Node) enqueueLocked(pt *part, p int, tenure uint64, targets []target, e
 // applied them. An item not answered by the deadline counts as failed (its
 // sender breaks the link when the answer, or the failure, comes).
 func (n *Node) await(ctx context.Context, items []*pitem, deadline time.Time) bool {
-	ok := true
+	if len(items) == 0 {
+		return true
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		return false
+	}
+	t := time.NewTimer(d) // one timer for all the items
+	defer t.Stop()
 	for _, it := range items {
-		d := time.Until(deadline)
-		if d <= 0 {
-			return false
-		}
-		t := time.NewTimer(d)
 		select {
 		case r := <-it.done:
-			ok = ok && r
+			if !r {
+				return false
+			}
 		case <-t.C:
-			ok = false
+			return false
 		case <-ctx.Done():
-			ok = false
+			return false
 		case <-n.stop:
-			ok = false
-		}
-		t.Stop()
-		if !ok {
 			return false
 		}
 	}
-	return ok
+	return true
 }
 
 // sendLoop sends q's items, one frame at a time, until the node stops.
@@ -180,7 +181,11 @@ func (n *Node) sendFrame(member string, items []*pitem) {
 	}
 	addr := n.addrOf(member)
 	if hook := n.dropBackup.Load(); addr != "" && (hook == nil || !(*hook)(member)) {
-		req := binary.AppendUvarint(nil, n.table.Load().Epoch)
+		size := 2*binary.MaxVarintLen64 + len(n.self) + 1
+		for _, it := range items {
+			size += 3*binary.MaxVarintLen64 + len(it.body)
+		}
+		req := binary.AppendUvarint(make([]byte, 0, size), n.table.Load().Epoch)
 		req = appendList(req, []byte(n.self))
 		req = binary.AppendUvarint(req, uint64(len(items)))
 		for _, it := range items {

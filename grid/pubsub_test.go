@@ -36,3 +36,16 @@ func FuzzPublishFrame(f *testing.F) {
 		}
 	})
 }
+
+// TestListSize: listSize is the exact length of appendList's encoding
+// (ForwardBatch sizes its buffer with it), across varint widths.
+func TestListSize(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 16383, 16384, 1 << 21} {
+		items := [][]byte{make([]byte, n), nil, []byte("x")}
+		for k := range items {
+			if got, want := listSize(items[:k]...), len(appendList(nil, items[:k]...)); got != want {
+				t.Fatalf("item of %d bytes, %d items: listSize %d, encoding %d", n, k, got, want)
+			}
+		}
+	}
+}

@@ -177,6 +177,39 @@ type repl struct {
 	stageAt [2]uint64     // tenure and seq of the staged snapshot
 }
 
+// setPendingLocked marks key's last write as seq, not yet on every backup,
+// and returns what it replaced for restorePendingLocked.
+func (r *repl) setPendingLocked(key string, seq uint64) (prev uint64, had bool) {
+	prev, had = r.pending[key]
+	r.pending[key] = seq
+	if !had {
+		r.npending.Add(1)
+	}
+	return prev, had
+}
+
+// restorePendingLocked undoes setPendingLocked for a write that changed
+// nothing.
+func (r *repl) restorePendingLocked(key string, prev uint64, had bool) {
+	if had {
+		r.pending[key] = prev
+		return
+	}
+	delete(r.pending, key)
+	r.npending.Add(-1)
+}
+
+// clearPendingLocked forgets key's pending write if it is still seq (no
+// later write took its place) and reports whether it did.
+func (r *repl) clearPendingLocked(key string, seq uint64) bool {
+	if r.pending[key] != seq {
+		return false
+	}
+	delete(r.pending, key)
+	r.npending.Add(-1)
+	return true
+}
+
 // backupClock is the time a backup's copy lives at: nothing ever expires.
 var backupClock = time.Unix(0, 1)
 
@@ -306,19 +339,10 @@ func (n *Node) write(ctx context.Context, pt *part, p int, s *memory.Store, key 
 	}
 	r.seq++
 	seq := r.seq
-	prev, had := r.pending[key]
-	r.pending[key] = seq
-	if !had {
-		r.npending.Add(1)
-	}
+	prev, had := r.setPendingLocked(key, seq)
 	if err := apply(); err != nil { // nothing changed
 		r.seq--
-		if had {
-			r.pending[key] = prev
-		} else {
-			delete(r.pending, key)
-			r.npending.Add(-1)
-		}
+		r.restorePendingLocked(key, prev, had)
 		r.wmu.Unlock()
 		return err
 	}
@@ -329,9 +353,7 @@ func (n *Node) write(ctx context.Context, pt *part, p int, s *memory.Store, key 
 		return fmt.Errorf("%w: a backup of partition %d did not acknowledge the write; it may or may not have been applied", session.ErrUnavailable, p)
 	}
 	r.wmu.Lock()
-	if r.pending[key] == seq {
-		delete(r.pending, key)
-		r.npending.Add(-1)
+	if r.clearPendingLocked(key, seq) {
 		r.signalLocked()
 	}
 	r.wmu.Unlock()
@@ -454,15 +476,8 @@ func backupReply(status byte, applied uint64) []byte {
 // the node stops.
 func (n *Node) resync(pt *part, p int, l *link) {
 	r := &pt.repl
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := n.stopContext()
 	defer cancel()
-	go func() {
-		select {
-		case <-n.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			select {
@@ -892,10 +907,7 @@ func (n *Node) sweepReplicated(p int) {
 	s.SweepFunc(func(key string) {
 		r.seq++
 		es = append(es, entry{seq: r.seq, kind: entryDelete, key: key})
-		if _, had := r.pending[key]; !had {
-			r.npending.Add(1)
-		}
-		r.pending[key] = r.seq
+		r.setPendingLocked(key, r.seq)
 	})
 	items := n.enqueueLocked(pt, p, r.tenure, r.targetsLocked(), es)
 	r.wmu.Unlock()
@@ -905,10 +917,7 @@ func (n *Node) sweepReplicated(p int) {
 	if n.await(context.Background(), items, time.Now().Add(n.cfg.BackupTimeout)) {
 		r.wmu.Lock()
 		for _, e := range es {
-			if r.pending[e.key] == e.seq {
-				delete(r.pending, e.key)
-				r.npending.Add(-1)
-			}
+			r.clearPendingLocked(e.key, e.seq)
 		}
 		r.signalLocked()
 		r.wmu.Unlock()

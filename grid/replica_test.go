@@ -13,8 +13,10 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/grid"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
 // acks records, per session, the last counter a write acknowledged. Each
@@ -286,10 +288,29 @@ func TestDroppedBackupMessageIsRepaired(t *testing.T) {
 	if _, err := r.Save(ctx, id, field("c", "2")); err != nil {
 		t.Fatalf("write after the resync: %v", err)
 	}
+	if v, err := failover(g, p, b, id); err != nil || string(v) != "2" {
+		t.Fatalf("after failover: %q, %v", v, err)
+	}
+}
+
+// failover crashes primary p, waits for the grid to settle and reads field
+// c of session id through b, its promoted backup.
+func failover(g *testGrid, p, b *member, id string) ([]byte, error) {
 	g.stop(p, false)
 	g.waitStable()
-	if v, err := b.node.Router(nil).Get(ctx, id, "c"); err != nil || string(v) != "2" {
-		t.Fatalf("after failover: %q, %v", v, err)
+	return b.node.Router(nil).Get(context.Background(), id, "c")
+}
+
+// saveExpiring writes field c=1 to session id through r and gives the
+// session an idle timeout.
+func saveExpiring(t *testing.T, r *grid.Router, id string, idle time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := r.Save(ctx, id, field("c", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetExpiry(ctx, id, session.Expiry{Idle: idle}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -371,19 +392,12 @@ func TestExpiryIsThePrimarysDecision(t *testing.T) {
 	p, b, id := leadAndBackup(t, g)
 	ctx := context.Background()
 	r := p.node.Router(nil)
-	if _, err := r.Save(ctx, id, field("c", "1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SetExpiry(ctx, id, session.Expiry{Idle: 10 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	saveExpiring(t, r, id, 10*time.Second)
 	p.offset.Store(int64(11 * time.Second)) // only the primary's clock moves
 	if _, err := r.Get(ctx, id, "c"); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("expired on the primary: %v", err)
 	}
-	g.stop(p, false)
-	g.waitStable()
-	if v, err := b.node.Router(nil).Get(ctx, id, "c"); !errors.Is(err, session.ErrNotFound) {
+	if v, err := failover(g, p, b, id); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("the promoted backup resurrected an expired session: %q, %v", v, err)
 	}
 }
@@ -393,25 +407,10 @@ func TestExpiryIsThePrimarysDecision(t *testing.T) {
 func TestSweptExpiryReachesBackups(t *testing.T) {
 	g := newTestGrid(t, 3)
 	p, b, id := leadAndBackup(t, g)
-	ctx := context.Background()
-	r := p.node.Router(nil)
-	if _, err := r.Save(ctx, id, field("c", "1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SetExpiry(ctx, id, session.Expiry{Idle: 10 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	saveExpiring(t, p.node.Router(nil), id, 10*time.Second)
 	p.offset.Store(int64(11 * time.Second))
-	deadline := time.Now().Add(10 * time.Second)
-	for p.node.Stats().Expired == 0 { // the sweeper ran
-		if time.Now().After(deadline) {
-			t.Fatal("the primary never swept")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	g.stop(p, false)
-	g.waitStable()
-	if v, err := b.node.Router(nil).Get(ctx, id, "c"); !errors.Is(err, session.ErrNotFound) {
+	testpoll.Until(t, 30*time.Second, "the primary's sweep", func() bool { return p.node.Stats().Expired > 0 })
+	if v, err := failover(g, p, b, id); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("the promoted backup resurrected a swept session: %q, %v", v, err)
 	}
 }
@@ -427,20 +426,13 @@ func TestTouchedSessionSurvivesPromotion(t *testing.T) {
 	id := keyLedBy(t, p, b)
 	ctx := context.Background()
 	r := p.node.Router(nil)
-	if _, err := r.Save(ctx, id, field("c", "1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SetExpiry(ctx, id, session.Expiry{Idle: 100 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	saveExpiring(t, r, id, 100*time.Second)
 	g.advance(80 * time.Second)
 	if _, err := r.Get(ctx, id, "c"); err != nil { // touches
 		t.Fatal(err)
 	}
 	g.advance(80 * time.Second) // 160 s after the write, 80 s after the touch
-	g.stop(p, false)
-	g.waitStable()
-	if v, err := b.node.Router(nil).Get(ctx, id, "c"); err != nil || string(v) != "1" {
+	if v, err := failover(g, p, b, id); err != nil || string(v) != "1" {
 		t.Fatalf("the touched session did not survive the failover: %q, %v", v, err)
 	}
 }
@@ -469,22 +461,7 @@ func TestCutPrimaryStopsAcknowledging(t *testing.T) {
 	// The majority promotes the victim's partitions; writes through it go
 	// on failing meanwhile.
 	others := g.live()[:2]
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		held := false
-		for _, pa := range others[0].node.Table().Partitions {
-			if pa.Primary() == victim.node.Name() {
-				held = true
-			}
-		}
-		if !held {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the majority never took the victim's partitions over")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	g.waitTakenOver(victim, others[0])
 	// A session the cut member led, rewritten on the majority side: the cut
 	// member must not answer with what it holds (its lease ran out).
 	if _, err := others[0].node.Router(nil).Save(context.Background(), stale, field("c", "new")); err != nil {
@@ -525,10 +502,41 @@ func TestAntiEntropyRepairsADivergedBackup(t *testing.T) {
 		t.Fatal("the damage did not take")
 	}
 	grid.CheckNow(p.node, p.node.Partition(id))
-	waitFor(t, func() bool { _, ok := grid.LocalRecord(b.node, id); return ok })
-	g.stop(p, false)
-	g.waitStable()
-	if v, err := b.node.Router(nil).Get(ctx, id, "c"); err != nil || string(v) != "1" {
+	testpoll.Until(t, 30*time.Second, "the repaired record on the backup", func() bool { _, ok := grid.LocalRecord(b.node, id); return ok })
+	if v, err := failover(g, p, b, id); err != nil || string(v) != "1" {
 		t.Fatalf("after the failover: %q, %v", v, err)
+	}
+}
+
+// TestReadFailsWhenLeaseLapsesDuringIt: a primary's lease runs out (here:
+// the lease of a takeover's epoch and no time left) while a read runs; the
+// read is not answered, since another member may have taken over and
+// written before the value was read. Without the check after the read, a
+// primary descheduled past its lease answered stale values
+// (TestLinearizableThroughPause, under load).
+func TestReadFailsWhenLeaseLapsesDuringIt(t *testing.T) {
+	g := newTestGrid(t, 3)
+	p, _, id := leadAndBackup(t, g)
+	ctx := context.Background()
+	if _, err := p.node.Router(nil).Save(ctx, id, field("c", "1")); err != nil {
+		t.Fatal(err)
+	}
+	n := p.node
+	for _, lapse := range []bool{false, true} {
+		served, err := grid.ServeLocalRead(ctx, n, id, func(s *memory.Store) error {
+			if lapse {
+				grid.LapseLease(n)
+			}
+			_, err := s.Get(ctx, id, "c")
+			return err
+		})
+		switch {
+		case !served:
+			t.Fatalf("lapse %v: the primary did not serve the read", lapse)
+		case lapse && !errors.Is(err, session.ErrUnavailable):
+			t.Fatalf("a read during which the lease ran out answered: %v", err)
+		case !lapse && err != nil:
+			t.Fatalf("a read under the lease failed: %v", err)
+		}
 	}
 }

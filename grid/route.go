@@ -168,9 +168,38 @@ func (n *Node) serveLocal(ctx context.Context, p int, key string, write bool, fn
 				err = aerr
 			}
 		}
+		if !n.stillLeads(pt, p) {
+			err = errLeaseLapsed(p) // a miss may be stale too
+		}
 	}
 	pt.release(key, write)
 	return true, err
+}
+
+// stillLeads reports, after a read, that this member still leads partition
+// p under a lease. The lease was checked before the read too, but the
+// reading goroutine may have been descheduled past the lease's end (and
+// past another member's promotion and first write) between that check and
+// the read: only a check after the read proves that the value read was
+// still the partition's latest when it was read. (A lease renewed after
+// the read carries the epoch of any takeover, which this member's table
+// then fails — t.Epoch >= leaseEpoch — or names another owner.)
+func (n *Node) stillLeads(pt *part, p int) bool {
+	t := n.table.Load()
+	return len(t.Partitions) > 0 && t.Owner(p) == n.self && pt.primary.Load() && n.leased(t)
+}
+
+// checkLeadAfterRead is stillLeads for the fast path (acquire), which
+// knows key rather than its partition.
+func (n *Node) checkLeadAfterRead(pt *part, key string) error {
+	if p := partition.ID(key, n.cfg.Partitions); !n.stillLeads(pt, p) {
+		return errLeaseLapsed(p)
+	}
+	return nil
+}
+
+func errLeaseLapsed(p int) error {
+	return fmt.Errorf("%w: partition %d: this member's lease ran out while it read (the read may be stale; it was not answered)", session.ErrUnavailable, p)
 }
 
 // handleOp serves a peer's operation on a partition this member owns.

@@ -152,6 +152,9 @@ func (r *Router) Get(ctx context.Context, id, key string) ([]byte, error) {
 	}
 	if pt, s := r.n.acquire(id); pt != nil {
 		v, err := s.Get(ctx, id, key)
+		if lerr := r.n.checkLeadAfterRead(pt, id); lerr != nil {
+			v, err = nil, lerr // a miss may be stale too
+		}
 		pt.release(id, false)
 		return v, err
 	}
@@ -260,6 +263,9 @@ func (r *Router) GetProp(ctx context.Context, id, key string) ([]byte, error) {
 	}
 	if pt, s := r.n.acquire(id); pt != nil {
 		v, err := s.GetProp(ctx, id, key)
+		if lerr := r.n.checkLeadAfterRead(pt, id); lerr != nil {
+			v, err = nil, lerr // a miss may be stale too
+		}
 		pt.release(id, false)
 		return v, err
 	}

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
@@ -75,7 +76,8 @@ func (n *Node) ServeForwarded(exec Executor) {
 			}
 			batch[i] = args
 		}
-		return appendList(nil, exec(proto, batch)...), nil
+		replies := exec(proto, batch)
+		return appendList(make([]byte, 0, listSize(replies...)), replies...), nil
 	})
 }
 
@@ -86,12 +88,20 @@ func (n *Node) ForwardBatch(ctx context.Context, owner string, proto int, cmds [
 	if addr == "" {
 		return nil, fmt.Errorf("%w: owner %q is not a reachable member", session.ErrUnavailable, owner)
 	}
-	req := []byte{byte(proto)}
-	enc := make([][]byte, len(cmds))
-	for i, c := range cmds {
-		enc[i] = appendList(nil, c...)
+	// One buffer of the exact size: the batch is a list of lists, each
+	// command's encoding written in place (no per-command buffers).
+	size := 1 + uvarintLen(uint64(len(cmds)))
+	for _, c := range cmds {
+		n := listSize(c...)
+		size += uvarintLen(uint64(n)) + n
 	}
-	req = appendList(req, enc...)
+	req := make([]byte, 0, size)
+	req = append(req, byte(proto))
+	req = binary.AppendUvarint(req, uint64(len(cmds)))
+	for _, c := range cmds {
+		req = binary.AppendUvarint(req, uint64(listSize(c...)))
+		req = appendList(req, c...)
+	}
 	resp, err := n.tr.Call(ctx, addr, msgRESP, req)
 	if err != nil {
 		return nil, err

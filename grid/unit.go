@@ -67,18 +67,9 @@ func (u *Unit) has(p int, key string) bool {
 func (n *Node) writeInUnit(pt *part, p int, key string, apply func() error, u *Unit) error {
 	r := &pt.repl
 	r.wmu.Lock()
-	prev, had := r.pending[key]
-	r.pending[key] = unitMark
-	if !had {
-		r.npending.Add(1)
-	}
+	prev, had := r.setPendingLocked(key, unitMark)
 	if err := apply(); err != nil {
-		if had {
-			r.pending[key] = prev
-		} else {
-			delete(r.pending, key)
-			r.npending.Add(-1)
-		}
+		r.restorePendingLocked(key, prev, had)
 		r.wmu.Unlock()
 		return err
 	}
@@ -133,10 +124,7 @@ func (u *Unit) Commit(ctx context.Context) error {
 		}
 		r.wmu.Lock()
 		for k := range c.keys {
-			if r.pending[k] == c.seq {
-				delete(r.pending, k)
-				r.npending.Add(-1)
-			}
+			r.clearPendingLocked(k, c.seq)
 		}
 		r.signalLocked()
 		r.wmu.Unlock()
@@ -164,10 +152,7 @@ func (n *Node) prepareCommit(ctx context.Context, p int, keys map[string]struct{
 	}
 	if len(r.links) == 0 {
 		for k := range keys {
-			if r.pending[k] == unitMark {
-				delete(r.pending, k)
-				r.npending.Add(-1)
-			}
+			r.clearPendingLocked(k, unitMark)
 		}
 		r.signalLocked()
 		return 0, 0, nil, nil
@@ -177,10 +162,7 @@ func (n *Node) prepareCommit(ctx context.Context, p int, keys map[string]struct{
 	e := entry{seq: seq, kind: entryMulti}
 	for k := range keys {
 		e.multi = append(e.multi, postImage(s, seq, k))
-		if _, had := r.pending[k]; !had {
-			r.npending.Add(1)
-		}
-		r.pending[k] = seq
+		r.setPendingLocked(k, seq)
 	}
 	return seq, r.tenure, n.enqueueLocked(pt, p, r.tenure, r.targetsLocked(), []entry{e}), nil
 }

@@ -34,6 +34,24 @@ func appendList(dst []byte, items ...[]byte) []byte {
 	return dst
 }
 
+// listSize is the length of appendList's encoding of items.
+func listSize(items ...[]byte) int {
+	n := uvarintLen(uint64(len(items)))
+	for _, it := range items {
+		n += uvarintLen(uint64(len(it))) + len(it)
+	}
+	return n
+}
+
+// uvarintLen is the length of binary.AppendUvarint's encoding of v.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
 // decodeList decodes appendList's encoding. The items alias b.
 func decodeList(b []byte) ([][]byte, []byte, error) {
 	n, k := binary.Uvarint(b)

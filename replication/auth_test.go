@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/internal/loglimit"
 	"github.com/sessiongrid/sessiongrid/internal/testcert"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 
@@ -202,7 +203,7 @@ func checkForgedRPCsRefused(t *testing.T, tg *testGrid, attackers map[string]*at
 	// member's state machine all the same.)
 	insider := newAttacker(t, authStream(tg, tg.nodes[leader].tr.Authenticator()))
 	victim := tg.nodes[(leader+1)%len(tg.nodes)]
-	waitFor(t, 10*time.Second, "the insider's forged global on "+victim.name, func() bool {
+	testpoll.Until(t, 10*time.Second, "the insider's forged global on "+victim.name, func() bool {
 		_, _ = insider.forgeAppend(victim) // retried: the real leader's entries may race it
 		_, ok := victim.g.fsm.get("forged")
 		return ok
@@ -250,7 +251,7 @@ func TestTableOfOtherPartitionCountRefused(t *testing.T) {
 	if err := g.ProposeTable(ctxT(t, 5*time.Second), 1, []byte("right")); err != nil {
 		t.Fatalf("the next valid table: %v", err)
 	}
-	waitFor(t, 10*time.Second, "the valid table on every member", func() bool {
+	testpoll.Until(t, 10*time.Second, "the valid table on every member", func() bool {
 		for _, gn := range tg.nodes {
 			if e, b := gn.g.Table(); e != 1 || string(b) != "right" {
 				return false

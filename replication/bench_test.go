@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 )
 
 // lanTiming gives benchmark grids Raft's LAN timing: the test profile's
@@ -42,6 +44,37 @@ func (l *latencies) report(b *testing.B) {
 	b.ReportMetric(q(0.99), "p99-ms")
 }
 
+// runClients runs b.N calls of op from clients goroutines, client c bound
+// to node c%3, each call given its number (1..b.N), and reports the calls
+// per second as unit and the latency quantiles.
+func runClients(b *testing.B, tg *testGrid, clients int, unit string, op func(g *Globals, i int64) error) {
+	var lat latencies
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := tg.nodes[c%3].g
+			var ds []time.Duration
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				start := time.Now()
+				if err := op(g, i); err != nil {
+					b.Error(err)
+					return
+				}
+				ds = append(ds, time.Since(start))
+			}
+			lat.add(ds)
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit)
+	lat.report(b)
+}
+
 // BenchmarkGlobalWrite measures global writes on a 3-node loopback grid with
 // BoltDB logs on disk: each writer goroutine is bound to one node, so two
 // thirds of the writes are forwarded to the leader. Raft batches concurrent
@@ -53,37 +86,11 @@ func BenchmarkGlobalWrite(b *testing.B) {
 		b.Run("writers="+strconv.Itoa(writers), func(b *testing.B) {
 			tg := newGrid(b, 3, 3, true, lanTiming)
 			ctx := context.Background()
-			waitFor(b, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
-			var lat latencies
-			var next atomic.Int64
-			var wg sync.WaitGroup
+			tg.waitVoters(ctx, 3)
 			value := make([]byte, 64)
-			b.ResetTimer()
-			for w := range writers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					g := tg.nodes[w%3].g
-					var ds []time.Duration
-					for {
-						i := next.Add(1)
-						if i > int64(b.N) {
-							break
-						}
-						start := time.Now()
-						if err := g.Save(ctx, "key-"+strconv.Itoa(int(i%100)), value); err != nil {
-							b.Error(err)
-							return
-						}
-						ds = append(ds, time.Since(start))
-					}
-					lat.add(ds)
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
-			lat.report(b)
+			runClients(b, tg, writers, "writes/s", func(g *Globals, i int64) error {
+				return g.Save(ctx, "key-"+strconv.Itoa(int(i%100)), value)
+			})
 		})
 	}
 }
@@ -99,7 +106,7 @@ func BenchmarkGlobalRead(b *testing.B) {
 			if err := tg.nodes[0].g.Save(ctx, "flag", []byte("on")); err != nil {
 				b.Fatal(err)
 			}
-			waitFor(b, 10*time.Second, "the value everywhere", func() bool {
+			testpoll.Until(b, 10*time.Second, "the value everywhere", func() bool {
 				for _, gn := range tg.nodes {
 					if _, err := gn.g.Get(ctx, "flag", Stale()); err != nil {
 						return false
@@ -111,31 +118,10 @@ func BenchmarkGlobalRead(b *testing.B) {
 			if mode == "stale" {
 				opts = append(opts, Stale())
 			}
-			var lat latencies
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			for r := range 16 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					g := tg.nodes[r%3].g
-					var ds []time.Duration
-					for next.Add(1) <= int64(b.N) {
-						start := time.Now()
-						if _, err := g.Get(ctx, "flag", opts...); err != nil {
-							b.Error(err)
-							return
-						}
-						ds = append(ds, time.Since(start))
-					}
-					lat.add(ds)
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
-			lat.report(b)
+			runClients(b, tg, 16, "reads/s", func(g *Globals, _ int64) error {
+				_, err := g.Get(ctx, "flag", opts...)
+				return err
+			})
 		})
 	}
 }

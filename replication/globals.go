@@ -18,6 +18,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/internal/loglimit"
+	"github.com/sessiongrid/sessiongrid/internal/shutdown"
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
@@ -329,15 +330,8 @@ func (g *Globals) Close(ctx context.Context) error {
 				err = fmt.Errorf("globals: Raft shutdown: %w", e)
 			}
 		}
-		done := make(chan struct{})
-		go func() {
-			g.wg.Wait()
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			err = fmt.Errorf("globals: close: %w", ctx.Err())
+		if e := shutdown.Wait(ctx, &g.wg); e != nil {
+			err = fmt.Errorf("globals: close: %w", e)
 			return
 		}
 		// Raft's transport is closed (Shutdown closes it), but its handlers

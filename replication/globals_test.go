@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -66,7 +67,7 @@ func TestGlobalsWriteAnywhereReadEverywhere(t *testing.T) {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
 			tg := newGrid(t, size, 3, true, nil)
 			ctx := ctxT(t, 30*time.Second)
-			waitFor(t, 20*time.Second, "every server in the Raft configuration", func() bool {
+			testpoll.Until(t, 20*time.Second, "every server in the Raft configuration", func() bool {
 				g := tg.nodes[0].g
 				return len(g.Voters(ctx)) == 3 && len(g.NonVoters(ctx)) == size-3
 			})
@@ -87,7 +88,7 @@ func TestGlobalsWriteAnywhereReadEverywhere(t *testing.T) {
 					t.Fatalf("%s: All = %d globals, %v", gn.name, len(all), err)
 				}
 				// Stale reads converge.
-				waitFor(t, 10*time.Second, gn.name+" stale copy", func() bool {
+				testpoll.Until(t, 10*time.Second, gn.name+" stale copy", func() bool {
 					v, err := gn.g.Get(ctx, "k"+strconv.Itoa(size-1), Stale())
 					return err == nil && string(v) == tg.nodes[size-1].name
 				})
@@ -102,7 +103,7 @@ func TestBootstrapOnce(t *testing.T) {
 	ctx := ctxT(t, 20*time.Second)
 	// Every server learns the configuration in its own time: wait for each.
 	for _, gn := range tg.nodes {
-		waitFor(t, 10*time.Second, gn.name+" sees 3 voters", func() bool { return len(gn.g.Voters(ctx)) == 3 })
+		testpoll.Until(t, 10*time.Second, gn.name+" sees 3 voters", func() bool { return len(gn.g.Voters(ctx)) == 3 })
 	}
 	for _, gn := range tg.nodes {
 		if got := gn.g.Voters(ctx); !slices.Equal(got, []string{"n1", "n2", "n3"}) {
@@ -112,7 +113,7 @@ func TestBootstrapOnce(t *testing.T) {
 	// A server started with BootstrapExpect 0 never bootstraps on its own
 	// but is added to the existing group.
 	i := tg.addNode(cluster.RoleServer, 0)
-	waitFor(t, 10*time.Second, "n4 added as a non-voter", func() bool {
+	testpoll.Until(t, 10*time.Second, "n4 added as a non-voter", func() bool {
 		return slices.Equal(tg.nodes[i].g.NonVoters(ctx), []string{"n4"})
 	})
 }
@@ -141,7 +142,7 @@ func TestNoQuorumFailsFast(t *testing.T) {
 func TestLeaderKilled(t *testing.T) {
 	tg := newGrid(t, 4, 3, false, nil)
 	ctx := ctxT(t, 40*time.Second)
-	waitFor(t, 10*time.Second, "3 voters and 1 non-voter", func() bool {
+	testpoll.Until(t, 10*time.Second, "3 voters and 1 non-voter", func() bool {
 		return len(tg.nodes[0].g.Voters(ctx)) == 3 && len(tg.nodes[0].g.NonVoters(ctx)) == 1
 	})
 	if err := tg.nodes[0].g.Save(ctx, "before", []byte("1")); err != nil {
@@ -166,7 +167,7 @@ func TestLeaderKilled(t *testing.T) {
 		}
 	}
 	lg := tg.nodes[leader].g
-	waitFor(t, 20*time.Second, "the dead voter replaced", func() bool {
+	testpoll.Until(t, 20*time.Second, "the dead voter replaced", func() bool {
 		v := lg.Voters(ctx)
 		return len(v) == 3 && !slices.Contains(v, oldName) && len(lg.NonVoters(ctx)) == 0
 	})
@@ -177,7 +178,7 @@ func TestLeaderKilled(t *testing.T) {
 	if tg.nodes[old].node.ID() == oldID {
 		t.Fatal("the restarted node kept its id")
 	}
-	waitFor(t, 20*time.Second, oldName+" back as a non-voter with every global", func() bool {
+	testpoll.Until(t, 20*time.Second, oldName+" back as a non-voter with every global", func() bool {
 		v, err := tg.nodes[old].g.Get(ctx, "before", Stale())
 		return slices.Equal(lg.NonVoters(ctx), []string{oldName}) && err == nil && string(v) == "1"
 	})
@@ -193,6 +194,12 @@ func TestMinorityCannotWrite(t *testing.T) {
 	})
 	ctx := ctxT(t, 60*time.Second)
 	old := tg.waitLeader()
+	// Every server must know the configuration before the cut: one that has
+	// only heard the leader's heartbeats does not yet count itself a voter
+	// and would never stand for election.
+	for _, gn := range tg.nodes {
+		testpoll.Until(t, 20*time.Second, gn.name+" sees 5 voters", func() bool { return len(gn.g.Voters(ctx)) == 5 })
+	}
 	minority := []int{old, (old + 1) % 5}
 	tg.net.isolate(5, minority...)
 	t.Logf("cut %s and %s from the others", tg.nodes[minority[0]].name, tg.nodes[minority[1]].name)
@@ -211,7 +218,7 @@ func TestMinorityCannotWrite(t *testing.T) {
 		}
 	}
 	// The majority elects a new leader and accepts writes.
-	waitFor(t, 20*time.Second, "a majority leader", func() bool {
+	testpoll.Until(t, 20*time.Second, "a majority leader", func() bool {
 		for _, i := range majority {
 			if tg.nodes[i].g.IsLeader() {
 				return true
@@ -247,7 +254,7 @@ func TestMinorityCannotWrite(t *testing.T) {
 	tg.waitLeader()
 	for _, i := range minority {
 		g := tg.nodes[i].g
-		waitFor(t, 20*time.Second, tg.nodes[i].name+" to catch up", func() bool {
+		testpoll.Until(t, 20*time.Second, tg.nodes[i].name+" to catch up", func() bool {
 			v, err := g.Get(ctx, "majority-"+tg.nodes[majority[0]].name, Stale())
 			return err == nil && string(v) == "x"
 		})
@@ -255,7 +262,7 @@ func TestMinorityCannotWrite(t *testing.T) {
 		// minority never had a quorum, so it must not be. (The returning
 		// nodes may cause one more election: retry while unavailable.)
 		var err error
-		waitFor(t, 20*time.Second, "a linearizable read on "+tg.nodes[i].name, func() bool {
+		testpoll.Until(t, 20*time.Second, "a linearizable read on "+tg.nodes[i].name, func() bool {
 			_, err = g.Get(ctx, "minority-"+tg.nodes[i].name)
 			return !errors.Is(err, session.ErrUnavailable)
 		})
@@ -332,7 +339,7 @@ func TestEmbeddedMemberForwards(t *testing.T) {
 		if v, err := g.Get(ctx, "from-"+tg.nodes[i].name); err != nil || string(v) != "v" {
 			t.Fatalf("%s: get = %q, %v", tg.nodes[i].name, v, err)
 		}
-		waitFor(t, 5*time.Second, "stale read through a server", func() bool {
+		testpoll.Until(t, 5*time.Second, "stale read through a server", func() bool {
 			v, err := g.Get(ctx, "from-"+tg.nodes[i].name, Stale())
 			return err == nil && string(v) == "v"
 		})
@@ -362,7 +369,7 @@ func TestLoneNodeJoiningAGridDoesNotBootstrap(t *testing.T) {
 	gn := &gridNode{name: "a0", role: cluster.RoleServer}
 	tg.nodes = append(tg.nodes, gn)
 	tg.start(len(tg.nodes)-1, 1)
-	waitFor(t, 10*time.Second, "a0 in the existing group", func() bool {
+	testpoll.Until(t, 10*time.Second, "a0 in the existing group", func() bool {
 		v, err := gn.g.Get(ctx, "k", Stale())
 		return err == nil && string(v) == "v"
 	})
@@ -375,7 +382,7 @@ func TestLoneNodeJoiningAGridDoesNotBootstrap(t *testing.T) {
 func TestLeaveTransfersLeadership(t *testing.T) {
 	tg := newGrid(t, 3, 3, false, nil)
 	ctx := ctxT(t, 30*time.Second)
-	waitFor(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
+	tg.waitVoters(ctx, 3)
 	l := tg.waitLeader()
 	if err := tg.nodes[l].g.Leave(ctx); err != nil {
 		t.Fatal(err)

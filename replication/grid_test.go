@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/cluster"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 
@@ -305,12 +306,18 @@ func (tg *testGrid) running() []int {
 	return out
 }
 
+// waitVoters waits (10 s at most) until node 0 counts n voters.
+func (tg *testGrid) waitVoters(ctx context.Context, n int) {
+	tg.t.Helper()
+	testpoll.Until(tg.t, 10*time.Second, strconv.Itoa(n)+" voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == n })
+}
+
 // waitLeader waits until every running server agrees on one leader that is
 // itself running, and returns its index.
 func (tg *testGrid) waitLeader() int {
 	tg.t.Helper()
 	leader := -1
-	waitFor(tg.t, 20*time.Second, "one leader agreed by every running server", func() bool {
+	testpoll.Until(tg.t, 20*time.Second, "one leader agreed by every running server", func() bool {
 		name := ""
 		for _, i := range tg.running() {
 			gn := tg.nodes[i]
@@ -332,17 +339,6 @@ func (tg *testGrid) waitLeader() int {
 		return false
 	})
 	return leader
-}
-
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {

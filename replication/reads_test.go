@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -18,13 +20,20 @@ import (
 // leads, until the majority has committed "new"; the answer must then be
 // ErrUnavailable, never "old". The test fails if the leader check
 // (VerifyLeader) before a leader's local read is dropped.
-func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
+// newFixedGrid starts a 3-voter grid whose configuration stays fixed (no
+// dead server is removed) and returns it, a 60 s context and the leader.
+func newFixedGrid(t *testing.T) (*testGrid, context.Context, int) {
+	t.Helper()
 	tg := newGrid(t, 3, 3, false, func(_ int, c *GlobalsConfig) {
-		c.DeadServerTimeout = time.Hour // keep the configuration fixed
+		c.DeadServerTimeout = time.Hour
 	})
 	ctx := ctxT(t, 60*time.Second)
-	waitFor(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
-	old := tg.waitLeader()
+	tg.waitVoters(ctx, 3)
+	return tg, ctx, tg.waitLeader()
+}
+
+func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
+	tg, ctx, old := newFixedGrid(t)
 	lg := tg.nodes[old].g
 	if err := lg.Save(ctx, "k", []byte("old")); err != nil {
 		t.Fatal(err)
@@ -42,7 +51,7 @@ func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
 			tg.net.isolate(3, old)
 			t.Logf("cut leader %s from its followers in the middle of a read", tg.nodes[old].name)
 			var newLeader *Globals
-			waitFor(t, 20*time.Second, "a leader among the majority", func() bool {
+			testpoll.Until(t, 20*time.Second, "a leader among the majority", func() bool {
 				for i, gn := range tg.nodes {
 					if i != old && gn.g.IsLeader() {
 						newLeader = gn.g
@@ -75,12 +84,7 @@ func TestIsolatedLeaderReadIsUnavailable(t *testing.T) {
 // an entry after its election no-op (the barrier), so the test fails if the
 // per-term read barrier (ensureReadable) is skipped.
 func TestReadAfterElectionSeesPreviousTerm(t *testing.T) {
-	tg := newGrid(t, 3, 3, false, func(_ int, c *GlobalsConfig) {
-		c.DeadServerTimeout = time.Hour // keep the configuration fixed
-	})
-	ctx := ctxT(t, 60*time.Second)
-	waitFor(t, 10*time.Second, "3 voters", func() bool { return len(tg.nodes[0].g.Voters(ctx)) == 3 })
-	old := tg.waitLeader()
+	tg, ctx, old := newFixedGrid(t)
 	next := (old + 1) % 3
 	lg, ng := tg.nodes[old].g, tg.nodes[next].g
 
@@ -108,7 +112,7 @@ func TestReadAfterElectionSeesPreviousTerm(t *testing.T) {
 	if err := lg.raft.LeadershipTransferToServer(raft.ServerID(tg.nodes[next].name), raft.ServerAddress(tg.nodes[next].raftAddr)).Error(); err != nil {
 		t.Fatalf("leadership transfer to %s: %v", tg.nodes[next].name, err)
 	}
-	waitFor(t, 10*time.Second, tg.nodes[next].name+" leads", ng.IsLeader)
+	testpoll.Until(t, 10*time.Second, tg.nodes[next].name+" leads", ng.IsLeader)
 	select {
 	case <-held:
 	case <-ctx.Done():
@@ -131,7 +135,7 @@ func TestReadAfterElectionSeesPreviousTerm(t *testing.T) {
 	// after its no-op (kIndex+1): the barrier. Without a barrier nothing is
 	// appended, and the read answers while k is still held.
 	var r result
-	waitFor(t, 20*time.Second, "the read's answer or the new leader's barrier", func() bool {
+	testpoll.Until(t, 20*time.Second, "the read's answer or the new leader's barrier", func() bool {
 		select {
 		case r = <-res:
 			return true

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/cluster"
 	"github.com/sessiongrid/sessiongrid/internal/loglimit"
+	"github.com/sessiongrid/sessiongrid/internal/shutdown"
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 
@@ -85,17 +86,7 @@ func (s *streamLayer) Accept() (net.Conn, error) {
 // wait waits until the handler of every accepted connection has closed
 // it (Close closes their sockets, so they end promptly), or ctx ends.
 func (s *streamLayer) wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.handlers.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return shutdown.Wait(ctx, &s.handlers)
 }
 
 // authConn is an accepted Raft connection that passes no byte either way

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 )
 
 // dialRaw connects to the transport port of srv with a plain socket.
@@ -59,7 +61,7 @@ func TestHandshakeRevealsNothingBeforeProof(t *testing.T) {
 	if !bytes.Equal(rest, []byte{statusAuthFailed}) {
 		t.Fatalf("after a wrong proof the listener sent %x, want only the refusal byte", rest)
 	}
-	waitFor(t, "the refusal in the log", func() bool { return srvLog.contains("shared secret") })
+	testpoll.Until(t, 10*time.Second, "the refusal in the log", func() bool { return srvLog.contains("shared secret") })
 }
 
 // A listener without the secret cannot pose as a member: the dialer checks

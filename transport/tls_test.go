@@ -6,8 +6,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/sessiongrid/sessiongrid/internal/testcert"
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 )
 
 // Members with certificates of the cluster CA talk over mutual TLS; a peer
@@ -43,7 +45,7 @@ func TestMemberTLS(t *testing.T) {
 	if _, err := good.Call(context.Background(), fake.Addr(), 1, nil); !errors.Is(err, ErrAuth) {
 		t.Fatalf("listener of another CA: err = %v, want ErrAuth", err)
 	}
-	waitFor(t, "the refusal in the log", func() bool { return srvLog.contains("TLS") })
+	testpoll.Until(t, 10*time.Second, "the refusal in the log", func() bool { return srvLog.contains("TLS") })
 }
 
 // Credentials replaced while the member runs: handshakes from then on use

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/internal/loglimit"
+	"github.com/sessiongrid/sessiongrid/internal/shutdown"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -348,15 +349,8 @@ func (t *Transport) Close(ctx context.Context) error {
 	for _, c := range conns {
 		c.close(fmt.Errorf("transport: %w", session.ErrClosed))
 	}
-	done := make(chan struct{})
-	go func() {
-		t.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("transport: close: %w", ctx.Err())
+	if err := shutdown.Wait(ctx, &t.wg); err != nil {
+		return fmt.Errorf("transport: close: %w", err)
 	}
+	return nil
 }

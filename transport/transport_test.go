@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessiongrid/sessiongrid/internal/testpoll"
 	"github.com/sessiongrid/sessiongrid/session"
 )
 
@@ -67,17 +68,6 @@ func newTransport(t testing.TB, mutate func(*Config)) (*Transport, *logSink) {
 }
 
 func echo(_ context.Context, req []byte) ([]byte, error) { return append([]byte("echo:"), req...), nil }
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func TestCallRoundTrip(t *testing.T) {
 	srv, _ := newTransport(t, nil)
@@ -192,7 +182,7 @@ func TestSharedSecret(t *testing.T) {
 			t.Fatalf("%s secret: err = %v, want ErrAuth", name, err)
 		}
 	}
-	waitFor(t, "the server to log the failed authentication", func() bool {
+	testpoll.Until(t, 10*time.Second, "the server to log the failed authentication", func() bool {
 		return srvLog.contains("shared secret")
 	})
 }
@@ -212,7 +202,7 @@ func TestWrongProtocolOnTransportPort(t *testing.T) {
 	if err != nil || line != WrongPortReply {
 		t.Fatalf("reply = %q, %v; want %q", line, err, WrongPortReply)
 	}
-	waitFor(t, "the log line", func() bool { return srvLog.contains("RESP") })
+	testpoll.Until(t, 10*time.Second, "the log line", func() bool { return srvLog.contains("RESP") })
 }
 
 // A transport dialing a port of another protocol gets a clear error.
@@ -267,7 +257,7 @@ func TestFrameSizeBound(t *testing.T) {
 	if !errors.Is(err, session.ErrUnavailable) {
 		t.Fatalf("over the server's limit: err = %v", err)
 	}
-	waitFor(t, "the bad frame log", func() bool { return srvLog.contains("frame too large") })
+	testpoll.Until(t, 10*time.Second, "the bad frame log", func() bool { return srvLog.contains("frame too large") })
 	// The server's own outgoing limit is checked before sending.
 	srv2, _ := newTransport(t, func(c *Config) { c.MaxFrameSize = 1024; c.MaxQueueBytes = 1 << 20 })
 	if _, err := srv2.Call(context.Background(), srv.Addr(), 1, make([]byte, 2000)); !errors.Is(err, ErrFrameTooLarge) {
@@ -318,7 +308,7 @@ func TestCloseFailsPendingAndIsIdempotent(t *testing.T) {
 		_, err := cli.Call(context.Background(), srv.Addr(), 1, nil)
 		errc <- err
 	}()
-	waitFor(t, "the call to be in flight", func() bool {
+	testpoll.Until(t, 10*time.Second, "the call to be in flight", func() bool {
 		cli.mu.Lock()
 		defer cli.mu.Unlock()
 		for _, c := range cli.conns {
@@ -355,7 +345,7 @@ func TestHandlerPanicIsAnError(t *testing.T) {
 	if _, err := cli.Call(context.Background(), srv.Addr(), 2, nil); err != nil {
 		t.Fatalf("after a panic: %v", err)
 	}
-	waitFor(t, "the panic log", func() bool { return srvLog.contains("handler panicked") })
+	testpoll.Until(t, 10*time.Second, "the panic log", func() bool { return srvLog.contains("handler panicked") })
 }
 
 // Close interrupts a peer stuck in the handshake instead of waiting for
@@ -372,7 +362,7 @@ func TestCloseInterruptsHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(t, "the handshake to start", func() bool {
+	testpoll.Until(t, 10*time.Second, "the handshake to start", func() bool {
 		srv.mu.Lock()
 		defer srv.mu.Unlock()
 		return len(srv.handshaking) == 1

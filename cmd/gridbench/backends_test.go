@@ -91,14 +91,7 @@ func TestGivenPaths(t *testing.T) {
 	fdir, bpath := filepath.Join(dir, "files"), filepath.Join(dir, "sessions.db")
 	rep, _, _ := readReport(t, "-targets", "file="+fdir+",bolt="+bpath, "-messages", "150",
 		"-sessions", "100", "-clients", "3", "-progress=false")
-	if len(rep.Results) != 2 {
-		t.Fatalf("%d results, want 2", len(rep.Results))
-	}
-	for _, r := range rep.Results {
-		checkResult(t, r)
-		if r.Messages != 150 {
-			t.Errorf("%s: %d messages, want 150", r.Target, r.Messages)
-		}
+	for _, r := range checkResults(t, rep, 2, 150) {
 		if !strings.Contains(r.Settings, "fsync on") || !strings.Contains(r.Settings, "(given, kept)") || !strings.Contains(r.Settings, "measured with fsync on") {
 			t.Errorf("%s: settings %q", r.Target, r.Settings)
 		}
@@ -185,14 +178,7 @@ func TestRedisStoreTarget(t *testing.T) {
 	sock, pid := redisServer(t)
 	rep, stdout, _ := readReport(t, "-targets", "redisstore="+sock+",redis="+sock, "-messages", "200",
 		"-sessions", "200", "-clients", "4", "-progress=false")
-	if len(rep.Results) != 2 {
-		t.Fatalf("%d results, want 2", len(rep.Results))
-	}
-	for _, r := range rep.Results {
-		checkResult(t, r)
-		if r.Messages != 200 {
-			t.Errorf("%s: %d messages, want 200", r.Target, r.Messages)
-		}
+	for _, r := range checkResults(t, rep, 2, 200) {
 		if r.ServerPID != pid || r.ServerCPUPerMessage <= 0 {
 			t.Errorf("%s: server pid %d (want %d), CPU %.1f µs/message", r.Target, r.ServerPID, pid, r.ServerCPUPerMessage)
 		}

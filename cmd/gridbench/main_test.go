@@ -42,6 +42,22 @@ func readReport(t *testing.T, args ...string) (*report, string, string) {
 }
 
 // checkResult checks the figures of one target's result.
+// checkResults checks that rep has n results, each sound (checkResult) and,
+// when messages > 0, of exactly that many messages, and returns them.
+func checkResults(t *testing.T, rep *report, n int, messages uint64) []*result {
+	t.Helper()
+	if len(rep.Results) != n {
+		t.Fatalf("%d results, want %d", len(rep.Results), n)
+	}
+	for _, r := range rep.Results {
+		checkResult(t, r)
+		if messages > 0 && r.Messages != messages {
+			t.Errorf("%s: %d messages, want exactly %d", r.Target, r.Messages, messages)
+		}
+	}
+	return rep.Results
+}
+
 func checkResult(t *testing.T, r *result) {
 	t.Helper()
 	if r.Messages == 0 || r.MessagesPerSec <= 0 || r.Errors != 0 {
@@ -72,11 +88,7 @@ func checkResult(t *testing.T, r *result) {
 // TestSmokeMemory runs the memory target for a second.
 func TestSmokeMemory(t *testing.T) {
 	rep, stdout, stderr := readReport(t, "-target", "memory", "-duration", "1500ms", "-warmup", "200ms", "-sessions", "2000", "-clients", "4")
-	if len(rep.Results) != 1 {
-		t.Fatalf("%d results, want 1", len(rep.Results))
-	}
-	r := rep.Results[0]
-	checkResult(t, r)
+	r := checkResults(t, rep, 1, 0)[0]
 	if r.Seconds < 1.4 || r.Seconds > 3 {
 		t.Errorf("measured %.2fs, want about 1.5s", r.Seconds)
 	}
@@ -107,14 +119,7 @@ func TestServerTargets(t *testing.T) {
 
 	rep, stdout, _ := readReport(t, "-targets", "remote="+addr+",redis="+addr+",redisstore+gridnode="+addr, "-messages", "200",
 		"-sessions", "200", "-clients", "4", "-progress=false")
-	if len(rep.Results) != 3 {
-		t.Fatalf("%d results, want 3", len(rep.Results))
-	}
-	for _, r := range rep.Results {
-		checkResult(t, r)
-		if r.Messages != 200 {
-			t.Errorf("%s: %d messages, want exactly 200", r.Target, r.Messages)
-		}
+	for _, r := range checkResults(t, rep, 3, 200) {
 		if r.ServerPID != os.Getpid() || r.ServerCPUPerMessage <= 0 {
 			t.Errorf("%s: server pid %d (want ours, %d), CPU %.1f µs/message", r.Target, r.ServerPID, os.Getpid(), r.ServerCPUPerMessage)
 		}
@@ -226,13 +231,9 @@ func TestUnreachableTarget(t *testing.T) {
 func TestRounds(t *testing.T) {
 	rep, _, stderr := readReport(t, "-targets", "memory,memory", "-messages", "301", "-rounds", "3",
 		"-sessions", "500", "-clients", "3")
-	if len(rep.Results) != 2 {
-		t.Fatalf("%d results, want 2", len(rep.Results))
-	}
-	for _, r := range rep.Results {
-		checkResult(t, r)
-		if r.Rounds != 3 || r.Messages != 301 {
-			t.Errorf("%d rounds, %d messages; want 3 and 301", r.Rounds, r.Messages)
+	for _, r := range checkResults(t, rep, 2, 301) {
+		if r.Rounds != 3 {
+			t.Errorf("%s: %d rounds, want 3", r.Target, r.Rounds)
 		}
 	}
 	if rep.Config.Rounds != 3 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -14,31 +13,12 @@ import (
 	"time"
 )
 
-// startRun runs gridnode in-process with args until the test ends and
-// returns its RESP and HTTP addresses and its log.
-func startRun(t *testing.T, args ...string) (resp, httpAddr string, log *syncBuffer) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		run(ctx, args, env(nil), &stdout, &stderr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	resp, httpAddr = waitForAddrs(t, stderr.String, done)
-	return resp, httpAddr, &stderr
-}
-
 // More HTTP connections than --http-max-conns wait unserved; the RESP port
 // keeps accepting.
 func TestHTTPConnectionCap(t *testing.T) {
 	const limit = 4
-	resp, hAddr, _ := startRun(t, "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
-		"--http-max-conns", "4", "--log-level", "debug")
+	n := startNode(t, "--http-addr", "127.0.0.1:0", "--http-max-conns", "4", "--log-level", "debug")
+	resp, hAddr := n.resp, n.http
 	get := func(c net.Conn) (*bufio.Reader, error) {
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		if _, err := c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
@@ -112,8 +92,8 @@ func TestProtectedModeFlag(t *testing.T) {
 		{[]string{"--password", "pw"}, "-NOAUTH", false},
 	} {
 		t.Run(strings.Join(append([]string{"default"}, tc.args...), " "), func(t *testing.T) {
-			args := append([]string{"--addr", net.JoinHostPort(ip, "0"), "--http-addr", ""}, tc.args...)
-			resp, _, log := startRun(t, args...)
+			n := startNode(t, append([]string{"--addr", net.JoinHostPort(ip, "0")}, tc.args...)...)
+			resp, log := n.resp, n.log
 			if got := ping(t, resp); !strings.HasPrefix(got, tc.want) {
 				t.Fatalf("PING from %s = %q, want %s", ip, got, tc.want)
 			}

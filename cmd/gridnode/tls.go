@@ -177,23 +177,20 @@ func (f *tlsFiles) reload() error {
 
 // httpConfig is the HTTP listener's configuration (--http-tls): the
 // current certificate, no client certificate asked.
-func (f *tlsFiles) httpConfig() *tls.Config {
-	lo, hi, _ := parseTLSProtocols(f.o.protocols)
-	return &tls.Config{
-		MinVersion:         lo,
-		MaxVersion:         hi,
-		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return f.http.Load(), nil },
-	}
-}
+func (f *tlsFiles) httpConfig() *tls.Config { return f.serving(&f.http) }
 
 // config is the listener's configuration: each handshake takes the current
 // files' configuration.
-func (f *tlsFiles) config() *tls.Config {
+func (f *tlsFiles) config() *tls.Config { return f.serving(&f.cur) }
+
+// serving is a listener's configuration whose every handshake takes the
+// configuration cur holds then, so that a reload applies to the next one.
+func (f *tlsFiles) serving(cur *atomic.Pointer[tls.Config]) *tls.Config {
 	lo, hi, _ := parseTLSProtocols(f.o.protocols)
 	return &tls.Config{
 		MinVersion:         lo,
 		MaxVersion:         hi,
-		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return f.cur.Load(), nil },
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return cur.Load(), nil },
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,53 +15,18 @@ import (
 	"github.com/sessiongrid/sessiongrid/internal/testcert"
 )
 
-var tlsAddrRE = regexp.MustCompile(`tls_addr=(\S+)`)
-
 // A gridnode with a TLS port serves go-redis and redis-cli --tls with a
 // trusted client certificate, refuses one of another CA, and takes new
 // certificates on SIGHUP without dropping its connections.
 func TestRunTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca, other := testcert.NewCA(t, "ca"), testcert.NewCA(t, "other-ca")
-	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
-	caFile := ca.WriteFile(t, dir, "ca")
+	caFile, flags := tlsPort(t, ca, dir)
 	client := ca.Issue(t, "bot")
 	clientCert, clientKey := client.WriteFiles(t, dir, "client")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan struct{})
-	var code int
-	go func() {
-		defer close(done)
-		code = run(ctx, []string{"--addr", "127.0.0.1:0", "--http-addr", "", "--tls-addr", "127.0.0.1:0",
-			"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile,
-			"--password", "pw"}, env(nil), &stdout, &stderr)
-	}()
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for !cond() {
-			select {
-			case <-done:
-				t.Fatalf("gridnode exited; log:\n%s", stderr.String())
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; log:\n%s", what, stderr.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	var addr string
-	waitFor("the TLS address in the log", func() bool {
-		m := tlsAddrRE.FindStringSubmatch(stderr.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	})
+	n := startNode(t, append(flags, "--password", "pw")...)
+	addr, ctx := n.tls, context.Background()
 	newClient := func(cert tls.Certificate) *redis.Client {
 		c := redis.NewClient(&redis.Options{Addr: addr, Password: "pw", MaxRetries: -1, DialTimeout: 5 * time.Second,
 			TLSConfig: &tls.Config{RootCAs: ca.Pool(), Certificates: []tls.Certificate{cert}, ServerName: "localhost"}})
@@ -97,7 +61,7 @@ func TestRunTLS(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the reload", func() bool { return strings.Contains(stderr.String(), "TLS certificates reloaded") })
+	n.waitFor("the reload", func() bool { return strings.Contains(n.log.String(), "TLS certificates reloaded") })
 	if err := good.Get(ctx, "k").Err(); err != nil {
 		t.Fatalf("the connection opened before the reload: %v", err)
 	}
@@ -107,11 +71,7 @@ func TestRunTLS(t *testing.T) {
 	if v, err := c2.Get(ctx, "k").Result(); err != nil || v != "v" {
 		t.Fatalf("a client of the new CA after the reload: %q, %v", v, err)
 	}
-	cancel()
-	<-done
-	if code != exitOK {
-		t.Fatalf("exit code %d; log:\n%s", code, stderr.String())
-	}
+	n.stop()
 }
 
 func TestTLSOptionsValidate(t *testing.T) {

@@ -24,89 +24,6 @@ import (
 	"github.com/sessiongrid/sessiongrid/transport"
 )
 
-var gossipAddrRE = regexp.MustCompile(`cluster: node started".* gossip=(\S+)`)
-
-// testNode is a gridnode run in this process (run with real flags, real
-// listeners on loopback), stopped when the test ends.
-type testNode struct {
-	t      *testing.T
-	log    *syncBuffer
-	done   chan struct{}
-	cancel context.CancelFunc
-	code   int
-	resp   string // RESP address
-	http   string // HTTP address, "" without one
-	tls    string // TLS address, "" without one
-	raft   string // Raft address, "" standalone
-	gossip string
-}
-
-// startNode runs gridnode with args and waits for its addresses (the Raft
-// and gossip ones too when args ask for cluster mode).
-func startNode(t *testing.T, args ...string) *testNode {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &testNode{t: t, log: &syncBuffer{}, done: make(chan struct{}), cancel: cancel}
-	go func() {
-		defer close(n.done)
-		var stdout syncBuffer
-		n.code = run(ctx, append([]string{"--addr", "127.0.0.1:0", "--http-addr", ""}, args...), env(nil), &stdout, n.log)
-	}()
-	t.Cleanup(n.stop)
-	clusterMode := strings.Contains(strings.Join(args, " "), "--join") || strings.Contains(strings.Join(args, " "), "--bootstrap-expect")
-	n.waitFor("its addresses in the log", func() bool {
-		s := n.log.String()
-		if m := respAddrRE.FindStringSubmatch(s); m != nil {
-			n.resp = m[1]
-		}
-		if m := httpAddrRE.FindStringSubmatch(s); m != nil && m[1] != "disabled" {
-			n.http = m[1]
-		}
-		if m := tlsAddrRE.FindStringSubmatch(s); m != nil && m[1] != "disabled" {
-			n.tls = m[1]
-		}
-		if m := raftAddrRE.FindStringSubmatch(s); m != nil {
-			n.raft = m[1]
-		}
-		if m := gossipAddrRE.FindStringSubmatch(s); m != nil {
-			n.gossip = m[1]
-		}
-		return n.resp != "" && (!clusterMode || n.raft != "" && n.gossip != "")
-	})
-	return n
-}
-
-// stop shuts the node down (SIGTERM's path: drain, leave) and checks that
-// it exited cleanly. Idempotent.
-func (n *testNode) stop() {
-	n.cancel()
-	select {
-	case <-n.done:
-	case <-time.After(60 * time.Second):
-		n.t.Errorf("gridnode did not stop within 60 s; log:\n%s", n.log.String())
-		return
-	}
-	if n.code != exitOK && !n.t.Failed() {
-		n.t.Errorf("exit code %d; log:\n%s", n.code, n.log.String())
-	}
-}
-
-func (n *testNode) waitFor(what string, cond func() bool) {
-	n.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		select {
-		case <-n.done:
-			n.t.Fatalf("gridnode exited; log:\n%s", n.log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("timed out waiting for %s; log:\n%s", what, n.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // The project's remote client over a real gridnode's TLS port: with
 // --tls-auth-clients yes it needs a certificate of the CA (refused without
 // one, and with one of another CA); with optional and no it connects
@@ -114,8 +31,7 @@ func (n *testNode) waitFor(what string, cond func() bool) {
 func TestRunTLSRemoteClient(t *testing.T) {
 	dir := t.TempDir()
 	ca, other := testcert.NewCA(t, "ca"), testcert.NewCA(t, "other-ca")
-	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
-	caFile := ca.WriteFile(t, dir, "ca")
+	_, flags := tlsPort(t, ca, dir)
 	bot := ca.Issue(t, "bot")
 	ctx := context.Background()
 
@@ -153,8 +69,7 @@ func TestRunTLSRemoteClient(t *testing.T) {
 		{"no", true, true},
 	} {
 		t.Run("tls-auth-clients="+tc.auth, func(t *testing.T) {
-			n := startNode(t, "--tls-addr", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
-				"--tls-ca-cert-file", caFile, "--tls-auth-clients", tc.auth)
+			n := startNode(t, append(flags, "--tls-auth-clients", tc.auth)...)
 			r, err := remote(n.tls, &bot)
 			if err != nil {
 				t.Fatal(err)
@@ -199,12 +114,10 @@ func TestRunTLSRemoteClient(t *testing.T) {
 func TestRunClusterAdvertisesTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := testcert.NewCA(t, "ca")
-	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
-	caFile := ca.WriteFile(t, dir, "ca")
-	n := startNode(t, "--tls-addr", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
-		"--tls-ca-cert-file", caFile, "--node-name", "n1", "--bootstrap-expect", "1", "--gossip-addr", "127.0.0.1:0",
+	_, flags := tlsPort(t, ca, dir)
+	n := startNode(t, append(flags, "--node-name", "n1", "--bootstrap-expect", "1", "--gossip-addr", "127.0.0.1:0",
 		"--transport-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--advertise", "127.0.0.1", "--leave-timeout", "2s",
-		"--http-addr", "127.0.0.1:0")
+		"--http-addr", "127.0.0.1:0")...)
 	ctx := context.Background()
 	bot := ca.Issue(t, "bot")
 	tc := &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", Certificates: []tls.Certificate{bot.TLS}}
@@ -386,10 +299,8 @@ var netDialer = net.Dialer{Timeout: 5 * time.Second}
 func TestRunHTTPTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := testcert.NewCA(t, "ca")
-	certFile, keyFile := ca.Issue(t, "gridnode").WriteFiles(t, dir, "server")
-	caFile := ca.WriteFile(t, dir, "ca")
-	n := startNode(t, "--http-addr", "127.0.0.1:0", "--http-tls", "yes", "--tls-addr", "127.0.0.1:0",
-		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile)
+	_, flags := tlsPort(t, ca, dir)
+	n := startNode(t, append(flags, "--http-addr", "127.0.0.1:0", "--http-tls", "yes")...)
 	if n.http == "" {
 		t.Fatalf("no HTTP address in the log:\n%s", n.log.String())
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/cache"
 	"github.com/sessiongrid/sessiongrid/session/internal/storetest"
+	"github.com/sessiongrid/sessiongrid/session/sessiontest"
 )
 
 func newStore(t *testing.T, cfg cache.Config) *cache.Store {
@@ -18,6 +19,17 @@ func newStore(t *testing.T, cfg cache.Config) *cache.Store {
 		cfg.Logger = storetest.Logger(t)
 	}
 	return storetest.Open(t, cache.New, cfg)
+}
+
+// newSessionU returns a store of at most 10 sessions on a fake clock, with
+// the idle timeout idle and TouchOnRead touch, holding session u (a=1), and
+// its clock.
+func newSessionU(t *testing.T, idle time.Duration, touch bool) (*cache.Store, *sessiontest.Clock) {
+	t.Helper()
+	clk := storetest.NewClock()
+	s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: idle, TouchOnRead: touch, Now: clk.Now})
+	storetest.MustSave(t, s, "u", "a", "1")
+	return s, clk
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -145,9 +157,7 @@ func TestEvictionBoundsBytes(t *testing.T) {
 // never refreshed by writes. Here every write slides the idle timeout.
 func TestWritesRefreshIdle(t *testing.T) {
 	ctx := context.Background()
-	clk := storetest.NewClock()
-	s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: time.Minute, Now: clk.Now})
-	storetest.MustSave(t, s, "u", "a", "1")
+	s, clk := newSessionU(t, time.Minute, false)
 	for range 10 {
 		clk.Advance(50 * time.Second)
 		if err := s.SaveProp(ctx, "u", "p", []byte("1")); err != nil {
@@ -177,9 +187,7 @@ func TestWritesRefreshIdle(t *testing.T) {
 // Sweep reclaims it at once.
 func TestExpiryIsExact(t *testing.T) {
 	ctx := context.Background()
-	clk := storetest.NewClock()
-	s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: time.Hour, Now: clk.Now})
-	storetest.MustSave(t, s, "u", "a", "1")
+	s, clk := newSessionU(t, time.Hour, false)
 	if err := s.SetExpiry(ctx, "u", session.Expiry{TTL: 10 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -206,9 +214,7 @@ func TestExpiryIsExact(t *testing.T) {
 // but never move the absolute deadline; a new idle timeout sticks.
 func TestDeadlineBeatsIdle(t *testing.T) {
 	ctx := context.Background()
-	clk := storetest.NewClock()
-	s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: time.Hour, Now: clk.Now})
-	storetest.MustSave(t, s, "u", "a", "1")
+	s, clk := newSessionU(t, time.Hour, false)
 	if err := s.SetExpiry(ctx, "u", session.Expiry{Idle: time.Minute, TTL: 5 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
@@ -243,9 +249,7 @@ func TestTouchOnRead(t *testing.T) {
 	for _, touch := range []bool{false, true} {
 		t.Run(fmt.Sprint(touch), func(t *testing.T) {
 			ctx := context.Background()
-			clk := storetest.NewClock()
-			s := newStore(t, cache.Config{MaxSessions: 10, DefaultIdle: time.Minute, TouchOnRead: touch, Now: clk.Now})
-			storetest.MustSave(t, s, "u", "a", "1")
+			s, clk := newSessionU(t, time.Minute, touch)
 			for range 3 {
 				clk.Advance(40 * time.Second)
 				_, _ = s.Get(ctx, "u", "a")

@@ -2,9 +2,9 @@ package cache
 
 import (
 	"maps"
-	"math"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/expiry"
 	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
@@ -29,24 +29,9 @@ func newEntry(id string, gen uint64, idle, now int64) *entry {
 }
 
 // expiresAt returns when e expires, 0 if never.
-func (e *entry) expiresAt() int64 {
-	var at int64
-	if e.idle > 0 {
-		at = e.touched + e.idle
-		if at < e.touched { // overflow: as good as never
-			at = math.MaxInt64
-		}
-	}
-	if e.deadline > 0 && (at == 0 || e.deadline < at) {
-		at = e.deadline
-	}
-	return at
-}
+func (e *entry) expiresAt() int64 { return expiry.At(e.touched, e.idle, e.deadline) }
 
-func (e *entry) live(now int64) bool {
-	at := e.expiresAt()
-	return at == 0 || now < at
-}
+func (e *entry) live(now int64) bool { return expiry.Live(e.expiresAt(), now) }
 
 func (e *entry) empty() bool { return len(e.data) == 0 && len(e.props) == 0 }
 
@@ -151,19 +136,7 @@ func (e *entry) dataBytes() int64 {
 // sets the deadline now+TTL, otherwise removes it. The idle clock restarts.
 func (e *entry) withExpiry(x session.Expiry, now int64) *entry {
 	c := e.clone()
-	switch {
-	case x.Idle > 0:
-		c.idle = int64(x.Idle)
-	case x.Idle < 0:
-		c.idle = 0
-	}
-	c.deadline = 0
-	if x.TTL > 0 {
-		c.deadline = now + int64(x.TTL)
-		if c.deadline < now {
-			c.deadline = math.MaxInt64
-		}
-	}
+	c.idle, c.deadline = expiry.Override(x, c.idle, now)
 	c.touched = now
 	return c
 }

@@ -119,14 +119,19 @@ func benchBoth(b *testing.B, fn func(b *testing.B, o ops, ids []string)) {
 	})
 }
 
+// parallel runs body in b.RunParallel after resetting the timer, reporting
+// allocations; each goroutine gets its own generator of stream.
+func parallel(b *testing.B, stream uint64, body func(r *rand.Rand, pb *testing.PB)) {
+	var seed atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) { body(rand.New(rand.NewPCG(seed.Add(1), stream)), pb) })
+}
+
 // BenchmarkGet reads one 30-byte key of a 14-key session, in parallel.
 func BenchmarkGet(b *testing.B) {
 	benchBoth(b, func(b *testing.B, o ops, ids []string) {
-		var seed atomic.Uint64
-		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			r := rand.New(rand.NewPCG(seed.Add(1), 1))
+		parallel(b, 1, func(r *rand.Rand, pb *testing.PB) {
 			for pb.Next() {
 				if o.get(ids[r.IntN(len(ids))], "stage") == nil {
 					b.Error("missing")
@@ -140,12 +145,8 @@ func BenchmarkGet(b *testing.B) {
 // BenchmarkSave overwrites one key of a 14-key session, in parallel.
 func BenchmarkSave(b *testing.B) {
 	benchBoth(b, func(b *testing.B, o ops, ids []string) {
-		var seed atomic.Uint64
 		v := chatValue("stage")
-		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			r := rand.New(rand.NewPCG(seed.Add(1), 2))
+		parallel(b, 2, func(r *rand.Rand, pb *testing.PB) {
 			for pb.Next() {
 				o.set(ids[r.IntN(len(ids))], "stage", v)
 			}
@@ -158,11 +159,7 @@ func BenchmarkSave(b *testing.B) {
 // Zipf-skewed users. One op of the benchmark is one message.
 func BenchmarkChatbot(b *testing.B) {
 	benchBoth(b, func(b *testing.B, o ops, ids []string) {
-		var seed atomic.Uint64
-		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			r := rand.New(rand.NewPCG(seed.Add(1), 3))
+		parallel(b, 3, func(r *rand.Rand, pb *testing.PB) {
 			z := rand.NewZipf(r, 1.1, 1, uint64(len(ids)-1))
 			for pb.Next() {
 				id := ids[z.Uint64()]

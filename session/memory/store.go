@@ -11,6 +11,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/expiry"
 	"github.com/sessiongrid/sessiongrid/session/internal/globals"
 	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
@@ -74,20 +75,10 @@ func newEntry(id string, kind session.Kind, extra int) *entry {
 
 // expiresAt returns when e expires, 0 if never.
 func (e *entry) expiresAt() int64 {
-	var at int64
-	if e.idle > 0 {
-		at = e.touched.Load() + e.idle
-	}
-	if d := e.deadline(); d > 0 && (at == 0 || d < at) {
-		at = d
-	}
-	return at
+	return expiry.At(e.touched.Load(), e.idle, e.deadline())
 }
 
-func (e *entry) live(now int64) bool {
-	at := e.expiresAt()
-	return at == 0 || now < at
-}
+func (e *entry) live(now int64) bool { return expiry.Live(e.expiresAt(), now) }
 
 // size returns the bytes of the id, keys and values held (with the pairs'
 // length prefixes while packed).
@@ -482,16 +473,9 @@ func (s *Store) SetExpiry(_ context.Context, id string, x session.Expiry) error 
 	if e == nil {
 		return notFound(id, "")
 	}
-	switch {
-	case x.Idle > 0:
-		e.idle = int64(x.Idle)
-	case x.Idle < 0:
-		e.idle = 0
-	}
-	e.setDeadline(0)
-	if x.TTL > 0 {
-		e.setDeadline(now + int64(x.TTL))
-	}
+	idle, deadline := expiry.Override(x, e.idle, now)
+	e.idle = idle
+	e.setDeadline(deadline)
 	e.touched.Store(now)
 	return nil
 }

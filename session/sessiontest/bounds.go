@@ -30,6 +30,9 @@ type call struct {
 	run  func() error
 }
 
+// errOf drops the value of a call's result.
+func errOf[T any](_ T, err error) error { return err }
+
 // wantAll checks that every call fails with target.
 func (f *fixture) wantAll(target error, calls []call) {
 	f.t.Helper()
@@ -42,47 +45,46 @@ func (f *fixture) wantAll(target error, calls []call) {
 func (f *fixture) idCalls(id string) []call {
 	ctx, m, h := f.ctx, f.m, f.m.Session(id)
 	var dst any
-	e2 := func(_ any, err error) error { return err }
 	return []call{
 		{"Save", func() error { return m.Save(ctx, id, "k", 1) }},
 		{"SaveAll", func() error { return m.SaveAll(ctx, id, map[string]any{"k": 1}) }},
 		{"SaveAll(empty)", func() error { return m.SaveAll(ctx, id, nil) }},
-		{"Load", func() error { return e2(m.Load(ctx, id, "k")) }},
+		{"Load", func() error { return errOf(m.Load(ctx, id, "k")) }},
 		{"LoadInto", func() error { return m.LoadInto(ctx, id, "k", &dst) }},
-		{"FetchAll", func() error { return e2(m.FetchAll(ctx, id)) }},
-		{"Exists", func() error { return e2(m.Exists(ctx, id, "k")) }},
+		{"FetchAll", func() error { return errOf(m.FetchAll(ctx, id)) }},
+		{"Exists", func() error { return errOf(m.Exists(ctx, id, "k")) }},
 		{"Evict", func() error { return m.Evict(ctx, id, "k") }},
 		{"EvictAll", func() error { return m.EvictAll(ctx, id, "k", "j") }},
 		{"EvictAll()", func() error { return m.EvictAll(ctx, id) }},
 		{"Clear", func() error { return m.Clear(ctx, id) }},
 		{"Clear(retain)", func() error { return m.Clear(ctx, id, "k") }},
 		{"SaveProp", func() error { return m.SaveProp(ctx, id, "p", 1) }},
-		{"LoadProp", func() error { return e2(m.LoadProp(ctx, id, "p")) }},
+		{"LoadProp", func() error { return errOf(m.LoadProp(ctx, id, "p")) }},
 		{"LoadPropInto", func() error { return m.LoadPropInto(ctx, id, "p", &dst) }},
-		{"Props", func() error { return e2(m.Props(ctx, id)) }},
-		{"EvictProp", func() error { return e2(m.EvictProp(ctx, id, "p")) }},
+		{"Props", func() error { return errOf(m.Props(ctx, id)) }},
+		{"EvictProp", func() error { return errOf(m.EvictProp(ctx, id, "p")) }},
 		{"SetExpiry", func() error { return m.SetExpiry(ctx, id, session.Expiry{Idle: f.idle}) }},
-		{"TTL", func() error { return e2(m.TTL(ctx, id)) }},
-		{"Get", func() error { return e2(session.Get[int](ctx, m, id, "k")) }},
-		{"GetProp", func() error { return e2(session.GetProp[int](ctx, m, id, "p")) }},
+		{"TTL", func() error { return errOf(m.TTL(ctx, id)) }},
+		{"Get", func() error { return errOf(session.Get[int](ctx, m, id, "k")) }},
+		{"GetProp", func() error { return errOf(session.GetProp[int](ctx, m, id, "p")) }},
 		{"handle Save", func() error { return h.Save(ctx, "k", 1) }},
 		{"handle SaveAll", func() error { return h.SaveAll(ctx, map[string]any{"k": 1}) }},
-		{"handle Load", func() error { return e2(h.Load(ctx, "k")) }},
+		{"handle Load", func() error { return errOf(h.Load(ctx, "k")) }},
 		{"handle LoadInto", func() error { return h.LoadInto(ctx, "k", &dst) }},
-		{"handle FetchAll", func() error { return e2(h.FetchAll(ctx)) }},
-		{"handle Exists", func() error { return e2(h.Exists(ctx, "k")) }},
+		{"handle FetchAll", func() error { return errOf(h.FetchAll(ctx)) }},
+		{"handle Exists", func() error { return errOf(h.Exists(ctx, "k")) }},
 		{"handle Evict", func() error { return h.Evict(ctx, "k") }},
 		{"handle EvictAll", func() error { return h.EvictAll(ctx, "k") }},
 		{"handle Clear", func() error { return h.Clear(ctx) }},
 		{"handle SaveProp", func() error { return h.SaveProp(ctx, "p", 1) }},
-		{"handle LoadProp", func() error { return e2(h.LoadProp(ctx, "p")) }},
+		{"handle LoadProp", func() error { return errOf(h.LoadProp(ctx, "p")) }},
 		{"handle LoadPropInto", func() error { return h.LoadPropInto(ctx, "p", &dst) }},
-		{"handle Props", func() error { return e2(h.Props(ctx)) }},
-		{"handle EvictProp", func() error { return e2(h.EvictProp(ctx, "p")) }},
+		{"handle Props", func() error { return errOf(h.Props(ctx)) }},
+		{"handle EvictProp", func() error { return errOf(h.EvictProp(ctx, "p")) }},
 		{"handle SetExpiry", func() error { return h.SetExpiry(ctx, session.Expiry{}) }},
-		{"handle TTL", func() error { return e2(h.TTL(ctx)) }},
-		{"HandleGet", func() error { return e2(session.HandleGet[int](ctx, h, "k")) }},
-		{"HandleGetProp", func() error { return e2(session.HandleGetProp[int](ctx, h, "p")) }},
+		{"handle TTL", func() error { return errOf(h.TTL(ctx)) }},
+		{"HandleGet", func() error { return errOf(session.HandleGet[int](ctx, h, "k")) }},
+		{"HandleGetProp", func() error { return errOf(session.HandleGetProp[int](ctx, h, "p")) }},
 	}
 }
 
@@ -91,36 +93,35 @@ func (f *fixture) idCalls(id string) []call {
 func (f *fixture) keyCalls(id, key string) []call {
 	ctx, m, h := f.ctx, f.m, f.m.Session(id)
 	var dst any
-	e2 := func(_ any, err error) error { return err }
 	return []call{
 		{"Save", func() error { return m.Save(ctx, id, key, 1) }},
 		{"SaveAll", func() error { return m.SaveAll(ctx, id, map[string]any{key: 1, "valid": 2}) }},
-		{"Load", func() error { return e2(m.Load(ctx, id, key)) }},
+		{"Load", func() error { return errOf(m.Load(ctx, id, key)) }},
 		{"LoadInto", func() error { return m.LoadInto(ctx, id, key, &dst) }},
-		{"Exists", func() error { return e2(m.Exists(ctx, id, key)) }},
+		{"Exists", func() error { return errOf(m.Exists(ctx, id, key)) }},
 		{"Evict", func() error { return m.Evict(ctx, id, key) }},
 		{"EvictAll", func() error { return m.EvictAll(ctx, id, "stage", key) }},
 		{"SaveProp", func() error { return m.SaveProp(ctx, id, key, 1) }},
-		{"LoadProp", func() error { return e2(m.LoadProp(ctx, id, key)) }},
+		{"LoadProp", func() error { return errOf(m.LoadProp(ctx, id, key)) }},
 		{"LoadPropInto", func() error { return m.LoadPropInto(ctx, id, key, &dst) }},
-		{"EvictProp", func() error { return e2(m.EvictProp(ctx, id, key)) }},
+		{"EvictProp", func() error { return errOf(m.EvictProp(ctx, id, key)) }},
 		{"SaveGlobal", func() error { return m.SaveGlobal(ctx, key, 1) }},
-		{"LoadGlobal", func() error { return e2(m.LoadGlobal(ctx, key)) }},
+		{"LoadGlobal", func() error { return errOf(m.LoadGlobal(ctx, key)) }},
 		{"LoadGlobalInto", func() error { return m.LoadGlobalInto(ctx, key, &dst) }},
-		{"EvictGlobal", func() error { return e2(m.EvictGlobal(ctx, key)) }},
-		{"Get", func() error { return e2(session.Get[int](ctx, m, id, key)) }},
-		{"GetProp", func() error { return e2(session.GetProp[int](ctx, m, id, key)) }},
-		{"GetGlobal", func() error { return e2(session.GetGlobal[int](ctx, m, key)) }},
+		{"EvictGlobal", func() error { return errOf(m.EvictGlobal(ctx, key)) }},
+		{"Get", func() error { return errOf(session.Get[int](ctx, m, id, key)) }},
+		{"GetProp", func() error { return errOf(session.GetProp[int](ctx, m, id, key)) }},
+		{"GetGlobal", func() error { return errOf(session.GetGlobal[int](ctx, m, key)) }},
 		{"handle Save", func() error { return h.Save(ctx, key, 1) }},
 		{"handle SaveAll", func() error { return h.SaveAll(ctx, map[string]any{key: 1}) }},
-		{"handle Load", func() error { return e2(h.Load(ctx, key)) }},
-		{"handle Exists", func() error { return e2(h.Exists(ctx, key)) }},
+		{"handle Load", func() error { return errOf(h.Load(ctx, key)) }},
+		{"handle Exists", func() error { return errOf(h.Exists(ctx, key)) }},
 		{"handle Evict", func() error { return h.Evict(ctx, key) }},
 		{"handle SaveProp", func() error { return h.SaveProp(ctx, key, 1) }},
-		{"handle LoadProp", func() error { return e2(h.LoadProp(ctx, key)) }},
-		{"handle EvictProp", func() error { return e2(h.EvictProp(ctx, key)) }},
-		{"HandleGet", func() error { return e2(session.HandleGet[int](ctx, h, key)) }},
-		{"HandleGetProp", func() error { return e2(session.HandleGetProp[int](ctx, h, key)) }},
+		{"handle LoadProp", func() error { return errOf(h.LoadProp(ctx, key)) }},
+		{"handle EvictProp", func() error { return errOf(h.EvictProp(ctx, key)) }},
+		{"HandleGet", func() error { return errOf(session.HandleGet[int](ctx, h, key)) }},
+		{"HandleGetProp", func() error { return errOf(session.HandleGetProp[int](ctx, h, key)) }},
 	}
 }
 

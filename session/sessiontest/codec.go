@@ -22,20 +22,19 @@ func codecDecode(f *fixture) {
 	f.saveProp(id, "name", "Ada")
 	f.saveGlobal("name", "Ada")
 	ctx, m, h := f.ctx, f.m, f.m.Session(id)
-	e2 := func(_ any, err error) error { return err }
 	f.wantAll(session.ErrCodec, []call{
 		{"LoadInto(string into *int)", func() error { var n int; return m.LoadInto(ctx, id, "name", &n) }},
 		{"LoadInto(string into *profile)", func() error { var p profile; return m.LoadInto(ctx, id, "name", &p) }},
 		{"LoadInto(list into *map)", func() error { var mm map[string]any; return m.LoadInto(ctx, id, "list", &mm) }},
-		{"Get[int]", func() error { return e2(session.Get[int](ctx, m, id, "name")) }},
-		{"Get[[]string] of []int", func() error { return e2(session.Get[[]string](ctx, m, id, "list")) }},
-		{"HandleGet[bool]", func() error { return e2(session.HandleGet[bool](ctx, h, "name")) }},
+		{"Get[int]", func() error { return errOf(session.Get[int](ctx, m, id, "name")) }},
+		{"Get[[]string] of []int", func() error { return errOf(session.Get[[]string](ctx, m, id, "list")) }},
+		{"HandleGet[bool]", func() error { return errOf(session.HandleGet[bool](ctx, h, "name")) }},
 		{"handle LoadInto", func() error { var n float64; return h.LoadInto(ctx, "name", &n) }},
 		{"LoadPropInto", func() error { var n int; return m.LoadPropInto(ctx, id, "name", &n) }},
-		{"GetProp[int]", func() error { return e2(session.GetProp[int](ctx, m, id, "name")) }},
-		{"HandleGetProp[[]int]", func() error { return e2(session.HandleGetProp[[]int](ctx, h, "name")) }},
+		{"GetProp[int]", func() error { return errOf(session.GetProp[int](ctx, m, id, "name")) }},
+		{"HandleGetProp[[]int]", func() error { return errOf(session.HandleGetProp[[]int](ctx, h, "name")) }},
 		{"LoadGlobalInto", func() error { var n int; return m.LoadGlobalInto(ctx, "name", &n) }},
-		{"GetGlobal[int]", func() error { return e2(session.GetGlobal[int](ctx, m, "name")) }},
+		{"GetGlobal[int]", func() error { return errOf(session.GetGlobal[int](ctx, m, "name")) }},
 	})
 	// The stored values are untouched by failed decodes.
 	f.wantData(id, map[string]any{"name": "Ada", "list": []any{1.0, 2.0}})

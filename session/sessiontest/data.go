@@ -141,11 +141,7 @@ func dataNil(f *fixture) {
 	f.wantLoad(dataID, "nil", nil)
 	f.wantLoad(dataID, "nil-pointer", nil)
 	f.wantLoad(dataID, "nil-map", nil)
-	ok, err := f.m.Exists(f.ctx, dataID, "nil")
-	f.must("Exists(nil key)", err)
-	if !ok {
-		f.t.Error("Exists of a key holding nil = false, want true: nil is a value, not a missing key")
-	}
+	f.wantBool("Exists of a key holding nil (nil is a value, not a missing key)", true)(f.m.Exists(f.ctx, dataID, "nil"))
 	p, err := session.Get[*profile](f.ctx, f.m, dataID, "nil")
 	f.must("Get[*profile](nil)", err)
 	if p != nil {
@@ -197,16 +193,8 @@ func dataSaveAllFetchAll(f *fixture) {
 func dataExists(f *fixture) {
 	exists := func(key string, want bool) {
 		f.t.Helper()
-		got, err := f.m.Exists(f.ctx, dataID, key)
-		f.must("Exists("+key+")", err)
-		if got != want {
-			f.t.Errorf("Exists(%q) = %v, want %v", key, got, want)
-		}
-		got, err = f.m.Session(dataID).Exists(f.ctx, key)
-		f.must("handle Exists("+key+")", err)
-		if got != want {
-			f.t.Errorf("handle Exists(%q) = %v, want %v", key, got, want)
-		}
+		f.wantBool("Exists("+key+")", want)(f.m.Exists(f.ctx, dataID, key))
+		f.wantBool("handle Exists("+key+")", want)(f.m.Session(dataID).Exists(f.ctx, key))
 	}
 	exists("stage", false)
 	f.save(dataID, "stage", "")

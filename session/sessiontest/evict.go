@@ -63,11 +63,7 @@ func evictLeavesProps(f *fixture) {
 	}
 	// And the reverse: EvictProp leaves the data key of the same name.
 	f.save(id, "name", "data")
-	existed, err := f.m.EvictProp(f.ctx, id, "name")
-	f.must("EvictProp(name)", err)
-	if !existed {
-		f.t.Error("EvictProp of an existing prop reported false")
-	}
+	f.wantBool("EvictProp(name)", true)(f.m.EvictProp(f.ctx, id, "name"))
 	f.wantLoad(id, "name", "data")
 	_, err = f.m.LoadProp(f.ctx, id, "name")
 	f.wantErr("LoadProp after EvictProp", err, session.ErrNotFound)

@@ -60,11 +60,7 @@ func (f *fixture) wantExpired(desc, id, key, prop string) {
 	f.must("Evict of an expired session", f.m.Evict(f.ctx, id, key))
 	f.must("Clear(retain) of an expired session", f.m.Clear(f.ctx, id, key))
 	if prop != "" {
-		existed, err := f.m.EvictProp(f.ctx, id, prop)
-		f.must("EvictProp of an expired session", err)
-		if existed {
-			f.t.Errorf("EvictProp(%q, %q) of an expired session reported true", id, prop)
-		}
+		f.wantBool(fmt.Sprintf("EvictProp(%q, %q) of an expired session", id, prop), false)(f.m.EvictProp(f.ctx, id, prop))
 	}
 	f.wantErr("SetExpiry of an expired session", f.m.SetExpiry(f.ctx, id, session.Expiry{Idle: session.NoExpiry}), session.ErrNotFound)
 	if err := f.gone(id, key, prop); err != nil {

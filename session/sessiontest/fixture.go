@@ -91,6 +91,19 @@ func (f *fixture) must(op string, err error) {
 	}
 }
 
+// wantBool returns a check of a (bool, error) answer, such as Exists's or
+// EvictProp's: no error, and want. Call it with the call:
+// f.wantBool("Exists(k)", true)(f.m.Exists(f.ctx, id, "k")).
+func (f *fixture) wantBool(op string, want bool) func(got bool, err error) {
+	return func(got bool, err error) {
+		f.t.Helper()
+		f.must(op, err)
+		if got != want {
+			f.t.Errorf("%s = %v, want %v", op, got, want)
+		}
+	}
+}
+
 // wantErr fails the subtest unless errors.Is(err, target).
 func (f *fixture) wantErr(op string, err, target error) {
 	f.t.Helper()

@@ -56,16 +56,8 @@ func globalRoundTrip(f *fixture) {
 	f.wantEqual("GetGlobal[int](limit) after overwrite", limit, 200)
 
 	for _, k := range []string{"limit", "nil"} {
-		existed, err := f.m.EvictGlobal(f.ctx, k)
-		f.must("EvictGlobal("+k+")", err)
-		if !existed {
-			f.t.Errorf("EvictGlobal(%q) of an existing global reported false", k)
-		}
-		existed, err = f.m.EvictGlobal(f.ctx, k)
-		f.must("EvictGlobal("+k+") again", err)
-		if existed {
-			f.t.Errorf("EvictGlobal(%q) of an evicted global reported true", k)
-		}
+		f.wantBool("EvictGlobal("+k+")", true)(f.m.EvictGlobal(f.ctx, k))
+		f.wantBool("EvictGlobal("+k+") again", false)(f.m.EvictGlobal(f.ctx, k))
 		f.wantGlobalNotFound(k)
 	}
 	f.wantGlobals(map[string]any{

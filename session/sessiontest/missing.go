@@ -20,58 +20,50 @@ func missingRules() []rule {
 	}
 }
 
-// wantNotFound checks every single-value data read of key in id.
+// wantKeyNotFound checks every single-value data read of key in id.
 func (f *fixture) wantKeyNotFound(id, key string) {
 	f.t.Helper()
 	where := fmt.Sprintf("(%q, %q)", id, key)
-	_, err := f.m.Load(f.ctx, id, key)
-	f.wantErr("Load"+where, err, session.ErrNotFound)
 	var dst profile
-	f.wantErr("LoadInto"+where, f.m.LoadInto(f.ctx, id, key, &dst), session.ErrNotFound)
-	_, err = session.Get[string](f.ctx, f.m, id, key)
-	f.wantErr("Get[string]"+where, err, session.ErrNotFound)
-	_, err = session.Get[profile](f.ctx, f.m, id, key)
-	f.wantErr("Get[profile]"+where, err, session.ErrNotFound)
 	h := f.m.Session(id)
-	_, err = h.Load(f.ctx, key)
-	f.wantErr("handle Load"+where, err, session.ErrNotFound)
-	f.wantErr("handle LoadInto"+where, h.LoadInto(f.ctx, key, &dst), session.ErrNotFound)
-	_, err = session.HandleGet[int](f.ctx, h, key)
-	f.wantErr("HandleGet[int]"+where, err, session.ErrNotFound)
-	ok, err := f.m.Exists(f.ctx, id, key)
-	f.must("Exists"+where, err)
-	if ok {
-		f.t.Errorf("Exists%s = true, want false", where)
-	}
+	f.wantAll(session.ErrNotFound, []call{
+		{"Load" + where, func() error { return errOf(f.m.Load(f.ctx, id, key)) }},
+		{"LoadInto" + where, func() error { return f.m.LoadInto(f.ctx, id, key, &dst) }},
+		{"Get[string]" + where, func() error { return errOf(session.Get[string](f.ctx, f.m, id, key)) }},
+		{"Get[profile]" + where, func() error { return errOf(session.Get[profile](f.ctx, f.m, id, key)) }},
+		{"handle Load" + where, func() error { return errOf(h.Load(f.ctx, key)) }},
+		{"handle LoadInto" + where, func() error { return h.LoadInto(f.ctx, key, &dst) }},
+		{"HandleGet[int]" + where, func() error { return errOf(session.HandleGet[int](f.ctx, h, key)) }},
+	})
+	f.wantBool("Exists"+where, false)(f.m.Exists(f.ctx, id, key))
 }
 
 // wantPropNotFound checks every single-value prop read of key in id.
 func (f *fixture) wantPropNotFound(id, key string) {
 	f.t.Helper()
 	where := fmt.Sprintf("(%q, %q)", id, key)
-	_, err := f.m.LoadProp(f.ctx, id, key)
-	f.wantErr("LoadProp"+where, err, session.ErrNotFound)
 	var dst map[string]any
-	f.wantErr("LoadPropInto"+where, f.m.LoadPropInto(f.ctx, id, key, &dst), session.ErrNotFound)
-	_, err = session.GetProp[string](f.ctx, f.m, id, key)
-	f.wantErr("GetProp[string]"+where, err, session.ErrNotFound)
 	h := f.m.Session(id)
-	_, err = h.LoadProp(f.ctx, key)
-	f.wantErr("handle LoadProp"+where, err, session.ErrNotFound)
-	f.wantErr("handle LoadPropInto"+where, h.LoadPropInto(f.ctx, key, &dst), session.ErrNotFound)
-	_, err = session.HandleGetProp[bool](f.ctx, h, key)
-	f.wantErr("HandleGetProp[bool]"+where, err, session.ErrNotFound)
+	f.wantAll(session.ErrNotFound, []call{
+		{"LoadProp" + where, func() error { return errOf(f.m.LoadProp(f.ctx, id, key)) }},
+		{"LoadPropInto" + where, func() error { return f.m.LoadPropInto(f.ctx, id, key, &dst) }},
+		{"GetProp[string]" + where, func() error { return errOf(session.GetProp[string](f.ctx, f.m, id, key)) }},
+		{"handle LoadProp" + where, func() error { return errOf(h.LoadProp(f.ctx, key)) }},
+		{"handle LoadPropInto" + where, func() error { return h.LoadPropInto(f.ctx, key, &dst) }},
+		{"HandleGetProp[bool]" + where, func() error { return errOf(session.HandleGetProp[bool](f.ctx, h, key)) }},
+	})
 }
 
 // wantGlobalNotFound checks every single-value read of global key.
 func (f *fixture) wantGlobalNotFound(key string) {
 	f.t.Helper()
-	_, err := f.m.LoadGlobal(f.ctx, key)
-	f.wantErr(fmt.Sprintf("LoadGlobal(%q)", key), err, session.ErrNotFound)
+	where := fmt.Sprintf("(%q)", key)
 	var dst []string
-	f.wantErr(fmt.Sprintf("LoadGlobalInto(%q)", key), f.m.LoadGlobalInto(f.ctx, key, &dst), session.ErrNotFound)
-	_, err = session.GetGlobal[int](f.ctx, f.m, key)
-	f.wantErr(fmt.Sprintf("GetGlobal[int](%q)", key), err, session.ErrNotFound)
+	f.wantAll(session.ErrNotFound, []call{
+		{"LoadGlobal" + where, func() error { return errOf(f.m.LoadGlobal(f.ctx, key)) }},
+		{"LoadGlobalInto" + where, func() error { return f.m.LoadGlobalInto(f.ctx, key, &dst) }},
+		{"GetGlobal[int]" + where, func() error { return errOf(session.GetGlobal[int](f.ctx, f.m, key)) }},
+	})
 }
 
 func missingKeyAndSession(f *fixture) {
@@ -130,27 +122,15 @@ func missingRemove(f *fixture) {
 	const id = "nobody"
 	f.must("Evict of a missing session", f.m.Evict(f.ctx, id, "stage"))
 	f.must("EvictAll of a missing session", f.m.EvictAll(f.ctx, id, "a", "b"))
-	existed, err := f.m.EvictProp(f.ctx, id, "name")
-	f.must("EvictProp of a missing session", err)
-	if existed {
-		f.t.Error("EvictProp of a missing session reported true")
-	}
+	f.wantBool("EvictProp of a missing session", false)(f.m.EvictProp(f.ctx, id, "name"))
 	f.must("Clear of a missing session", f.m.Clear(f.ctx, id))
 	f.must("Clear(retain) of a missing session", f.m.Clear(f.ctx, id, "stage", "name"))
 	h := f.m.Session(id)
 	f.must("handle Evict", h.Evict(f.ctx, "stage"))
 	f.must("handle EvictAll", h.EvictAll(f.ctx, "stage"))
 	f.must("handle Clear", h.Clear(f.ctx))
-	existed, err = h.EvictProp(f.ctx, "name")
-	f.must("handle EvictProp", err)
-	if existed {
-		f.t.Error("handle EvictProp of a missing session reported true")
-	}
-	existed, err = f.m.EvictGlobal(f.ctx, "nothing")
-	f.must("EvictGlobal of a missing global", err)
-	if existed {
-		f.t.Error("EvictGlobal of a missing global reported true")
-	}
+	f.wantBool("handle EvictProp", false)(h.EvictProp(f.ctx, "name"))
+	f.wantBool("EvictGlobal of a missing global", false)(f.m.EvictGlobal(f.ctx, "nothing"))
 	f.wantNoSession(id) // none of the removals created it
 	f.wantGlobals(map[string]any{})
 
@@ -158,11 +138,7 @@ func missingRemove(f *fixture) {
 	f.save("somebody", "stage", "menu")
 	f.saveProp("somebody", "name", "Ada")
 	f.must("Evict of a missing key", f.m.Evict(f.ctx, "somebody", "other"))
-	existed, err = f.m.EvictProp(f.ctx, "somebody", "other")
-	f.must("EvictProp of a missing prop", err)
-	if existed {
-		f.t.Error("EvictProp of a missing prop reported true")
-	}
+	f.wantBool("EvictProp of a missing prop", false)(f.m.EvictProp(f.ctx, "somebody", "other"))
 	f.wantData("somebody", map[string]any{"stage": "menu"})
 	f.wantProps("somebody", map[string]any{"name": "Ada"})
 }

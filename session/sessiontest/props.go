@@ -72,22 +72,14 @@ func propEvict(f *fixture) {
 	f.saveProp(propID, "nil", nil)
 	evict := func(key string, want bool) {
 		f.t.Helper()
-		existed, err := f.m.EvictProp(f.ctx, propID, key)
-		f.must("EvictProp("+key+")", err)
-		if existed != want {
-			f.t.Errorf("EvictProp(%q) = %v, want %v", key, existed, want)
-		}
+		f.wantBool("EvictProp("+key+")", want)(f.m.EvictProp(f.ctx, propID, key))
 	}
 	evict("name", true)
 	evict("name", false)
 	evict("nil", true) // a prop holding nil exists
 	f.wantPropNotFound(propID, "name")
 	f.wantProps(propID, map[string]any{"city": "Harare"})
-	existed, err := f.m.Session(propID).EvictProp(f.ctx, "city")
-	f.must("handle EvictProp(city)", err)
-	if !existed {
-		f.t.Error("handle EvictProp of an existing prop reported false")
-	}
+	f.wantBool("handle EvictProp(city)", true)(f.m.Session(propID).EvictProp(f.ctx, "city"))
 	f.wantProps(propID, map[string]any{})
 	evict("city", false)
 }

@@ -133,36 +133,35 @@ func storeValidation(f *fixture) {
 	s, ctx := f.store(), f.ctx
 	const id = "263771234567"
 	v := []byte(`1`)
-	e2 := func(_ any, err error) error { return err }
 	f.wantAll(session.ErrInvalidID, []call{
-		{"Store.Save", func() error { return e2(s.Save(ctx, "", session.Field{Key: "k", Value: v})) }},
-		{"Store.Get", func() error { return e2(s.Get(ctx, "", "k")) }},
-		{"Store.GetAll", func() error { return e2(s.GetAll(ctx, "")) }},
-		{"Store.Evict", func() error { return e2(s.Evict(ctx, "", "k")) }},
-		{"Store.Clear", func() error { return e2(s.Clear(ctx, "")) }},
+		{"Store.Save", func() error { return errOf(s.Save(ctx, "", session.Field{Key: "k", Value: v})) }},
+		{"Store.Get", func() error { return errOf(s.Get(ctx, "", "k")) }},
+		{"Store.GetAll", func() error { return errOf(s.GetAll(ctx, "")) }},
+		{"Store.Evict", func() error { return errOf(s.Evict(ctx, "", "k")) }},
+		{"Store.Clear", func() error { return errOf(s.Clear(ctx, "")) }},
 		{"Store.SaveProp", func() error { return s.SaveProp(ctx, "", "p", v) }},
-		{"Store.Props", func() error { return e2(s.Props(ctx, "")) }},
+		{"Store.Props", func() error { return errOf(s.Props(ctx, "")) }},
 		{"Store.SetExpiry", func() error { return s.SetExpiry(ctx, "", session.Expiry{}) }},
-		{"Store.TTL", func() error { return e2(s.TTL(ctx, "")) }},
+		{"Store.TTL", func() error { return errOf(s.TTL(ctx, "")) }},
 	})
 	f.wantAll(session.ErrInvalidKey, []call{
 		{"Store.Save", func() error {
-			return e2(s.Save(ctx, id, session.Field{Key: "ok", Value: v}, session.Field{Key: "", Value: v}))
+			return errOf(s.Save(ctx, id, session.Field{Key: "ok", Value: v}, session.Field{Key: "", Value: v}))
 		}},
-		{"Store.Get", func() error { return e2(s.Get(ctx, id, "")) }},
-		{"Store.Exists", func() error { return e2(s.Exists(ctx, id, "")) }},
-		{"Store.Evict", func() error { return e2(s.Evict(ctx, id, "")) }},
+		{"Store.Get", func() error { return errOf(s.Get(ctx, id, "")) }},
+		{"Store.Exists", func() error { return errOf(s.Exists(ctx, id, "")) }},
+		{"Store.Evict", func() error { return errOf(s.Evict(ctx, id, "")) }},
 		{"Store.SaveProp", func() error { return s.SaveProp(ctx, id, "", v) }},
-		{"Store.GetProp", func() error { return e2(s.GetProp(ctx, id, "")) }},
-		{"Store.EvictProp", func() error { return e2(s.EvictProp(ctx, id, "")) }},
+		{"Store.GetProp", func() error { return errOf(s.GetProp(ctx, id, "")) }},
+		{"Store.EvictProp", func() error { return errOf(s.EvictProp(ctx, id, "")) }},
 		{"Store.SaveGlobal", func() error { return s.SaveGlobal(ctx, "", v) }},
-		{"Store.GetGlobal", func() error { return e2(s.GetGlobal(ctx, "")) }},
-		{"Store.EvictGlobal", func() error { return e2(s.EvictGlobal(ctx, "")) }},
+		{"Store.GetGlobal", func() error { return errOf(s.GetGlobal(ctx, "")) }},
+		{"Store.EvictGlobal", func() error { return errOf(s.EvictGlobal(ctx, "")) }},
 	})
 	big := make([]byte, session.DefaultMaxValueSize+1)
 	f.wantAll(session.ErrTooLarge, []call{
 		{"Store.Save", func() error {
-			return e2(s.Save(ctx, id, session.Field{Key: "ok", Value: v}, session.Field{Key: "big", Value: big}))
+			return errOf(s.Save(ctx, id, session.Field{Key: "ok", Value: v}, session.Field{Key: "big", Value: big}))
 		}},
 		{"Store.SaveProp", func() error { return s.SaveProp(ctx, id, "big", big) }},
 		{"Store.SaveGlobal", func() error { return s.SaveGlobal(ctx, "big", big) }},

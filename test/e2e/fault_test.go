@@ -64,6 +64,21 @@ func startMember(ctx context.Context, c *cluster, s string) error {
 	return waitFor(readyBound, func(ctx context.Context) error { return c.ready(ctx, s) })
 }
 
+// dockerFault picks a victim, records it in *chosen (for Heal), runs the
+// docker command verb (kill, pause) on its container and waits until the
+// other members see it gone.
+func dockerFault(ctx context.Context, c *cluster, verb string, chosen *string) error {
+	v, err := victim(ctx, c)
+	if err != nil {
+		return err
+	}
+	*chosen = v
+	if _, err := c.docker(ctx, verb, c.container(v)); err != nil {
+		return err
+	}
+	return c.waitGone(c.except(v), v, detectBound)
+}
+
 // killFault: SIGKILL one member (docker kill), then start it again; it
 // rejoins as a new incarnation.
 type killFault struct{ victim string }
@@ -71,15 +86,7 @@ type killFault struct{ victim string }
 func (f *killFault) Name() string { return "kill" }
 
 func (f *killFault) Inject(ctx context.Context, c *cluster) error {
-	v, err := victim(ctx, c)
-	if err != nil {
-		return err
-	}
-	f.victim = v
-	if _, err := c.docker(ctx, "kill", c.container(v)); err != nil {
-		return err
-	}
-	return c.waitGone(c.except(v), v, detectBound)
+	return dockerFault(ctx, c, "kill", &f.victim)
 }
 
 func (f *killFault) Heal(ctx context.Context, c *cluster) error {
@@ -98,15 +105,7 @@ type pauseFault struct{ victim string }
 func (f *pauseFault) Name() string { return "pause" }
 
 func (f *pauseFault) Inject(ctx context.Context, c *cluster) error {
-	v, err := victim(ctx, c)
-	if err != nil {
-		return err
-	}
-	f.victim = v
-	if _, err := c.docker(ctx, "pause", c.container(v)); err != nil {
-		return err
-	}
-	return c.waitGone(c.except(v), v, detectBound)
+	return dockerFault(ctx, c, "pause", &f.victim)
 }
 
 func (f *pauseFault) Heal(ctx context.Context, c *cluster) error {

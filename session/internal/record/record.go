@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/sessiongrid/sessiongrid/session/internal/expiry"
 )
 
 // Record format, version 1 (all integers little endian):
@@ -60,23 +62,11 @@ type Header struct {
 
 // ExpiresAt returns when the record expires (Unix nanoseconds), 0 if never:
 // the earlier of Touched+Idle (when Idle > 0) and Deadline (when set).
-func (h Header) ExpiresAt() int64 {
-	var at int64
-	if h.Idle > 0 {
-		at = h.Touched + h.Idle
-	}
-	if h.Deadline != 0 && (at == 0 || h.Deadline < at) {
-		at = h.Deadline
-	}
-	return at
-}
+func (h Header) ExpiresAt() int64 { return expiry.At(h.Touched, h.Idle, h.Deadline) }
 
 // Live reports whether the record has not expired at now (Unix
 // nanoseconds).
-func (h Header) Live(now int64) bool {
-	at := h.ExpiresAt()
-	return at == 0 || now < at
-}
+func (h Header) Live(now int64) bool { return expiry.Live(h.ExpiresAt(), now) }
 
 // Record is one decoded session or global. The byte slices of a decoded
 // record alias the buffer it was decoded from.

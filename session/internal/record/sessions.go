@@ -7,6 +7,7 @@ import (
 
 	"github.com/sessiongrid/sessiongrid/session"
 	"github.com/sessiongrid/sessiongrid/session/internal/args"
+	"github.com/sessiongrid/sessiongrid/session/internal/expiry"
 	"github.com/sessiongrid/sessiongrid/session/internal/lifecycle"
 )
 
@@ -339,16 +340,7 @@ func (o *Sessions) SetExpiry(ctx context.Context, id string, e session.Expiry) e
 			return nil, false
 		}
 		found = true
-		switch {
-		case e.Idle > 0:
-			r.Idle = int64(e.Idle)
-		case e.Idle < 0:
-			r.Idle = 0
-		}
-		r.Deadline = 0
-		if e.TTL > 0 {
-			r.Deadline = now + int64(e.TTL)
-		}
+		r.Idle, r.Deadline = expiry.Override(e, r.Idle, now)
 		r.Touched = now
 		return r, true
 	})
