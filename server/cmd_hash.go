@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/sessiongrid/sessiongrid/internal/glob"
 
@@ -41,9 +42,9 @@ func (c *conn) saveFields(args [][]byte) (int, bool) {
 			c.storeError(err)
 			return 0, false
 		}
-		fields = append(fields, session.Field{Key: string(args[i]), Value: args[i+1]})
+		fields = append(fields, session.Field{Key: c.str(args[i]), Value: args[i+1]})
 	}
-	added, err := c.s.backend.Save(c.bctx(), string(args[1]), fields...)
+	added, err := c.s.backend.Save(c.bctx(), c.str(args[1]), fields...)
 	clear(fields) // drop the references into the input buffer
 	c.fields = fields[:0]
 	if err != nil {
@@ -51,6 +52,16 @@ func (c *conn) saveFields(args [][]byte) (int, bool) {
 		return 0, false
 	}
 	return added, true
+}
+
+// str returns b as a string for a call of the backend's Save, Get or
+// GetProp: aliasing b when the backend borrows strings (Borrower), a copy
+// otherwise.
+func (c *conn) str(b []byte) string {
+	if c.s.borrows {
+		return unsafe.String(unsafe.SliceData(b), len(b))
+	}
+	return string(b)
 }
 
 // checkValue applies Config.MaxValueSize before the backend is called.
@@ -62,7 +73,7 @@ func (c *conn) checkValue(v []byte) error {
 }
 
 func (c *conn) hget(args [][]byte) {
-	v, err := c.s.backend.Get(c.bctx(), string(args[1]), string(args[2]))
+	v, err := c.s.backend.Get(c.bctx(), c.str(args[1]), c.str(args[2]))
 	c.valueReply(v, err)
 }
 

@@ -29,6 +29,19 @@ type Backend interface {
 	session.Keyspace
 }
 
+// Borrower is the optional capability of a Backend whose Save, Get and
+// GetProp keep none of the strings they are given once they return (they
+// copy what they store, as the Store contract has them do for byte
+// slices); an error they return may refer to them until the server has
+// formatted it. The server then passes strings that alias its input
+// buffer, and HSET and HGET allocate nothing for the id and keys: at a
+// million sessions, that garbage was the whole growth of the heap when
+// every session is overwritten.
+type Borrower interface {
+	// BorrowsStrings is a marker; it is never called.
+	BorrowsStrings()
+}
+
 // statser is the optional capability of a Backend that reports its
 // counters (INFO keyspace/memory and the metrics use it).
 type statser interface{ Stats() memory.Stats }
@@ -43,6 +56,7 @@ type Server struct {
 	cfg     Config
 	backend Backend
 	stats   statser // nil when the backend has no Stats
+	borrows bool    // the backend is a Borrower
 	// forwarder batches pipelined requests across the grid; nil when the
 	// backend is not a Forwarder.
 	forwarder Forwarder
@@ -136,6 +150,7 @@ func New(cfg Config, backend Backend) (*Server, error) {
 	if st, ok := backend.(statser); ok {
 		s.stats = st
 	}
+	_, s.borrows = backend.(Borrower)
 	s.slowlog = &slowLog{slower: cfg.SlowlogLogSlowerThan, maxLen: cfg.SlowlogMaxLen}
 	s.table = newCommandTable()
 	s.metrics = newMetrics(s)

@@ -182,42 +182,61 @@ func BenchmarkChatbot(b *testing.B) {
 // against the payload (id + keys + values). Run with -benchtime=1x; the
 // session count is set by -sessions (default 1,000,000).
 func BenchmarkMemoryPerSession(b *testing.B) {
-	b.Run("memory", func(b *testing.B) {
-		s := newBenchStore(b)
-		measure(b, func(id string, key string, v []byte) {
-			s.Save(context.Background(), id, session.Field{Key: key, Value: v})
-		}, func() {
-			if st := s.Stats(); st.Sessions != *memSessions {
-				b.Fatalf("held %d sessions", st.Sessions)
-			}
+	for _, shape := range []struct {
+		name  string
+		whole bool
+	}{
+		{"memory", false},         // one Save per field: the block grows
+		{"memory/one-save", true}, // all five in one Save (HSET's shape in memory-compare.sh)
+	} {
+		b.Run(shape.name, func(b *testing.B) {
+			s := newBenchStore(b)
+			measure(b, shape.whole, func(id string, kvs []session.Field) {
+				s.Save(context.Background(), id, kvs...)
+			}, func() {
+				if st := s.Stats(); st.Sessions != *memSessions {
+					b.Fatalf("held %d sessions", st.Sessions)
+				}
+			})
 		})
-	})
+	}
 }
 
-func measure(b *testing.B, save func(id, key string, v []byte), check func()) {
+// measure saves the sessions, one field per call or all of them in one
+// call (whole), then overwrites every one, and reports the heap held.
+func measure(b *testing.B, whole bool, save func(id string, kvs []session.Field), check func()) {
 	n := *memSessions
 	val := []byte(strings.Repeat("v", 100))
-	keys := []string{"field:1", "field:2", "field:3", "field:4", "field:5"}
+	var kvs []session.Field
+	for _, k := range []string{"field:1", "field:2", "field:3", "field:4", "field:5"} {
+		kvs = append(kvs, session.Field{Key: k, Value: val})
+	}
 	payload := 0
-	before := heap()
-	for i := 0; i < n; i++ {
-		id := fmt.Sprintf("session:%012d", i)
-		payload += len(id)
-		for _, k := range keys {
-			save(id, k, val)
-			payload += len(k) + len(val)
+	load := func() {
+		for i := 0; i < n; i++ {
+			id := fmt.Sprintf("session:%012d", i)
+			if whole {
+				save(id, kvs)
+				continue
+			}
+			for j := range kvs {
+				save(id, kvs[j:j+1])
+			}
 		}
 	}
+	before := heap()
+	load()
 	loaded := heap() - before
 	// Overwrite every session once: memory must not grow.
-	for i := 0; i < n; i++ {
-		id := fmt.Sprintf("session:%012d", i)
-		for _, k := range keys {
-			save(id, k, val)
-		}
-	}
+	load()
 	overwritten := heap() - before
 	check()
+	for range n {
+		payload += len("session:000000000000")
+		for _, kv := range kvs {
+			payload += len(kv.Key) + len(kv.Value)
+		}
+	}
 	b.ReportMetric(float64(loaded)/float64(n), "B/session")
 	b.ReportMetric(float64(payload)/float64(n), "payload-B/session")
 	b.ReportMetric(float64(loaded)/float64(payload), "x-payload")

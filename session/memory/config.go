@@ -19,7 +19,8 @@ type Config struct {
 	DefaultIdle time.Duration
 	// TouchOnRead makes reads slide the idle timeout too (writes always do).
 	TouchOnRead bool
-	// MaxValueSize bounds one value; session.DefaultMaxValueSize when 0.
+	// MaxValueSize bounds one value; session.DefaultMaxValueSize when 0,
+	// at most MaxValueLimit.
 	MaxValueSize int
 	// SweepInterval is the period of the background sweep that reclaims
 	// expired sessions; 1 s when 0, no background goroutine when negative
@@ -30,6 +31,10 @@ type Config struct {
 	// Logger receives the store's logs; slog.Default() when nil.
 	Logger *slog.Logger
 }
+
+// MaxValueLimit is the largest MaxValueSize the store accepts: a key's
+// bytes are addressed with 32-bit offsets (Redis caps a string at 512 MB).
+const MaxValueLimit = 1 << 30
 
 // DefaultConfig returns the configuration used for zero fields.
 func DefaultConfig() Config {
@@ -45,6 +50,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.Shards < 0 || c.Shards > 1<<16 || (c.Shards != 0 && c.Shards&(c.Shards-1) != 0) {
 		return fmt.Errorf("memory: Shards must be a power of two up to 65536, got %d", c.Shards)
+	}
+	if c.MaxValueSize > MaxValueLimit {
+		return fmt.Errorf("memory: MaxValueSize must be at most %d (1 GiB), got %d", MaxValueLimit, c.MaxValueSize)
 	}
 	return c.shared().Validate("memory")
 }

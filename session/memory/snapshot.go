@@ -2,9 +2,11 @@ package memory
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/sessiongrid/sessiongrid/session"
+	"github.com/sessiongrid/sessiongrid/session/internal/record"
 )
 
 // Record is one key with everything needed to recreate it on another
@@ -25,15 +27,15 @@ type Record struct {
 
 func (e *entry) record(key string) Record {
 	r := Record{Key: key, Kind: e.kind, Idle: time.Duration(e.idle), Touched: time.Unix(0, e.touched.Load())}
-	if e.deadline != 0 {
-		r.Deadline = time.Unix(0, e.deadline)
+	if d := e.deadline(); d != 0 {
+		r.Deadline = time.Unix(0, d)
 	}
 	if e.kind == session.KindString {
-		r.Value = clone(e.data.packed)
+		r.Value = clone(e.value())
 		return r
 	}
-	e.data.each(func(k string, v []byte) { r.Data = append(r.Data, session.Field{Key: k, Value: clone(v)}) })
-	e.props.each(func(k string, v []byte) { r.Props = append(r.Props, session.Field{Key: k, Value: clone(v)}) })
+	e.dataSec().each(func(k string, v []byte) { r.Data = append(r.Data, session.Field{Key: k, Value: clone(v)}) })
+	e.propsSec().each(func(k string, v []byte) { r.Props = append(r.Props, session.Field{Key: k, Value: clone(v)}) })
 	return r
 }
 
@@ -54,11 +56,11 @@ func (s *Store) Export(ctx context.Context, filter func(key string) bool, fn fun
 		now := s.now()
 		var batch []Record
 		sh.mu.RLock()
-		for k, e := range sh.m {
-			if e.live(now) && (filter == nil || filter(k)) {
-				batch = append(batch, e.record(k))
+		sh.idx.each(func(e *entry) {
+			if k := e.id(); e.live(now) && (filter == nil || filter(k)) {
+				batch = append(batch, e.record(strings.Clone(k)))
 			}
-		}
+		})
 		sh.mu.RUnlock()
 		for _, r := range batch {
 			if err := fn(r); err != nil {
@@ -78,32 +80,39 @@ func (s *Store) Import(_ context.Context, r Record) error {
 	if r.Kind != session.KindSession && r.Kind != session.KindString {
 		return session.ErrWrongType
 	}
-	e := &entry{kind: r.Kind, idle: int64(r.Idle)}
+	extra := len(r.Value) // the block's size, so that it is allocated once
+	for _, kvs := range [][]session.Field{r.Data, r.Props} {
+		for _, kv := range kvs {
+			extra += record.PairLen(len(kv.Key), len(kv.Value))
+		}
+	}
+	e := newEntry(r.Key, r.Kind, extra)
+	e.idle = int64(r.Idle)
 	e.touched.Store(r.Touched.UnixNano())
 	if !r.Deadline.IsZero() {
-		e.deadline = r.Deadline.UnixNano()
+		e.setDeadline(r.Deadline.UnixNano())
 	}
 	if r.Kind == session.KindString {
-		e.data.packed = clone(r.Value)
+		e.setValue(r.Value)
 	} else {
 		if len(r.Data) > 0 {
-			e.data.set(r.Data)
+			e.dataSec().set(r.Data)
 		}
 		if len(r.Props) > 0 {
-			e.props.set(r.Props)
+			e.propsSec().set(r.Props)
 		}
 	}
 	sh := s.shard(r.Key)
 	now := s.now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if old := sh.m[r.Key]; old != nil {
+	if old := sh.idx.get(r.Key); old != nil {
 		sh.removeLocked(r.Key, old)
 	}
-	if !e.live(now) || (r.Kind == session.KindSession && e.data.len() == 0 && e.props.len() == 0) {
+	if !e.live(now) || (r.Kind == session.KindSession && e.empty()) {
 		return nil
 	}
-	sh.addLocked(r.Key, e)
+	sh.addLocked(e)
 	return nil
 }
 
@@ -123,7 +132,7 @@ func (s *Store) Expired(key string) bool {
 	now := s.now()
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	e := sh.m[key]
+	e := sh.idx.get(key)
 	return e != nil && !e.live(now)
 }
 
@@ -141,7 +150,7 @@ func (s *Store) SetTouched(key string, at time.Time) bool {
 	sh := s.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	e := sh.m[key]
+	e := sh.idx.get(key)
 	if e == nil {
 		return false
 	}
@@ -157,14 +166,16 @@ func (s *Store) SweepFunc(fn func(key string)) int {
 		sh := &s.shards[i]
 		now := s.now()
 		sh.mu.Lock()
-		for id, e := range sh.m {
+		sh.idx.each(func(e *entry) {
 			if !e.live(now) {
+				id := e.id()
 				sh.removeLocked(id, e)
 				s.emit(session.EventExpired, id)
-				fn(id)
+				fn(strings.Clone(id))
 				removed++
 			}
-		}
+		})
+		sh.idx.compact()
 		sh.mu.Unlock()
 	}
 	s.expired.Add(uint64(removed))
@@ -178,9 +189,7 @@ func (s *Store) Each(fn func(Record)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		for k, e := range sh.m {
-			fn(e.record(k))
-		}
+		sh.idx.each(func(e *entry) { fn(e.record(strings.Clone(e.id()))) })
 		sh.mu.RUnlock()
 	}
 }

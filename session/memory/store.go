@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -39,34 +40,58 @@ type Store struct {
 
 type shard struct {
 	mu       sync.RWMutex // guards the fields below
-	m        map[string]*entry
-	bytes    int64 // bytes of ids, keys and values held
+	idx      index        // the shard's keys
+	bytes    int64        // bytes of ids, keys and values held
 	sessions int
 	strings  int
 	_        [64]byte // keep shards on separate cache lines
 }
 
-// entry is one key: a session (data and props) or a plain string (data.packed
-// holds the raw value). Times are Unix nanoseconds of the store's clock.
+// entry is one key: a session or a plain string, laid out as fields.go
+// describes. Times are Unix nanoseconds of the store's clock.
 type entry struct {
-	data     fields
-	props    fields
-	touched  atomic.Int64 // last touch; atomic so reads may slide it under RLock
-	idle     int64        // idle timeout in ns; 0 = never idles out
-	deadline int64        // absolute deadline; 0 = none
-	kind     session.Kind
+	touched atomic.Int64 // last touch; atomic so reads may slide it under RLock
+	idle    int64        // idle timeout in ns; 0 = never idles out
+	// p, n and c are the block (the id, then the data and props pairs or
+	// the value) as a slice's pointer, length and capacity: block() and
+	// setBlock() convert. Eight bytes fewer than a []byte.
+	p       *byte
+	n, c    uint32
+	ext     *extras // map-form sections and the deadline; nil while none
+	propsAt uint32  // offset of the props pairs in the block
+	ndata   uint8   // pairs in the packed data section
+	nprops  uint8   // pairs in the packed props section
+	kind    session.Kind
+}
+
+// newEntry returns an entry for id with room for extra bytes of pairs or
+// value.
+func newEntry(id string, kind session.Kind, extra int) *entry {
+	e := &entry{kind: kind}
+	e.setBlock(newBlock(id, extra))
+	e.propsAt = e.n
+	return e
 }
 
 // expiresAt returns when e expires, 0 if never.
 func (e *entry) expiresAt() int64 {
-	return expiry.At(e.touched.Load(), e.idle, e.deadline)
+	return expiry.At(e.touched.Load(), e.idle, e.deadline())
 }
 
 func (e *entry) live(now int64) bool { return expiry.Live(e.expiresAt(), now) }
 
-func (e *entry) size(id string) int64 {
-	return int64(len(id) + e.data.size() + e.props.size())
+// size returns the bytes of the id, keys and values held (with the pairs'
+// length prefixes while packed).
+func (e *entry) size() int64 {
+	n, w := binary.Uvarint(e.block())
+	if e.kind == session.KindString {
+		return int64(int(e.n) - w)
+	}
+	return int64(int(n) + e.dataSec().size() + e.propsSec().size())
 }
+
+// empty reports whether a session holds no data and no props.
+func (e *entry) empty() bool { return e.dataSec().len() == 0 && e.propsSec().len() == 0 }
 
 // globalOps names globals.Map so that Store embeds it in an unexported
 // field: its methods are promoted, the field stays private.
@@ -87,7 +112,7 @@ func New(cfg Config) (*Store, error) {
 	}
 	s.globalOps = globals.New(s.closed.Load, cfg.MaxValueSize)
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]*entry)
+		s.shards[i].idx = newIndex()
 	}
 	if cfg.SweepInterval > 0 {
 		s.wg.Add(1)
@@ -115,7 +140,7 @@ func (s *Store) checkValue(v []byte) error {
 
 // lookupLocked returns the live entry of id, nil if missing or expired.
 func (sh *shard) lookupLocked(id string, now int64) *entry {
-	e := sh.m[id]
+	e := sh.idx.get(id)
 	if e == nil || !e.live(now) {
 		return nil
 	}
@@ -124,8 +149,8 @@ func (sh *shard) lookupLocked(id string, now int64) *entry {
 
 // removeLocked deletes id's entry from the shard's map and counters.
 func (sh *shard) removeLocked(id string, e *entry) {
-	delete(sh.m, id)
-	sh.bytes -= e.size(id)
+	sh.idx.remove(id)
+	sh.bytes -= e.size()
 	if e.kind == session.KindString {
 		sh.strings--
 	} else {
@@ -133,26 +158,27 @@ func (sh *shard) removeLocked(id string, e *entry) {
 	}
 }
 
-// insertLocked adds a new entry for id, dropping an expired one first.
-func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64) *entry {
-	if old := sh.m[id]; old != nil {
+// insertLocked adds a new entry for id, dropping an expired one first; its
+// block has room for extra bytes of pairs or value.
+func (s *Store) insertLocked(sh *shard, id string, kind session.Kind, now int64, extra int) *entry {
+	if old := sh.idx.get(id); old != nil {
 		sh.removeLocked(id, old)
 		s.expiredLocked(id)
 	}
-	e := &entry{kind: kind}
+	e := newEntry(id, kind, extra)
 	e.touched.Store(now)
 	if kind == session.KindSession && s.cfg.DefaultIdle > 0 {
 		e.idle = int64(s.cfg.DefaultIdle)
 	}
-	sh.addLocked(id, e)
+	sh.addLocked(e)
 	return e
 }
 
 // addLocked puts e, a key not in the shard, in its map and counters; the
 // reverse of removeLocked.
-func (sh *shard) addLocked(id string, e *entry) {
-	sh.m[id] = e
-	sh.bytes += e.size(id)
+func (sh *shard) addLocked(e *entry) {
+	sh.idx.add(e)
+	sh.bytes += e.size()
 	if e.kind == session.KindString {
 		sh.strings++
 	} else {
@@ -174,17 +200,17 @@ func (s *Store) view(key string, fn func(e *entry)) {
 
 // sessionLocked returns the live session id for writing, creating it when
 // create is set. It returns ErrWrongType for a string key.
-func (s *Store) sessionLocked(sh *shard, id string, now int64, create bool) (*entry, error) {
+func (s *Store) sessionLocked(sh *shard, id string, now int64, create bool, extra int) (*entry, error) {
 	e := sh.lookupLocked(id, now)
 	if e == nil {
 		if !create {
-			if old := sh.m[id]; old != nil { // expired: reclaim now
+			if old := sh.idx.get(id); old != nil { // expired: reclaim now
 				sh.removeLocked(id, old)
 				s.expiredLocked(id)
 			}
 			return nil, nil
 		}
-		return s.insertLocked(sh, id, session.KindSession, now), nil
+		return s.insertLocked(sh, id, session.KindSession, now, extra), nil
 	}
 	if e.kind != session.KindSession {
 		return nil, wrongType(id)
@@ -236,20 +262,10 @@ func (e *notFoundError) Unwrap() error { return session.ErrNotFound }
 func notFound(id, key string) error { return &notFoundError{id: id, key: key} }
 
 // mutate updates entry e of shard sh with fn and keeps the byte count.
-func (sh *shard) mutate(id string, e *entry, fn func()) {
-	before := e.size(id)
+func (sh *shard) mutate(e *entry, fn func()) {
+	before := e.size()
 	fn()
-	sh.bytes += e.size(id) - before
-}
-
-// fields returns the set of e that sec names. The data/props twins of
-// session.Store (Save/SaveProp, Get/GetProp, GetAll/Props, Evict/EvictProp)
-// are each written once over a record.Section.
-func (e *entry) fields(sec record.Section) *fields {
-	if sec == record.PropsSection {
-		return &e.props
-	}
-	return &e.data
+	sh.bytes += e.size() - before
 }
 
 // write runs fn on the live session id under its shard's write lock,
@@ -257,21 +273,23 @@ func (e *entry) fields(sec record.Section) *fields {
 // the session is missing. fn reports whether it changed the session: the
 // idle clock then restarts. The byte count follows, and a session left
 // with no data and no props is removed. found reports whether fn ran.
-func (s *Store) write(id string, create bool, fn func(e *entry) (changed bool)) (found bool, err error) {
+//
+// A session it creates gets room for extra bytes of pairs.
+func (s *Store) write(id string, create bool, extra int, fn func(e *entry) (changed bool)) (found bool, err error) {
 	sh := s.shard(id)
 	now := s.now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, err := s.sessionLocked(sh, id, now, create)
+	e, err := s.sessionLocked(sh, id, now, create, extra)
 	if err != nil || e == nil {
 		return false, err
 	}
 	var changed bool
-	sh.mutate(id, e, func() { changed = fn(e) })
+	sh.mutate(e, func() { changed = fn(e) })
 	if changed {
 		e.touched.Store(now)
 	}
-	if e.data.len() == 0 && e.props.len() == 0 {
+	if e.empty() {
 		sh.removeLocked(id, e)
 		s.emit(session.EventDeleted, id)
 	}
@@ -301,9 +319,12 @@ func (s *Store) save(id string, sec record.Section, kvs []session.Field) (int, e
 	if len(kvs) == 0 {
 		return 0, nil
 	}
-	var added int
-	_, err := s.write(id, true, func(e *entry) bool {
-		added = e.fields(sec).set(kvs)
+	var added, extra int
+	for _, kv := range kvs {
+		extra += record.PairLen(len(kv.Key), len(kv.Value))
+	}
+	_, err := s.write(id, true, extra, func(e *entry) bool {
+		added = e.section(sec).set(kvs)
 		return true
 	})
 	if err != nil {
@@ -358,7 +379,7 @@ func (s *Store) lookupField(id, key string, sec record.Section, copyValue bool) 
 	if err != nil || e == nil {
 		return nil, false, err
 	}
-	v, ok = e.fields(sec).get(key)
+	v, ok = e.section(sec).get(key)
 	if ok && copyValue {
 		v = clone(v)
 	}
@@ -389,7 +410,7 @@ func (s *Store) readMap(id string, sec record.Section) (map[string][]byte, error
 	if e == nil {
 		return map[string][]byte{}, nil
 	}
-	return e.fields(sec).copyMap(), nil
+	return e.section(sec).copyMap(), nil
 }
 
 // Evict implements session.Store.
@@ -413,8 +434,8 @@ func (s *Store) evict(id string, sec record.Section, keys []string) (int, error)
 		return 0, err
 	}
 	var removed int
-	_, err := s.write(id, false, func(e *entry) bool {
-		removed = e.fields(sec).del(keys)
+	_, err := s.write(id, false, 0, func(e *entry) bool {
+		removed = e.section(sec).del(keys)
 		return removed > 0
 	})
 	if err != nil {
@@ -428,11 +449,12 @@ func (s *Store) Clear(_ context.Context, id string, retain ...string) (bool, err
 	if err := s.check(id); err != nil {
 		return false, err
 	}
-	return s.write(id, false, func(e *entry) bool {
+	return s.write(id, false, 0, func(e *entry) bool {
 		if len(retain) == 0 {
-			e.data, e.props = fields{}, fields{}
+			e.dataSec().clear()
+			e.propsSec().clear()
 		} else {
-			e.data.retain(retain)
+			e.dataSec().retain(retain)
 		}
 		return true
 	})
@@ -451,7 +473,9 @@ func (s *Store) SetExpiry(_ context.Context, id string, x session.Expiry) error 
 	if e == nil {
 		return notFound(id, "")
 	}
-	e.idle, e.deadline = expiry.Override(x, e.idle, now)
+	idle, deadline := expiry.Override(x, e.idle, now)
+	e.idle = idle
+	e.setDeadline(deadline)
 	e.touched.Store(now)
 	return nil
 }
@@ -492,13 +516,15 @@ func (s *Store) sweepShard(sh *shard) int {
 	now := s.now()
 	removed := 0
 	sh.mu.Lock()
-	for id, e := range sh.m {
+	sh.idx.each(func(e *entry) {
 		if !e.live(now) {
+			id := e.id()
 			sh.removeLocked(id, e)
 			s.emit(session.EventExpired, id)
 			removed++
 		}
-	}
+	})
+	sh.idx.compact()
 	sh.mu.Unlock()
 	s.expired.Add(uint64(removed))
 	return removed
@@ -533,6 +559,12 @@ func (s *Store) Close(context.Context) error {
 	})
 	return nil
 }
+
+// BorrowsStrings marks the store as a server.Borrower: Save, SaveProp,
+// Get, GetProp and Exists copy the id and keys they store and keep none of
+// the strings they are given once they return (a returned error may refer
+// to them), so a caller may pass strings that alias a buffer it reuses.
+func (s *Store) BorrowsStrings() {}
 
 // Stats is a snapshot of the store's counters.
 type Stats struct {

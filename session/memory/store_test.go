@@ -315,3 +315,47 @@ func TestFetchAllOrderIndependent(t *testing.T) {
 		t.Fatalf("keys %v", keys)
 	}
 }
+
+// TestFastPathAllocations: the store's hot paths stay allocation-free —
+// an overwrite with values of the same sizes writes in place (one field
+// or five at once), Exists and a miss allocate nothing, Get allocates only
+// the copy it returns. A failure here means garbage on every request of a
+// loaded node.
+func TestFastPathAllocations(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, memory.Config{})
+	v := bytes.Repeat([]byte("v"), 100)
+	one := []session.Field{{Key: "field:1", Value: v}}
+	five := make([]session.Field, 5)
+	for i := range five {
+		five[i] = session.Field{Key: fmt.Sprint("field:", i+1), Value: v}
+	}
+	if _, err := s.Save(ctx, "session:000000000001", five...); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		fn   func()
+		max  float64
+	}{
+		{"Save one field", func() { s.Save(ctx, "session:000000000001", one...) }, 0},
+		{"Save five fields", func() { s.Save(ctx, "session:000000000001", five...) }, 0},
+		{"Exists", func() { s.Exists(ctx, "session:000000000001", "field:3") }, 0},
+		{"Get", func() { s.Get(ctx, "session:000000000001", "field:3") }, 1},
+	} {
+		if got := testing.AllocsPerRun(200, tc.fn); got > tc.max {
+			t.Errorf("%s allocates %.1f times, want at most %.0f", tc.name, got, tc.max)
+		}
+	}
+}
+
+func TestMaxValueLimit(t *testing.T) {
+	if _, err := memory.New(memory.Config{MaxValueSize: memory.MaxValueLimit + 1}); err == nil {
+		t.Fatal("a MaxValueSize past MaxValueLimit was accepted")
+	}
+	s, err := memory.New(memory.Config{MaxValueSize: memory.MaxValueLimit, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close(context.Background())
+}

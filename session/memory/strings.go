@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sessiongrid/sessiongrid/internal/glob"
 
@@ -38,7 +39,7 @@ func (s *Store) GetString(_ context.Context, key string) ([]byte, error) {
 	if e == nil {
 		return nil, notFound(key, "")
 	}
-	return clone(e.data.packed), nil
+	return clone(e.value()), nil
 }
 
 // SetString implements session.Strings.
@@ -63,7 +64,7 @@ func (s *Store) SetString(_ context.Context, key string, value []byte, opt sessi
 	isString := e != nil && e.kind == session.KindString
 	res.Existed = isString
 	if isString && opt.Get {
-		res.Old = clone(e.data.packed)
+		res.Old = clone(e.value())
 	}
 	switch opt.Cond {
 	case session.SetIfNotExists:
@@ -75,13 +76,13 @@ func (s *Store) SetString(_ context.Context, key string, value []byte, opt sessi
 			return res, nil
 		}
 	case session.SetIfEqual:
-		if !isString || !bytes.Equal(e.data.packed, opt.Match) {
+		if !isString || !bytes.Equal(e.value(), opt.Match) {
 			return res, nil
 		}
 	}
 	var deadline int64
 	if opt.KeepTTL && isString {
-		deadline = e.deadline
+		deadline = e.deadline()
 	}
 	if opt.TTL > 0 {
 		deadline = now + int64(opt.TTL)
@@ -90,10 +91,10 @@ func (s *Store) SetString(_ context.Context, key string, value []byte, opt sessi
 		if e != nil {
 			sh.removeLocked(key, e)
 		}
-		e = s.insertLocked(sh, key, session.KindString, now)
+		e = s.insertLocked(sh, key, session.KindString, now, len(value))
 	}
-	sh.mutate(key, e, func() { e.data.packed = clone(value) })
-	e.deadline = deadline
+	sh.mutate(e, func() { e.setValue(value) })
+	e.setDeadline(deadline)
 	e.touched.Store(now)
 	res.Applied = true
 	return res, nil
@@ -111,7 +112,7 @@ func (s *Store) DeleteIf(_ context.Context, key string, equal bool, value []byte
 	if err != nil || e == nil {
 		return false, err
 	}
-	if bytes.Equal(e.data.packed, value) != equal {
+	if bytes.Equal(e.value(), value) != equal {
 		return false, nil
 	}
 	sh.removeLocked(key, e)
@@ -145,7 +146,7 @@ func (s *Store) Delete(_ context.Context, keys ...string) (int, error) {
 	for _, k := range keys {
 		sh := s.shard(k)
 		sh.mu.Lock()
-		if e := sh.m[k]; e != nil {
+		if e := sh.idx.get(k); e != nil {
 			sh.removeLocked(k, e)
 			if e.live(now) {
 				n++
@@ -178,11 +179,11 @@ func (s *Store) Scan(_ context.Context, cursor uint64, pattern string, count int
 	for ; i < uint64(len(s.shards)) && len(keys) < count; i++ {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		for k, e := range sh.m {
-			if e.live(now) && (pattern == "" || pattern == "*" || glob.Match(pattern, k)) {
-				keys = append(keys, k)
+		sh.idx.each(func(e *entry) {
+			if k := e.id(); e.live(now) && (pattern == "" || pattern == "*" || glob.Match(pattern, k)) {
+				keys = append(keys, strings.Clone(k)) // k aliases the key's block
 			}
-		}
+		})
 		sh.mu.RUnlock()
 	}
 	if i >= uint64(len(s.shards)) {

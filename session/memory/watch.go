@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -55,6 +56,7 @@ func (s *Store) emit(t session.EventType, id string) {
 	if p == nil {
 		return
 	}
+	id = strings.Clone(id) // a watcher may keep it; it may alias a key's block
 	for _, fn := range *p {
 		fn(session.Event{Type: t, ID: id})
 	}
