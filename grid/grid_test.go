@@ -25,12 +25,29 @@ func writeSessions(t *testing.T, g *testGrid, n int, tag string) {
 	for i := 0; i < n; i++ {
 		r := live[i%len(live)].node.Router(nil)
 		id := fmt.Sprintf("2637%06d", i)
-		if _, err := r.Save(ctx, id, field("stage", tag+id), field("n", fmt.Sprint(i))); err != nil {
-			t.Fatalf("save %s: %v", id, err)
+		retryUnavailable(t, "save "+id, func() error {
+			_, err := r.Save(ctx, id, field("stage", tag+id), field("n", fmt.Sprint(i)))
+			return err
+		})
+		retryUnavailable(t, "prop "+id, func() error { return r.SaveProp(ctx, id, "name", []byte("p"+id)) })
+	}
+}
+
+// retryUnavailable runs write, an idempotent write of a test's setup, again
+// while its outcome is unknown (ErrUnavailable: a call that timed out on a
+// loaded machine), for up to 30 s; any other error fails the test.
+func retryUnavailable(t *testing.T, what string, write func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := write()
+		if err == nil {
+			return
 		}
-		if err := r.SaveProp(ctx, id, "name", []byte("p"+id)); err != nil {
-			t.Fatalf("prop %s: %v", id, err)
+		if !errors.Is(err, session.ErrUnavailable) || time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
 		}
+		time.Sleep(10 * time.Millisecond) // back off before writing again
 	}
 }
 
