@@ -13,7 +13,6 @@ import (
 	"github.com/sessiongrid/sessiongrid/internal/loglimit"
 	"github.com/sessiongrid/sessiongrid/internal/shutdown"
 	"github.com/sessiongrid/sessiongrid/session"
-	"github.com/sessiongrid/sessiongrid/session/memory"
 )
 
 // Backend is the keyspace a Server serves: sessions (as Redis hashes, with
@@ -44,7 +43,7 @@ type Borrower interface {
 
 // statser is the optional capability of a Backend that reports its
 // counters (INFO keyspace/memory and the metrics use it).
-type statser interface{ Stats() memory.Stats }
+type statser interface{ Stats() session.Stats }
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown.
 var ErrServerClosed = errors.New("server: closed")

@@ -91,3 +91,15 @@ type Keyspace interface {
 	// Len returns the number of live keys.
 	Len(ctx context.Context) (int, error)
 }
+
+// Stats are the counters a store reports (INFO keyspace and memory,
+// metrics). A store offers them through a method Stats() Stats, an optional
+// capability its users find by type assertion.
+type Stats struct {
+	Keys     int    // live and not-yet-swept keys
+	Sessions int    // keys holding sessions
+	Strings  int    // keys holding plain strings
+	Globals  int    // globals
+	Bytes    int64  // bytes of ids, keys and values held (payload, not overhead)
+	Expired  uint64 // keys removed because they expired, since the store was created
+}

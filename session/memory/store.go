@@ -567,14 +567,7 @@ func (s *Store) Close(context.Context) error {
 func (s *Store) BorrowsStrings() {}
 
 // Stats is a snapshot of the store's counters.
-type Stats struct {
-	Keys     int    // live and not-yet-swept keys
-	Sessions int    // keys holding sessions
-	Strings  int    // keys holding plain strings
-	Globals  int    // globals
-	Bytes    int64  // bytes of ids, keys and values held (payload, not overhead)
-	Expired  uint64 // keys removed because they expired, since New
-}
+type Stats = session.Stats
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
