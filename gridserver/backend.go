@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sessiongrid/sessiongrid/grid"
 	"github.com/sessiongrid/sessiongrid/partition"
 	"github.com/sessiongrid/sessiongrid/server"
@@ -38,7 +40,9 @@ var (
 	_ server.WriteWatcher = (*Backend)(nil)
 
 	_ server.Broadcaster = (*Backend)(nil)
-	_ session.Watcher    = (*Backend)(nil)
+
+	_ prometheus.Collector = (*Backend)(nil) // replication metrics (metrics.go)
+	_ session.Watcher      = (*Backend)(nil)
 )
 
 // Broadcast implements server.Broadcaster over the internal transport.
@@ -117,15 +121,6 @@ func (b *Backend) ClusterStatus(ctx context.Context) server.ClusterStatus {
 		})
 	}
 	return st
-}
-
-// ReplicationStats reports this member's replication counters (metrics).
-func (b *Backend) ReplicationStats() server.ReplicationStats {
-	rs := b.m.Node.ReplicationStats()
-	return server.ReplicationStats{
-		Promotions: rs.Promotions, Resyncs: rs.Resyncs, Migrations: rs.Migrations,
-		Divergences: rs.Divergences, Behind: rs.Behind, Migrating: rs.Migrating, BackupBytes: rs.BackupBytes,
-	}
 }
 
 // ClusterSafe implements server.Cluster.

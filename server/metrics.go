@@ -96,8 +96,8 @@ func newMetrics(s *Server) *metrics {
 				"Frames of published messages a member did not acknowledge (its subscribers may have missed them).",
 				func() float64 { _, f := ps.PubsubStats(); return float64(f) }))
 	}
-	if rs, ok := s.backend.(replicationStatser); ok {
-		m.reg.MustRegister(replicationCollector{rs})
+	if c, ok := s.backend.(prometheus.Collector); ok { // a grid member's replication counters
+		m.reg.MustRegister(c)
 	}
 	return m
 }

@@ -1,23 +1,10 @@
-package server
+package gridserver
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// ReplicationStats are a grid member's replication counters, cheap to read
-// (no call to other members): the Prometheus metrics of a cluster backend.
-type ReplicationStats struct {
-	Promotions  uint64 // partitions taken over here from a failed or leaving primary
-	Resyncs     uint64 // backup copies that fell behind and were resynced
-	Migrations  uint64 // learners filled by this member
-	Divergences uint64 // backup copies found different from their primary's
-	Behind      int    // backup links of this member being resynced now
-	Migrating   int    // partitions with a learner in the table in force
-	BackupBytes int64  // payload bytes of the backup copies held here
-}
-
-// replicationStatser is the optional capability of a Backend that
-// replicates.
-type replicationStatser interface{ ReplicationStats() ReplicationStats }
-
+// The member's replication counters (grid.ReplicationStats) as Prometheus
+// metrics: the Backend is a prometheus.Collector, which the RESP server
+// registers with its own metrics.
 var (
 	descPromotions  = prometheus.NewDesc("gridnode_partition_promotions_total", "Partitions this member took over as primary from a failed or leaving one.", nil, nil)
 	descResyncs     = prometheus.NewDesc("gridnode_backup_resyncs_total", "Backup copies that fell behind their primary here and were resynced.", nil, nil)
@@ -28,17 +15,16 @@ var (
 	descBackupBytes = prometheus.NewDesc("gridnode_backup_payload_bytes", "Payload bytes of the backup copies this member holds.", nil, nil)
 )
 
-// replicationCollector exports ReplicationStats.
-type replicationCollector struct{ s replicationStatser }
-
-func (c replicationCollector) Describe(ch chan<- *prometheus.Desc) {
+// Describe implements prometheus.Collector.
+func (b *Backend) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPromotions, descResyncs, descMigrations, descDivergences, descBehind, descMigrating, descBackupBytes} {
 		ch <- d
 	}
 }
 
-func (c replicationCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.s.ReplicationStats()
+// Collect implements prometheus.Collector.
+func (b *Backend) Collect(ch chan<- prometheus.Metric) {
+	st := b.m.Node.ReplicationStats()
 	ch <- prometheus.MustNewConstMetric(descPromotions, prometheus.CounterValue, float64(st.Promotions))
 	ch <- prometheus.MustNewConstMetric(descResyncs, prometheus.CounterValue, float64(st.Resyncs))
 	ch <- prometheus.MustNewConstMetric(descMigrations, prometheus.CounterValue, float64(st.Migrations))
