@@ -73,9 +73,21 @@ func (c *conn) checkValue(v []byte) error {
 }
 
 func (c *conn) hget(args [][]byte) {
+	if ap := c.s.appender; ap != nil {
+		v, err := ap.AppendValue(c.value[:0], c.str(args[1]), c.str(args[2]))
+		c.valueReply(v, err)
+		c.value = v[:0]
+		if cap(c.value) > maxKeptValue {
+			c.value = nil // do not keep a large value's buffer
+		}
+		return
+	}
 	v, err := c.s.backend.Get(c.bctx(), c.str(args[1]), c.str(args[2]))
 	c.valueReply(v, err)
 }
+
+// maxKeptValue bounds the value buffer a connection keeps for HGET.
+const maxKeptValue = 64 << 10
 
 // valueReply appends v, a null for ErrNotFound, or the error.
 func (c *conn) valueReply(v []byte, err error) {

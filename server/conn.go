@@ -75,9 +75,10 @@ type conn struct {
 	// (WAIT asks about it).
 	lastWrite []byte
 
-	// Reused argument buffers of the hot paths.
+	// Reused argument buffers of the hot paths, and HGET's value.
 	fields []session.Field
 	strs   []string
+	value  []byte
 }
 
 // bctx returns the context of backend calls.

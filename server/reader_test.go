@@ -137,7 +137,7 @@ func TestHotPathAllocations(t *testing.T) {
 		args [][]byte
 		max  float64
 	}{
-		{"HGET", hget, 1},   // the returned value
+		{"HGET", hget, 0},   // the value appended to the connection's buffer
 		{"HSET", hset, 0},   // an overwrite in place
 		{"HSET5", hset5, 0}, // memory-compare.sh's request
 	} {

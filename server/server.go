@@ -41,6 +41,13 @@ type Borrower interface {
 	BorrowsStrings()
 }
 
+// valueAppender is the optional capability of a Backend that appends a
+// field's value to a buffer instead of returning a copy of its own (HGET
+// then allocates nothing). Its errors are Get's. The memory store has it.
+type valueAppender interface {
+	AppendValue(dst []byte, id, key string) ([]byte, error)
+}
+
 // statser is the optional capability of a Backend that reports its
 // counters (INFO keyspace/memory and the metrics use it).
 type statser interface{ Stats() session.Stats }
@@ -56,6 +63,8 @@ type Server struct {
 	backend Backend
 	stats   statser // nil when the backend has no Stats
 	borrows bool    // the backend is a Borrower
+	// appender is the backend when it appends values (HGET); nil otherwise.
+	appender valueAppender
 	// forwarder batches pipelined requests across the grid; nil when the
 	// backend is not a Forwarder.
 	forwarder Forwarder
@@ -150,6 +159,7 @@ func New(cfg Config, backend Backend) (*Server, error) {
 		s.stats = st
 	}
 	_, s.borrows = backend.(Borrower)
+	s.appender, _ = backend.(valueAppender)
 	s.slowlog = &slowLog{slower: cfg.SlowlogLogSlowerThan, maxLen: cfg.SlowlogMaxLen}
 	s.table = newCommandTable()
 	s.metrics = newMetrics(s)

@@ -345,7 +345,7 @@ func (s *Store) GetProp(_ context.Context, id, key string) ([]byte, error) {
 
 // getField returns a copy of key's value in section sec of session id.
 func (s *Store) getField(id, key string, sec record.Section) ([]byte, error) {
-	v, ok, err := s.lookupField(id, key, sec, true)
+	v, ok, err := s.lookupField(id, key, sec, valueCopy, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -357,15 +357,38 @@ func (s *Store) getField(id, key string, sec record.Section) ([]byte, error) {
 
 // Exists implements session.Store.
 func (s *Store) Exists(_ context.Context, id, key string) (bool, error) {
-	_, ok, err := s.lookupField(id, key, record.DataSection, false)
+	_, ok, err := s.lookupField(id, key, record.DataSection, valueNone, nil)
 	return ok, err
 }
 
+// AppendValue appends the value of key in session id's data to dst and
+// returns the extended buffer: Get without a copy of its own (the server's
+// HGET reuses one buffer per connection). Its errors are Get's, with dst
+// returned unchanged.
+func (s *Store) AppendValue(dst []byte, id, key string) ([]byte, error) {
+	v, ok, err := s.lookupField(id, key, record.DataSection, valueAppend, dst)
+	switch {
+	case err != nil:
+		return dst, err
+	case !ok:
+		return dst, &notFoundError{id: id, key: key}
+	}
+	return v, nil
+}
+
+// What lookupField does with the value it finds.
+type valueUse int
+
+const (
+	valueNone   valueUse = iota // only whether it is there
+	valueCopy                   // a copy of it
+	valueAppend                 // it appended to dst
+)
+
 // lookupField finds key in section sec of session id, under the shard's
-// read lock. With copyValue it returns a copy of the value (taken under the
-// lock: a write may overwrite the packed bytes in place once it is
-// released); without, only ok is meaningful.
-func (s *Store) lookupField(id, key string, sec record.Section, copyValue bool) (v []byte, ok bool, err error) {
+// read lock, and returns the value as use says (taken under the lock: a
+// write may overwrite the packed bytes in place once it is released).
+func (s *Store) lookupField(id, key string, sec record.Section, use valueUse, dst []byte) (v []byte, ok bool, err error) {
 	if err := s.check(id); err != nil {
 		return nil, false, err
 	}
@@ -380,8 +403,12 @@ func (s *Store) lookupField(id, key string, sec record.Section, copyValue bool) 
 		return nil, false, err
 	}
 	v, ok = e.section(sec).get(key)
-	if ok && copyValue {
+	switch {
+	case !ok:
+	case use == valueCopy:
 		v = clone(v)
+	case use == valueAppend:
+		v = append(dst, v...)
 	}
 	return v, ok, nil
 }

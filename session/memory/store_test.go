@@ -359,3 +359,34 @@ func TestMaxValueLimit(t *testing.T) {
 	}
 	s.Close(context.Background())
 }
+
+// TestAppendValue: AppendValue answers as Get does, appending to the
+// buffer it is given (HGET's path without a copy of its own).
+func TestAppendValue(t *testing.T) {
+	s, _ := newStore(t, memory.Config{})
+	ctx := context.Background()
+	if _, err := s.Save(ctx, "u1", session.Field{Key: "a", Value: []byte("hello")}, session.Field{Key: "e", Value: []byte{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetString(ctx, "str", []byte("x"), session.SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	buf := []byte("pre:")
+	got, err := s.AppendValue(buf, "u1", "a")
+	if err != nil || string(got) != "pre:hello" {
+		t.Fatalf("AppendValue = %q, %v; want pre:hello", got, err)
+	}
+	if got, err := s.AppendValue(buf[:0], "u1", "e"); err != nil || len(got) != 0 {
+		t.Fatalf("empty value: %q, %v", got, err)
+	}
+	for _, tc := range []struct {
+		id, key string
+		want    error
+	}{{"u1", "missing", session.ErrNotFound}, {"nobody", "a", session.ErrNotFound}, {"str", "a", session.ErrWrongType}, {"", "a", session.ErrInvalidID}} {
+		got, err := s.AppendValue(buf, tc.id, tc.key)
+		_, gerr := s.Get(ctx, tc.id, tc.key)
+		if !errors.Is(err, tc.want) || !errors.Is(gerr, tc.want) || string(got) != "pre:" {
+			t.Errorf("AppendValue(%q, %q) = %q, %v (Get: %v); want %v and the buffer unchanged", tc.id, tc.key, got, err, gerr, tc.want)
+		}
+	}
+}
