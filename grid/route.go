@@ -168,8 +168,9 @@ func (n *Node) serveLocal(ctx context.Context, p int, key string, write bool, fn
 				err = aerr
 			}
 		}
-		if !n.stillLeads(pt, p) {
-			err = errLeaseLapsed(p) // a miss may be stale too
+		if !n.stillLeads(pt, p) { // a miss may be stale too
+			pt.release(key, write)
+			return false, nil // not served: the caller routes it again
 		}
 	}
 	pt.release(key, write)
@@ -189,17 +190,10 @@ func (n *Node) stillLeads(pt *part, p int) bool {
 	return len(t.Partitions) > 0 && t.Owner(p) == n.self && pt.primary.Load() && n.leased(t)
 }
 
-// checkLeadAfterRead is stillLeads for the fast path (acquire), which
-// knows key rather than its partition.
-func (n *Node) checkLeadAfterRead(pt *part, key string) error {
-	if p := partition.ID(key, n.cfg.Partitions); !n.stillLeads(pt, p) {
-		return errLeaseLapsed(p)
-	}
-	return nil
-}
-
-func errLeaseLapsed(p int) error {
-	return fmt.Errorf("%w: partition %d: this member's lease ran out while it read (the read may be stale; it was not answered)", session.ErrUnavailable, p)
+// stillLeadsKey is stillLeads for the fast path (acquire), which knows key
+// rather than its partition.
+func (n *Node) stillLeadsKey(pt *part, key string) bool {
+	return n.stillLeads(pt, partition.ID(key, n.cfg.Partitions))
 }
 
 // handleOp serves a peer's operation on a partition this member owns.

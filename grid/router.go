@@ -152,11 +152,12 @@ func (r *Router) Get(ctx context.Context, id, key string) ([]byte, error) {
 	}
 	if pt, s := r.n.acquire(id); pt != nil {
 		v, err := s.Get(ctx, id, key)
-		if lerr := r.n.checkLeadAfterRead(pt, id); lerr != nil {
-			v, err = nil, lerr // a miss may be stale too
-		}
+		leads := r.n.stillLeadsKey(pt, id) // a miss may be stale too
 		pt.release(id, false)
-		return v, err
+		if leads {
+			return v, err
+		}
+		// The lease ran out during the read: route it like any other.
 	}
 	var v []byte
 	err := r.n.route(ctx, call{key: id, op: opGet,
@@ -263,11 +264,12 @@ func (r *Router) GetProp(ctx context.Context, id, key string) ([]byte, error) {
 	}
 	if pt, s := r.n.acquire(id); pt != nil {
 		v, err := s.GetProp(ctx, id, key)
-		if lerr := r.n.checkLeadAfterRead(pt, id); lerr != nil {
-			v, err = nil, lerr // a miss may be stale too
-		}
+		leads := r.n.stillLeadsKey(pt, id) // a miss may be stale too
 		pt.release(id, false)
-		return v, err
+		if leads {
+			return v, err
+		}
+		// The lease ran out during the read: route it like any other.
 	}
 	var v []byte
 	err := r.n.route(ctx, call{key: id, op: opGetProp,
